@@ -1,0 +1,37 @@
+"""The store interface shared by the embedded (chDB) and server (clickhouse-connect) backends."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, Sequence
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+
+class StoreUnavailable(Exception):
+    """The store cannot take writes or answer reads right now; the caller keeps the data and retries."""
+
+
+class Store(Protocol):
+    """Where spans end up. Implementations: `ao_collector.store.chdb_store`, `ao_collector.store.server_store`."""
+
+    database: str
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema (versioned, idempotent)."""
+
+    def write(self, requests: Sequence[ExportTraceServiceRequest], token: str) -> int:
+        """Write every span of `requests` to all tables (otel_traces, ao_llm_calls, ao_dataflow_edges, ao_runs).
+
+        `token` names this batch: writing the same batch again with the same token (after a crash or a
+        retry) must not duplicate rows. Returns the number of spans written. Raises StoreUnavailable when
+        the store cannot be reached.
+        """
+
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read query (ClickHouse SQL, `{name:Type}` parameters) and return rows as dicts."""
+
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
+        """Run a statement that returns nothing (DDL, INSERT ... SELECT, mutations)."""
+
+    def close(self) -> None:
+        """Release the store (the chDB session lock on the data dir)."""

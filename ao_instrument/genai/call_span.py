@@ -1,0 +1,179 @@
+"""One LLM call, one CLIENT span: start, input, output or failure, metrics, end exactly once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opentelemetry.metrics import Meter
+from opentelemetry.trace import Span, SpanContext, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.util.types import AttributeValue
+
+from ao_instrument.genai import semconv as sc
+from ao_instrument.genai.call_key import call_key
+from ao_instrument.genai.capture import ContentPolicy
+from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.genai.metrics import GenAIMetrics
+from ao_instrument.genai.origins import tracker
+
+
+class LLMCallTelemetry:
+    """What an instrumentor holds while instrumented: tracer, metrics, content policy."""
+
+    __slots__ = ("tracer", "metrics", "policy")
+
+    def __init__(self, tracer: Tracer, meter: Meter, policy: ContentPolicy) -> None:
+        self.tracer = tracer
+        self.metrics = GenAIMetrics.create(meter)
+        self.policy = policy
+
+
+class LLMCall:
+    """The span of one SDK call.
+
+    Created before the request is sent (`start`), then `set_input` when content is captured, and exactly
+    one of `finish` or `fail`. Later calls after the end are ignored, so a stream that is exhausted,
+    closed and collected still ends its span once.
+    """
+
+    __slots__ = ("telemetry", "span", "provider", "operation", "model", "server_address", "server_port",
+                 "_start", "_ended")  # fmt: skip
+
+    def __init__(
+        self,
+        telemetry: LLMCallTelemetry,
+        *,
+        provider: str,
+        operation: str,
+        model: str | None,
+        request: Mapping[str, Any],
+        attributes: dict[str, AttributeValue],
+        server_address: str | None = None,
+        server_port: int | None = None,
+    ) -> None:
+        self.telemetry = telemetry
+        self.provider = provider
+        self.operation = operation
+        self.model = model
+        self.server_address = server_address
+        self.server_port = server_port
+        self._ended = False
+        attributes[sc.OPERATION_NAME] = operation
+        attributes[sc.PROVIDER_NAME] = provider
+        if model:
+            attributes[sc.REQUEST_MODEL] = model
+        if server_address:
+            attributes[sc.SERVER_ADDRESS] = server_address
+        if server_port:
+            attributes[sc.SERVER_PORT] = server_port
+        attributes[sc.AO_CALL_CACHED] = False
+        links: Sequence[Any] = ()
+        try:
+            attributes[sc.AO_CALL_KEY] = call_key(provider, operation, request)
+            links = tracker().request_links(request)
+            if links:
+                attributes[sc.AO_TAINT_ORIGINS] = [format(link.context.span_id, "016x") for link in links]
+        except Exception:
+            report_internal_error("call key and dataflow links")
+        name = f"{operation} {model}" if model else operation
+        self._start = time.perf_counter()
+        self.span: Span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes, links=links)
+
+    @property
+    def capture(self) -> bool:
+        return self.telemetry.policy.enabled and self.span.is_recording()
+
+    @property
+    def context(self) -> SpanContext:
+        return self.span.get_span_context()
+
+    def set_input(
+        self,
+        messages: list[dict[str, Any]] | None,
+        system_instructions: list[dict[str, Any]] | None = None,
+        tool_definitions: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Record request content (semconv JSON shapes); call only when `capture` is true."""
+        dumps = self.telemetry.policy.dumps
+        attrs: dict[str, AttributeValue] = {}
+        if messages:
+            attrs[sc.INPUT_MESSAGES] = dumps(messages)
+        if system_instructions:
+            attrs[sc.SYSTEM_INSTRUCTIONS] = dumps(system_instructions)
+        if tool_definitions:
+            attrs[sc.TOOL_DEFINITIONS] = dumps(tool_definitions)
+        if attrs:
+            self.span.set_attributes(attrs)
+
+    def label(self, value: Any) -> Any:
+        """Hand an output to origin tracking; returns what the user should get. Never raises."""
+        try:
+            return tracker().label_output(value, self.context)
+        except Exception:
+            report_internal_error("labelling an output")
+            return value
+
+    def finish(
+        self,
+        attributes: dict[str, AttributeValue],
+        output_messages: list[dict[str, Any]] | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+    ) -> None:
+        """Record the response (`gen_ai.response.*` and usage attributes) and end the span."""
+        if self._ended:
+            return
+        self._ended = True
+        span = self.span
+        if input_tokens is not None:
+            attributes[sc.USAGE_INPUT_TOKENS] = input_tokens
+        if output_tokens is not None:
+            attributes[sc.USAGE_OUTPUT_TOKENS] = output_tokens
+        if output_messages is not None and self.capture:
+            attributes[sc.OUTPUT_MESSAGES] = self.telemetry.policy.dumps(output_messages)
+        span.set_attributes(attributes)
+        span.end()
+        self._record_metrics(attributes.get(sc.RESPONSE_MODEL), None, input_tokens, output_tokens)
+
+    def fail(self, error: BaseException) -> None:
+        """Record `error` (`error.type`, ERROR status) and end the span; the caller re-raises it."""
+        if self._ended:
+            return
+        self._ended = True
+        error_type = _error_type(error)
+        self.span.set_attribute(sc.ERROR_TYPE, error_type)
+        self.span.record_exception(error)
+        self.span.set_status(Status(StatusCode.ERROR, str(error)[:512]))
+        self.span.end()
+        self._record_metrics(None, error_type, None, None)
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    def _record_metrics(
+        self, response_model: Any, error_type: str | None, input_tokens: int | None, output_tokens: int | None
+    ) -> None:
+        attrs: dict[str, AttributeValue] = {sc.OPERATION_NAME: self.operation, sc.PROVIDER_NAME: self.provider}
+        if self.model:
+            attrs[sc.REQUEST_MODEL] = self.model
+        if response_model:
+            attrs[sc.RESPONSE_MODEL] = response_model
+        if self.server_address:
+            attrs[sc.SERVER_ADDRESS] = self.server_address
+        if self.server_port:
+            attrs[sc.SERVER_PORT] = self.server_port
+        if error_type:
+            attrs[sc.ERROR_TYPE] = error_type
+        metrics = self.telemetry.metrics
+        metrics.duration.record(time.perf_counter() - self._start, attrs)
+        if input_tokens is not None:
+            metrics.token_usage.record(input_tokens, {**attrs, sc.TOKEN_TYPE: "input"})
+        if output_tokens is not None:
+            metrics.token_usage.record(output_tokens, {**attrs, sc.TOKEN_TYPE: "output"})
+
+
+def _error_type(error: BaseException) -> str:
+    """`error.type`: the exception's class name, as the GenAI conventions and contrib instrumentations use."""
+    return type(error).__qualname__
