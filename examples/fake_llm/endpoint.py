@@ -1,0 +1,83 @@
+"""What an API endpoint must provide, and how an outcome becomes an HTTP response."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from starlette.responses import JSONResponse, Response
+
+from .replies import ErrorReply, MalformedReply, Outcome, Reply, default_reply
+from .request import Request
+from .sse import Event, stream_response
+
+# Deterministic "created" timestamps: BASE_TIME + request number.
+BASE_TIME = 1_750_000_000
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One fake API route: renders replies (whole or streamed) and errors in its provider's format."""
+
+    path: str
+    render: Callable[[Request, Reply], dict[str, Any]]
+    error_body: Callable[[int, str], dict[str, Any]]
+    request_id_header: str
+    render_stream: Callable[[Request, Reply], list[Event]] | None = None
+    uses_queue: bool = True
+
+    def respond(self, request: Request, outcome: Outcome) -> Response:
+        headers = {self.request_id_header: f"req_fake{request.number}"}
+        if isinstance(outcome, ErrorReply):
+            return self._error(request, outcome, headers)
+        streamed = self.render_stream is not None and request.stream
+        reply = outcome if isinstance(outcome, Reply) else default_reply(request)
+        if isinstance(outcome, MalformedReply):
+            return self._malformed(request, reply, outcome, streamed, headers)
+        if streamed:
+            assert self.render_stream is not None
+            return stream_response([event.encode() for event in self.render_stream(request, reply)], headers=headers)
+        return JSONResponse(self.render(request, reply), headers=headers)
+
+    def bad_request(self, request: Request, message: str) -> Response:
+        return self._error(request, ErrorReply(400, message), {self.request_id_header: f"req_fake{request.number}"})
+
+    def _error(self, request: Request, error: ErrorReply, headers: dict[str, str]) -> Response:
+        message = error.message or _DEFAULT_MESSAGES.get(error.status, f"fake error {error.status}")
+        retry_after = error.retry_after if error.retry_after is not None else (0.1 if error.status == 429 else None)
+        if retry_after is not None:
+            headers["retry-after"] = str(math.ceil(retry_after))
+            headers["retry-after-ms"] = str(round(retry_after * 1000))
+        return JSONResponse(self.error_body(error.status, message), status_code=error.status, headers=headers)
+
+    def _malformed(
+        self, request: Request, reply: Reply, fault: MalformedReply, streamed: bool, headers: dict[str, str]
+    ) -> Response:
+        if streamed:
+            assert self.render_stream is not None
+            events = self.render_stream(request, reply)
+            head = [event.encode() for event in events[: len(events) // 2]]
+            if fault.kind == "json":
+                head.append(Event('{"broken": ', events[len(events) // 2].name).encode())
+            elif fault.kind == "schema":
+                head = [Event({"unexpected": True}, events[0].name).encode()]
+            return stream_response(head, cut=fault.kind == "cut", headers=headers)
+        body = json.dumps(self.render(request, reply))
+        if fault.kind == "schema":
+            return JSONResponse({"unexpected": True}, headers=headers)
+        if fault.kind == "cut":
+            return stream_response([body[: len(body) // 2].encode()], cut=True, media_type="application/json")
+        return Response(body[: len(body) // 2], media_type="application/json", headers=headers)
+
+
+_DEFAULT_MESSAGES = {
+    400: "Invalid request (fake).",
+    401: "Invalid API key (fake).",
+    404: "Not found (fake).",
+    429: "Rate limit reached (fake). Please try again later.",
+    500: "The server had an error while processing your request (fake).",
+    503: "The service is temporarily unavailable (fake).",
+    529: "Overloaded (fake).",
+}
