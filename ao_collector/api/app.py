@@ -1,0 +1,75 @@
+"""The collector's read API (contract C7) and health endpoint, as a FastAPI application."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, Callable
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+
+from ao_collector import queries
+from ao_collector.store.base import Store, StoreUnavailable
+
+
+def _auth(token: str | None) -> Callable[[Request], None]:
+    def check(request: Request) -> None:
+        if token is None:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise HTTPException(401, "missing or wrong bearer token (AO_API_TOKEN)", {"WWW-Authenticate": "Bearer"})
+
+    return check
+
+
+def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | None = None) -> FastAPI:
+    """The API over `store`; `health()` describes the running service for `/healthz`."""
+    app = FastAPI(
+        title="ao collector API",
+        version="1",
+        description="Runs, LLM calls and their dataflow graph, from the collector's ClickHouse store.",
+    )
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_down(_request: Request, exc: StoreUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": f"store unavailable: {exc}"}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, Any]:
+        """Liveness and a summary: ports, store reachability, pipeline counters (no token needed)."""
+        return health()
+
+    api = Depends(_auth(token))
+
+    @app.get("/api/v1/runs", tags=["runs"], dependencies=[api])
+    def runs(limit: int = Query(100, ge=1, le=10_000)) -> list[dict[str, Any]]:
+        """The latest runs, newest first."""
+        return queries.list_runs(store, limit=limit)
+
+    @app.get("/api/v1/runs/{run_id}", tags=["runs"], dependencies=[api])
+    def run(run_id: str) -> dict[str, Any]:
+        """One run with its calls."""
+        found = queries.get_run(store, run_id)
+        if found is None:
+            raise HTTPException(404, f"no run {run_id!r}")
+        return found
+
+    @app.get("/api/v1/runs/{run_id}/graph", tags=["runs"], dependencies=[api])
+    def graph(run_id: str) -> dict[str, Any]:
+        """The run's dataflow graph: LLM calls as nodes, dataflow edges between them."""
+        found = queries.run_graph(store, run_id)
+        if not found.get("nodes") and queries.get_run(store, run_id) is None:
+            raise HTTPException(404, f"no run {run_id!r}")
+        return found
+
+    @app.get("/api/v1/calls/{span_id}", tags=["calls"], dependencies=[api])
+    def call(span_id: str) -> dict[str, Any]:
+        """One LLM call: request, response, usage, cost, its dataflow origins."""
+        found = queries.get_call(store, span_id)
+        if found is None:
+            raise HTTPException(404, f"no call with span id {span_id!r}")
+        return found
+
+    return app

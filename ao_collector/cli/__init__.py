@@ -1,0 +1,184 @@
+"""The `ao-collector` command: `serve`, and the query commands `runs`, `show`, `graph`."""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+
+from ao_collector.cli import render
+from ao_collector.cli.source import Source, SourceError, open_source
+
+app = typer.Typer(
+    help="ao collector: OTLP traces in, ClickHouse out, LLM dataflow graphs back.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Embedded chDB data dir [default: $AO_HOME or ~/.ao]."),
+    clickhouse_url: Optional[str] = typer.Option(None, "--clickhouse-url", envvar="AO_CLICKHOUSE_URL",
+                                                 help="Write to a ClickHouse server instead (http[s]://user:pass@host:port)."),
+    database: str = typer.Option("ao", "--database", help="ClickHouse database."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", help="Create replicated + Distributed tables ON CLUSTER."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (non-loopback needs AO_API_TOKEN)."),
+    grpc_port: int = typer.Option(4317, "--grpc-port", help="OTLP/gRPC port."),
+    http_port: int = typer.Option(4318, "--http-port", help="OTLP/HTTP port."),
+    api_port: int = typer.Option(4320, "--api-port", help="API port."),
+    spool_dir: Optional[Path] = typer.Option(None, "--spool-dir", help="Write-ahead spool [default: DATA_DIR/spool]."),
+    spool_max_mb: int = typer.Option(512, "--spool-max-mb", help="Spool bound; over it, exports get backpressure."),
+    batch_max_spans: int = typer.Option(10_000, "--batch-max-spans", help="Most spans per store insert."),
+    batch_linger_ms: int = typer.Option(200, "--batch-linger-ms", help="Longest wait to fill a batch."),
+    fsync: bool = typer.Option(True, "--fsync/--no-fsync", help="fsync the spool before acknowledging an export."),
+    max_body_mb: int = typer.Option(16, "--max-body-mb", help="Largest accepted (decompressed) export request."),
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+) -> None:
+    """Receive OTLP traces (gRPC and HTTP), store them in ClickHouse, serve the API."""
+    from ao_collector.service import CollectorService, ConfigError, ServiceConfig
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    config = ServiceConfig(
+        data_dir=data_dir,
+        clickhouse_url=clickhouse_url,
+        database=database,
+        cluster=cluster,
+        host=host,
+        grpc_port=grpc_port,
+        http_port=http_port,
+        api_port=api_port,
+        spool_dir=spool_dir,
+        spool_max_bytes=spool_max_mb << 20,
+        batch_max_spans=batch_max_spans,
+        batch_linger=batch_linger_ms / 1000,
+        fsync=fsync,
+        max_body=max_body_mb << 20,
+    )
+    try:
+        CollectorService(config).run()
+    except (ConfigError, OSError) as exc:
+        errors.print(f"[red]ao-collector:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        errors.print(f"[red]ao-collector: cannot start:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def _source(api_url: Optional[str], data_dir: Optional[Path], clickhouse_url: Optional[str], database: str) -> Source:
+    try:
+        return open_source(api_url, data_dir, clickhouse_url, database)
+    except SourceError as exc:
+        errors.print(f"[red]ao-collector:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+API_URL = typer.Option(None, "--api-url", help="Collector API [default: $AO_API_URL or http://127.0.0.1:4320].")
+DATA_DIR = typer.Option(None, "--data-dir", help="Data dir to open when no collector answers.")
+CLICKHOUSE_URL = typer.Option(None, "--clickhouse-url", envvar="AO_CLICKHOUSE_URL", help="ClickHouse server to read.")
+DATABASE = typer.Option("ao", "--database", help="ClickHouse database.")
+AS_JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _read(source: Source, fetch: Any) -> Any:
+    try:
+        return fetch()
+    except SourceError as exc:
+        errors.print(f"[red]ao-collector:[/red] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        source.close()
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def runs(
+    limit: int = typer.Option(20, "--limit", "-n", help="How many runs, newest first."),
+    as_json: bool = AS_JSON,
+    api_url: Optional[str] = API_URL,
+    data_dir: Optional[Path] = DATA_DIR,
+    clickhouse_url: Optional[str] = CLICKHOUSE_URL,
+    database: str = DATABASE,
+) -> None:
+    """List the latest runs."""
+    source = _source(api_url, data_dir, clickhouse_url, database)
+    rows = _read(source, lambda: source.runs(limit))
+    if as_json:
+        _print_json(rows)
+    elif not rows:
+        console.print("no runs yet")
+    else:
+        console.print(render.table(rows, render.RUN_COLUMNS, title="runs"))
+
+
+def _missing(kind: str, ident: str) -> typer.Exit:
+    errors.print(f"[red]ao-collector:[/red] no {kind} {ident!r}")
+    return typer.Exit(1)
+
+
+@app.command()
+def show(
+    run_id: str = typer.Argument(..., help="Run id (ao.run.id)."),
+    as_json: bool = AS_JSON,
+    api_url: Optional[str] = API_URL,
+    data_dir: Optional[Path] = DATA_DIR,
+    clickhouse_url: Optional[str] = CLICKHOUSE_URL,
+    database: str = DATABASE,
+) -> None:
+    """Show a run and its LLM calls."""
+    source = _source(api_url, data_dir, clickhouse_url, database)
+    run = _read(source, lambda: source.run(run_id))
+    if run is None:
+        raise _missing("run", run_id)
+    if as_json:
+        _print_json(run)
+        return
+    calls = run.get("calls") or []
+    summary = {k: v for k, v in run.items() if k != "calls" and not isinstance(v, (list, dict))}
+    for key, value in summary.items():
+        console.print(f"[bold]{key}[/bold]: {value}")
+    console.print(render.table(calls, render.CALL_COLUMNS, title=f"{len(calls)} calls"))
+
+
+class GraphFormat(str, enum.Enum):
+    text = "text"
+    dot = "dot"
+    json = "json"
+
+
+@app.command()
+def graph(
+    run_id: str = typer.Argument(..., help="Run id (ao.run.id)."),
+    format: GraphFormat = typer.Option(GraphFormat.text, "--format", "-f", help="text tree, Graphviz dot, or JSON."),
+    api_url: Optional[str] = API_URL,
+    data_dir: Optional[Path] = DATA_DIR,
+    clickhouse_url: Optional[str] = CLICKHOUSE_URL,
+    database: str = DATABASE,
+) -> None:
+    """Show a run's dataflow graph: which LLM call's output reached which call's input."""
+    source = _source(api_url, data_dir, clickhouse_url, database)
+    found = _read(source, lambda: source.graph(run_id))
+    if found is None:
+        raise _missing("run", run_id)
+    if format is GraphFormat.json:
+        _print_json(found)
+    elif format is GraphFormat.dot:
+        sys.stdout.write(render.graph_dot(found, run_id) + "\n")
+    else:
+        console.print(render.graph_tree(found, f"run {run_id}"))
+
+
+def main() -> None:
+    """Console script entry point."""
+    app()

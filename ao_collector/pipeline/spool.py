@@ -1,0 +1,282 @@
+"""Write-ahead spool: accepted export requests are appended to segment files before they are acknowledged.
+
+A segment is a file of records `<length u32><spans u32><crc32 u32><payload>` where the payload is one
+serialized `ExportTraceServiceRequest`. The newest segment is *active* (receives appends); once it is
+big or old enough it is *sealed* and becomes one store batch, written with the token
+`<spool id>-<segment number>`, then deleted. After a crash every segment file left on disk is
+replayed with the same token, so the store sees each batch exactly once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import threading
+import time
+import uuid
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_HEADER = struct.Struct("<III")
+_SUFFIX = ".seg"
+
+
+class SpoolFull(Exception):
+    """The spool is over its size bound: the sender should retry later."""
+
+
+class SpoolLocked(Exception):
+    """Another process holds this spool directory."""
+
+
+@dataclass
+class Segment:
+    """One segment file; sealed segments are immutable batches."""
+
+    seq: int
+    path: Path
+    size: int = 0
+    spans: int = 0
+    records: int = 0
+    created: float = field(default_factory=time.monotonic)
+    fd: int | None = None
+    synced: int = 0
+
+    def read(self) -> list[bytes]:
+        """Return the payloads of this segment's records, in order."""
+        payloads, _ = _scan(self.path.read_bytes())
+        return payloads
+
+
+def _scan(data: bytes) -> tuple[list[bytes], int]:
+    """Parse records from `data`; return the payloads and the length of the valid prefix."""
+    payloads: list[bytes] = []
+    pos = 0
+    end = len(data)
+    while pos + _HEADER.size <= end:
+        length, _spans, crc = _HEADER.unpack_from(data, pos)
+        start = pos + _HEADER.size
+        if start + length > end:
+            break
+        payload = data[start : start + length]
+        if zlib.crc32(payload) != crc:
+            break
+        payloads.append(payload)
+        pos = start + length
+    return payloads, pos
+
+
+def _count_spans(data: bytes) -> int:
+    spans = 0
+    pos = 0
+    while pos + _HEADER.size <= len(data):
+        length, count, _crc = _HEADER.unpack_from(data, pos)
+        spans += count
+        pos += _HEADER.size + length
+    return spans
+
+
+class Spool:
+    """Segment files in one directory, bounded by `max_bytes`, locked to this process."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        max_bytes: int = 512 << 20,
+        segment_max_spans: int = 10_000,
+        segment_max_bytes: int = 32 << 20,
+        fsync: bool = True,
+    ) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = max_bytes
+        self.segment_max_spans = segment_max_spans
+        self.segment_max_bytes = segment_max_bytes
+        self.fsync = fsync
+        self._lock_fd = os.open(self.directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._lock_fd)
+            raise SpoolLocked(f"spool {self.directory} is in use by another process") from None
+        self.spool_id = self._load_id()
+        self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._sealed: list[Segment] = []
+        self._active: Segment | None = None
+        self._bytes = 0
+        self._next_seq = 1
+        self._recover()
+
+    def _load_id(self) -> str:
+        path = self.directory / "ID"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            spool_id = uuid.uuid4().hex
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(spool_id)
+            os.replace(tmp, path)
+            self._sync_dir()
+            return spool_id
+
+    def _recover(self) -> None:
+        """Seal every segment left by a previous process, dropping a torn tail record."""
+        for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
+            seq = int(path.stem)
+            data = path.read_bytes()
+            _payloads, valid = _scan(data)
+            if valid == 0:
+                path.unlink()
+                continue
+            if valid < len(data):
+                with open(path, "r+b") as f:
+                    f.truncate(valid)
+                    os.fsync(f.fileno())
+            self._sealed.append(Segment(seq, path, size=valid, spans=_count_spans(data[:valid]), synced=valid))
+            self._bytes += valid
+            self._next_seq = max(self._next_seq, seq + 1)
+
+    def token(self, segment: Segment) -> str:
+        """The stable idempotency token of a sealed segment."""
+        return f"{self.spool_id}-{segment.seq}"
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._bytes
+
+    def pending_spans(self) -> int:
+        with self._lock:
+            active = self._active.spans if self._active else 0
+            return active + sum(s.spans for s in self._sealed)
+
+    def pending_segments(self) -> int:
+        with self._lock:
+            return len(self._sealed) + (1 if self._active and self._active.records else 0)
+
+    def append(self, payload: bytes, spans: int) -> None:
+        """Durably append one request; raises SpoolFull when over the bound."""
+        record = _HEADER.pack(len(payload), spans, zlib.crc32(payload)) + payload
+        with self._lock:
+            if self._bytes + len(record) > self.max_bytes and self._bytes > 0:
+                raise SpoolFull(f"spool holds {self._bytes} bytes (bound {self.max_bytes})")
+            segment = self._active or self._open_segment()
+            view = memoryview(record)
+            while view:
+                written = os.write(segment.fd, view)  # type: ignore[arg-type]
+                view = view[written:]
+            segment.size += len(record)
+            segment.spans += spans
+            segment.records += 1
+            self._bytes += len(record)
+            upto = segment.size
+            if segment.spans >= self.segment_max_spans or segment.size >= self.segment_max_bytes:
+                self._seal_locked()
+                self._changed.notify_all()
+            elif segment.records == 1:
+                self._changed.notify_all()
+        if self.fsync:
+            self._sync(segment, upto)
+
+    def _open_segment(self) -> Segment:
+        seq = self._next_seq
+        self._next_seq += 1
+        path = self.directory / f"{seq:012d}{_SUFFIX}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        if self.fsync:
+            self._sync_dir()
+        self._active = Segment(seq, path, fd=fd)
+        return self._active
+
+    def _sync(self, segment: Segment, upto: int) -> None:
+        """Group commit: one fsync covers every append made before it started."""
+        with self._sync_lock:
+            if segment.synced >= upto or segment.fd is None:
+                return
+            target = segment.size
+            os.fdatasync(segment.fd)
+            segment.synced = max(segment.synced, target)
+
+    def _seal_locked(self) -> None:
+        segment = self._active
+        if segment is None:
+            return
+        self._active = None
+        with self._sync_lock:
+            if self.fsync and segment.synced < segment.size:
+                os.fdatasync(segment.fd)  # type: ignore[arg-type]
+            segment.synced = segment.size
+            os.close(segment.fd)  # type: ignore[arg-type]
+            segment.fd = None
+        if segment.records:
+            self._sealed.append(segment)
+        else:
+            segment.path.unlink()
+
+    def _sync_dir(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def next_batch(self, linger: float, stop: threading.Event | None = None, timeout: float | None = None) -> Segment | None:
+        """Wait for the oldest sealed segment, sealing the active one once it is `linger` seconds old.
+
+        With `stop` set, the active segment is sealed at once (flush). Returns None on timeout, or when
+        stopping and nothing is left.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while True:
+                if self._sealed:
+                    return self._sealed[0]
+                active = self._active
+                now = time.monotonic()
+                if active is not None and active.records:
+                    if (stop is not None and stop.is_set()) or now - active.created >= linger:
+                        self._seal_locked()
+                        continue
+                    wait = active.created + linger - now
+                elif stop is not None and stop.is_set():
+                    return None
+                else:
+                    wait = 0.5
+                if deadline is not None:
+                    if now >= deadline:
+                        return None
+                    wait = min(wait, deadline - now)
+                self._changed.wait(wait)
+
+    def wake(self) -> None:
+        """Wake a waiting `next_batch` (used on shutdown)."""
+        with self._lock:
+            self._changed.notify_all()
+
+    def ack(self, segment: Segment) -> None:
+        """The store has the batch: forget the segment."""
+        with self._lock:
+            self._sealed.remove(segment)
+            self._bytes -= segment.size
+        segment.path.unlink(missing_ok=True)
+
+    def quarantine(self, segment: Segment) -> Path:
+        """Move a batch the store keeps rejecting aside (kept on disk for inspection, out of the bound)."""
+        dead = self.directory / "rejected"
+        dead.mkdir(exist_ok=True)
+        target = dead / segment.path.name
+        with self._lock:
+            self._sealed.remove(segment)
+            self._bytes -= segment.size
+        os.replace(segment.path, target)
+        return target
+
+    def close(self) -> None:
+        """Seal the active segment (it is replayed on the next start) and release the lock."""
+        with self._lock:
+            self._seal_locked()
+        os.close(self._lock_fd)

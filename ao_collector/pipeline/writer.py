@@ -1,0 +1,146 @@
+"""The pipeline between receivers and the store: spool on accept, batch by size and time, write with retries."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from ao_collector.pipeline.spool import Segment, Spool, SpoolFull
+from ao_collector.store.base import Store, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class Backpressure(Exception):
+    """The pipeline cannot take more now; `retry_after` seconds is a fair wait.
+
+    `closing` tells a shutdown (answered as unavailable) from a full spool (answered as overload).
+    """
+
+    def __init__(self, message: str, retry_after: float, closing: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.closing = closing
+
+
+@dataclass
+class PipelineStats:
+    accepted_spans: int = 0
+    written_spans: int = 0
+    written_batches: int = 0
+    refused_requests: int = 0
+    store_retries: int = 0
+    rejected_batches: int = 0
+    last_error: str | None = None
+
+
+class Pipeline:
+    """Receivers call `submit`; one writer thread moves sealed spool segments into the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        spool: Spool,
+        *,
+        linger: float = 0.2,
+        retry_initial: float = 0.1,
+        retry_max: float = 5.0,
+        max_attempts_on_error: int = 5,
+    ) -> None:
+        self.store = store
+        self.spool = spool
+        self.linger = linger
+        self.retry_initial = retry_initial
+        self.retry_max = retry_max
+        self.max_attempts_on_error = max_attempts_on_error
+        self.stats = PipelineStats()
+        self.store_ok = True
+        self._migrated = False
+        self._closing = threading.Event()
+        self._stop = threading.Event()
+        self._abandon = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._retry_after = 1.0
+
+    def submit(self, payload: bytes, spans: int) -> None:
+        """Spool one serialized request; when this returns, the spans are durable. Raises Backpressure."""
+        if self._closing.is_set():
+            raise Backpressure("collector is shutting down", retry_after=5.0, closing=True)
+        try:
+            self.spool.append(payload, spans)
+        except SpoolFull as exc:
+            self.stats.refused_requests += 1
+            raise Backpressure(str(exc), retry_after=self._retry_after) from None
+        self.stats.accepted_spans += spans
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="ao-pipeline-writer", daemon=True)
+        self._thread.start()
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Refuse new requests, flush everything to the store; True when nothing is left in the spool."""
+        self._closing.set()
+        self._stop.set()
+        self.spool.wake()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("flush did not finish in %.0fs; the spool keeps the rest for the next start", timeout)
+                self._abandon.set()
+                self._thread.join(5.0)
+        return self.spool.pending_segments() == 0
+
+    def _run(self) -> None:
+        while True:
+            segment = self.spool.next_batch(self.linger, stop=self._stop)
+            if segment is None:
+                if self._stop.is_set():
+                    return
+                continue
+            if not self._write(segment):
+                return
+
+    def _write(self, segment: Segment) -> bool:
+        """Write one batch until it sticks; False when told to give up."""
+        token = self.spool.token(segment)
+        requests = [ExportTraceServiceRequest.FromString(p) for p in segment.read()]
+        delay = self.retry_initial
+        failures = 0
+        while True:
+            try:
+                if not self._migrated:
+                    self.store.migrate()
+                    self._migrated = True
+                self.store.write(requests, token)
+            except StoreUnavailable as exc:
+                self._note_failure(f"store unavailable: {exc}")
+            except Exception as exc:  # noqa: BLE001 - a batch the store cannot take must not stop the pipeline
+                failures += 1
+                self._note_failure(f"store write failed: {exc!r}")
+                log.exception("store write of batch %s failed (attempt %d)", token, failures)
+                if failures >= self.max_attempts_on_error:
+                    path = self.spool.quarantine(segment)
+                    self.stats.rejected_batches += 1
+                    log.error("batch %s moved aside to %s after %d failures", token, path, failures)
+                    return True
+            else:
+                self.spool.ack(segment)
+                self.store_ok = True
+                self._retry_after = 1.0
+                self.stats.written_spans += segment.spans
+                self.stats.written_batches += 1
+                return True
+            if self._abandon.wait(delay):
+                return False
+            delay = min(delay * 2, self.retry_max)
+            self._retry_after = max(1.0, delay)
+
+    def _note_failure(self, message: str) -> None:
+        if self.store_ok:
+            log.warning("%s; keeping batches in the spool and retrying", message)
+        self.store_ok = False
+        self.stats.store_retries += 1
+        self.stats.last_error = message

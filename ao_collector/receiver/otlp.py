@@ -1,0 +1,181 @@
+"""OTLP trace request decoding and validation shared by the gRPC and HTTP receivers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+DEFAULT_MAX_BODY = 16 << 20
+
+
+class BadRequest(Exception):
+    """The request cannot be decoded (HTTP 400, gRPC INVALID_ARGUMENT)."""
+
+
+class TooLarge(Exception):
+    """The (decompressed) request is over the size cap (HTTP 413, gRPC RESOURCE_EXHAUSTED)."""
+
+
+class UnsupportedEncoding(Exception):
+    """Unknown Content-Type or Content-Encoding (HTTP 415)."""
+
+
+@dataclass
+class Accepted:
+    """A validated request: `payload` is what goes to the spool (None when no span was accepted)."""
+
+    payload: bytes | None
+    spans: int
+    rejected: int
+    message: str
+
+    def response(self) -> ExportTraceServiceResponse:
+        response = ExportTraceServiceResponse()
+        if self.rejected:
+            response.partial_success.rejected_spans = self.rejected
+            response.partial_success.error_message = self.message
+        return response
+
+
+def decompress(body: bytes, encoding: str, limit: int) -> bytes:
+    """Undo `Content-Encoding` without ever holding more than `limit` decompressed bytes."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        if len(body) > limit:
+            raise TooLarge(f"body of {len(body)} bytes is over the {limit}-byte cap")
+        return body
+    if encoding in ("gzip", "x-gzip"):
+        wbits = 16 + zlib.MAX_WBITS
+    elif encoding == "deflate":
+        wbits = zlib.MAX_WBITS
+    else:
+        raise UnsupportedEncoding(f"unsupported Content-Encoding {encoding!r} (use gzip, deflate or identity)")
+    out = bytearray()
+    data = body
+    try:
+        while data:
+            inflater = zlib.decompressobj(wbits)
+            out += inflater.decompress(data, limit + 1 - len(out))
+            if len(out) > limit or inflater.unconsumed_tail:
+                raise TooLarge(f"decompressed body is over the {limit}-byte cap")
+            if not inflater.eof:
+                raise BadRequest(f"truncated {encoding} body")
+            data = inflater.unused_data
+    except zlib.error as exc:
+        raise BadRequest(f"invalid {encoding} body: {exc}") from None
+    return bytes(out)
+
+
+def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
+    try:
+        return ExportTraceServiceRequest.FromString(body)
+    except (DecodeError, RuntimeError, ValueError) as exc:
+        raise BadRequest(f"malformed ExportTraceServiceRequest protobuf: {exc}") from None
+
+
+_ID_FIELDS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
+
+
+def _hex_ids_to_base64(obj: dict[str, Any]) -> None:
+    """OTLP JSON carries ids as hex; protobuf's JSON mapping of bytes is base64."""
+    for key in _ID_FIELDS:
+        value = obj.get(key)
+        if isinstance(value, str):
+            try:
+                obj[key] = base64.b64encode(bytes.fromhex(value)).decode()
+            except ValueError:
+                obj[key] = ""  # an invalid id: the span is rejected by validation
+
+
+def _children(obj: Any, *keys: str) -> list[Any]:
+    if not isinstance(obj, dict):
+        return []
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, list):
+            return value
+    return []
+
+
+def parse_json(body: bytes) -> ExportTraceServiceRequest:
+    """Decode the OTLP/JSON encoding (lowerCamelCase fields, hex ids, enums as integers)."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest(f"malformed JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise BadRequest("an OTLP/JSON body is a JSON object with resourceSpans")
+    for resource_spans in _children(document, "resourceSpans", "resource_spans"):
+        for scope_spans in _children(resource_spans, "scopeSpans", "scope_spans"):
+            for span in _children(scope_spans, "spans"):
+                if isinstance(span, dict):
+                    _hex_ids_to_base64(span)
+                    for link in _children(span, "links"):
+                        if isinstance(link, dict):
+                            _hex_ids_to_base64(link)
+    request = ExportTraceServiceRequest()
+    try:
+        json_format.ParseDict(document, request, ignore_unknown_fields=True)
+    except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
+        raise BadRequest(f"invalid OTLP/JSON trace request: {exc}") from None
+    return request
+
+
+_ZERO_TRACE_ID = bytes(16)
+_ZERO_SPAN_ID = bytes(8)
+
+
+def _invalid(span: Any) -> str | None:
+    """Why a span cannot be stored, or None."""
+    if len(span.trace_id) != 16 or span.trace_id == _ZERO_TRACE_ID:
+        return "trace_id must be 16 non-zero bytes"
+    if len(span.span_id) != 8 or span.span_id == _ZERO_SPAN_ID:
+        return "span_id must be 8 non-zero bytes"
+    if span.parent_span_id and len(span.parent_span_id) != 8:
+        return "parent_span_id must be empty or 8 bytes"
+    for link in span.links:
+        if len(link.trace_id) != 16 or len(link.span_id) != 8:
+            return "link ids must be 16 and 8 bytes"
+    return None
+
+
+def validate(request: ExportTraceServiceRequest, raw: bytes | None) -> Accepted:
+    """Count spans and drop the ones that cannot be stored (OTLP partial success).
+
+    `raw` is the request's wire form when the caller has it; it is spooled as is unless spans were dropped.
+    """
+    spans = 0
+    rejected = 0
+    reasons: dict[str, int] = {}
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            bad: list[int] = []
+            for index, span in enumerate(scope_spans.spans):
+                reason = _invalid(span)
+                if reason is None:
+                    spans += 1
+                else:
+                    bad.append(index)
+                    reasons[reason] = reasons.get(reason, 0) + 1
+            for index in reversed(bad):
+                del scope_spans.spans[index]
+            rejected += len(bad)
+    if spans == 0:
+        payload = None
+    elif rejected or raw is None:
+        payload = request.SerializeToString()
+    else:
+        payload = raw
+    message = "; ".join(f"{count} span(s): {reason}" for reason, count in reasons.items())
+    return Accepted(payload, spans, rejected, message)

@@ -1,0 +1,101 @@
+"""OTLP/gRPC trace receiver (grpcio, the opentelemetry-proto TraceService definition)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.any_pb2 import Any as AnyMessage
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+from ao_collector.pipeline.writer import Backpressure, Pipeline
+from ao_collector.receiver.otlp import DEFAULT_MAX_BODY, BadRequest, parse_protobuf, validate
+
+log = logging.getLogger(__name__)
+
+_SERVICE = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name
+
+
+class TraceReceiver(trace_service_pb2_grpc.TraceServiceServicer):
+    """Implements `TraceService.Export`; the request arrives as wire bytes so it is spooled without re-encoding."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def Export(self, request: bytes, context: grpc.ServicerContext) -> trace_service_pb2.ExportTraceServiceResponse:  # noqa: N802
+        try:
+            accepted = validate(parse_protobuf(request), request)
+        except BadRequest as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        if accepted.payload is not None:
+            try:
+                self.pipeline.submit(accepted.payload, accepted.spans)
+            except Backpressure as exc:
+                _abort_retryable(context, exc)
+        return accepted.response()
+
+
+def _abort_retryable(context: grpc.ServicerContext, exc: Backpressure) -> None:
+    """RESOURCE_EXHAUSTED with RetryInfo (as the OTLP spec asks, so clients retry), or UNAVAILABLE on shutdown."""
+    seconds = max(1, math.ceil(exc.retry_after))
+    retry_info = error_details_pb2.RetryInfo(retry_delay=Duration(seconds=seconds))
+    detail = AnyMessage()
+    detail.Pack(retry_info)
+    shutting_down = exc.closing
+    code = grpc.StatusCode.UNAVAILABLE if shutting_down else grpc.StatusCode.RESOURCE_EXHAUSTED
+    status = status_pb2.Status(
+        code=code_pb2.UNAVAILABLE if shutting_down else code_pb2.RESOURCE_EXHAUSTED,
+        message=str(exc),
+        details=[detail],
+    )
+    context.set_trailing_metadata(
+        (
+            ("grpc-status-details-bin", status.SerializeToString()),
+            ("google.rpc.retryinfo-bin", retry_info.SerializeToString()),
+        )
+    )
+    context.abort(code, f"{exc}; retry in {seconds}s")
+
+
+class GrpcReceiver:
+    """The gRPC server hosting the trace receiver."""
+
+    def __init__(self, pipeline: Pipeline, host: str, port: int, *, max_body: int = DEFAULT_MAX_BODY, workers: int = 8) -> None:
+        self.server = grpc.server(
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ao-otlp-grpc"),
+            maximum_concurrent_rpcs=workers * 4,
+            options=[
+                ("grpc.max_receive_message_length", max_body),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        servicer = TraceReceiver(pipeline)
+        handler = grpc.method_handlers_generic_handler(
+            _SERVICE,
+            {
+                "Export": grpc.unary_unary_rpc_method_handler(
+                    servicer.Export,
+                    request_deserializer=None,
+                    response_serializer=trace_service_pb2.ExportTraceServiceResponse.SerializeToString,
+                )
+            },
+        )
+        self.server.add_generic_rpc_handlers((handler,))
+        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        try:
+            self.port = self.server.add_insecure_port(address)
+        except RuntimeError as exc:
+            raise OSError(f"cannot listen for OTLP/gRPC on {address}: {exc}") from None
+        if self.port == 0:
+            raise OSError(f"cannot listen for OTLP/gRPC on {address} (port in use?)")
+
+    def start(self) -> None:
+        self.server.start()
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Stop taking RPCs and let running ones finish."""
+        self.server.stop(grace).wait()

@@ -1,0 +1,134 @@
+"""OTLP/HTTP trace receiver: `POST /v1/traces`, protobuf or JSON, optionally gzip/deflate compressed."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from google.protobuf import json_format
+from google.rpc import code_pb2, status_pb2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ao_collector.pipeline.writer import Backpressure, Pipeline
+from ao_collector.receiver.otlp import (
+    DEFAULT_MAX_BODY,
+    Accepted,
+    BadRequest,
+    TooLarge,
+    UnsupportedEncoding,
+    decompress,
+    parse_json,
+    parse_protobuf,
+    validate,
+)
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+_PROTOBUF_TYPES = {PROTOBUF, "application/protobuf"}
+
+_GRPC_CODES = {
+    400: code_pb2.INVALID_ARGUMENT,
+    404: code_pb2.NOT_FOUND,
+    405: code_pb2.UNIMPLEMENTED,
+    413: code_pb2.RESOURCE_EXHAUSTED,
+    415: code_pb2.INVALID_ARGUMENT,
+    429: code_pb2.RESOURCE_EXHAUSTED,
+    503: code_pb2.UNAVAILABLE,
+}
+
+
+def _error(status: int, message: str, media_type: str = JSON, headers: dict[str, str] | None = None) -> Response:
+    """An OTLP error response: a google.rpc.Status in the request's encoding."""
+    body = status_pb2.Status(code=_GRPC_CODES.get(status, code_pb2.UNKNOWN), message=message)
+    if media_type == PROTOBUF:
+        return Response(body.SerializeToString(), status, headers=headers, media_type=PROTOBUF)
+    content = json.dumps({"code": body.code, "message": message})
+    return Response(content, status, headers=headers, media_type=JSON)
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class HttpReceiver:
+    """The Starlette application of the OTLP/HTTP receiver."""
+
+    def __init__(self, pipeline: Pipeline, *, max_body: int = DEFAULT_MAX_BODY) -> None:
+        self.pipeline = pipeline
+        self.max_body = max_body
+        self.app = Starlette(
+            routes=[Route("/v1/traces", self.export, methods=["POST"])],
+            exception_handlers={HTTPException: self._http_error},
+        )
+
+    async def _http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            message = f"no such path {request.url.path}; OTLP traces go to POST /v1/traces"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed here; use POST"
+        else:
+            message = str(exc.detail)
+        return _error(exc.status_code, message, headers=exc.headers)
+
+    async def export(self, request: Request) -> Response:
+        media_type = _media_type(request)
+        if media_type in _PROTOBUF_TYPES:
+            answer_type = PROTOBUF
+        elif media_type == JSON:
+            answer_type = JSON
+        else:
+            return _error(415, f"unsupported Content-Type {media_type!r}; use {PROTOBUF} or {JSON}")
+        encoding = request.headers.get("content-encoding", "")
+        try:
+            body = await self._read_body(request)
+            accepted = await run_in_threadpool(self._accept, body, encoding, answer_type)
+        except TooLarge as exc:
+            return _error(413, str(exc), answer_type)
+        except UnsupportedEncoding as exc:
+            return _error(415, str(exc), answer_type)
+        except BadRequest as exc:
+            return _error(400, str(exc), answer_type)
+        except Backpressure as exc:
+            seconds = str(max(1, math.ceil(exc.retry_after)))
+            status = 503 if exc.closing else 429
+            return _error(status, f"{exc}; retry in {seconds}s", answer_type, {"Retry-After": seconds})
+        response = accepted.response()
+        if answer_type == PROTOBUF:
+            return Response(response.SerializeToString(), media_type=PROTOBUF)
+        return Response(json_format.MessageToJson(response, indent=None), media_type=JSON)
+
+    async def _read_body(self, request: Request) -> bytes:
+        """The raw body, refusing more than the cap before reading it all."""
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            try:
+                length = int(declared)
+            except ValueError:
+                raise BadRequest(f"invalid Content-Length {declared!r}") from None
+            if length > self.max_body:
+                raise TooLarge(f"body of {length} bytes is over the {self.max_body}-byte cap")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise TooLarge(f"body is over the {self.max_body}-byte cap")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _accept(self, body: bytes, encoding: str, answer_type: str) -> Accepted:
+        """Decode, validate and spool one request (runs in a worker thread: the spool may fsync)."""
+        body = decompress(body, encoding, self.max_body)
+        if answer_type == PROTOBUF:
+            accepted = validate(parse_protobuf(body), body)
+        else:
+            accepted = validate(parse_json(body), None)
+        if accepted.payload is not None:
+            self.pipeline.submit(accepted.payload, accepted.spans)
+        return accepted

@@ -1,0 +1,279 @@
+"""The collector service: OTLP receivers → pipeline (spool, batches) → store, plus the API; start and graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import signal
+import socket
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from ao_collector.api.app import create_app
+from ao_collector.pipeline.spool import Spool
+from ao_collector.pipeline.writer import Pipeline
+from ao_collector.receiver.otlp import DEFAULT_MAX_BODY
+from ao_collector.receiver.otlp_grpc import GrpcReceiver
+from ao_collector.receiver.otlp_http import HttpReceiver
+from ao_collector.store import open_store
+from ao_collector.store.base import Store
+
+log = logging.getLogger("ao_collector")
+
+
+def ao_home() -> Path:
+    """`$AO_HOME`, else `~/.ao`: the default data dir, spool and log place."""
+    return Path(os.environ.get("AO_HOME") or Path.home() / ".ao").expanduser()
+
+
+class ConfigError(Exception):
+    """The service cannot start with this configuration."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class ServiceConfig:
+    """Everything `ao-collector serve` can set."""
+
+    data_dir: Path | None = None
+    clickhouse_url: str | None = None
+    database: str = "ao"
+    cluster: str | None = None
+    host: str = "127.0.0.1"
+    grpc_port: int = 4317
+    http_port: int = 4318
+    api_port: int = 4320
+    api_token: str | None = field(default_factory=lambda: os.environ.get("AO_API_TOKEN") or None)
+    spool_dir: Path | None = None
+    spool_max_bytes: int = 512 << 20
+    batch_max_spans: int = 10_000
+    batch_linger: float = 0.2
+    fsync: bool = True
+    max_body: int = DEFAULT_MAX_BODY
+    shutdown_timeout: float = 30.0
+
+    def resolved_data_dir(self) -> Path | None:
+        """The chDB data dir (None with a ClickHouse server)."""
+        if self.clickhouse_url:
+            return None
+        return Path(self.data_dir).expanduser() if self.data_dir else ao_home()
+
+    def resolved_spool_dir(self) -> Path:
+        if self.spool_dir:
+            return Path(self.spool_dir).expanduser()
+        return (self.resolved_data_dir() or ao_home()) / "spool"
+
+    def check(self) -> None:
+        if self.clickhouse_url and self.data_dir:
+            raise ConfigError("give either --data-dir or --clickhouse-url, not both")
+        if not is_loopback(self.host) and not self.api_token:
+            raise ConfigError(f"refusing to serve on non-loopback host {self.host} without AO_API_TOKEN set")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind a listening TCP socket here, so a taken port is a clear error before anything starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+class _HttpServers:
+    """uvicorn servers sharing one event loop in a background thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="ao-http", daemon=True)
+        self.thread.start()
+        self.running: dict[str, tuple[uvicorn.Server, Future[None]]] = {}
+
+    def serve(self, name: str, app: Any, sock: socket.socket) -> None:
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=30,
+            timeout_graceful_shutdown=10,
+            limit_concurrency=256,
+        )
+        server = uvicorn.Server(config)
+        future = asyncio.run_coroutine_threadsafe(server.serve(sockets=[sock]), self.loop)
+        self.running[name] = (server, future)
+
+    def wait_started(self, timeout: float = 10.0) -> None:
+        for name, (server, future) in self.running.items():
+            for _ in range(int(timeout / 0.01)):
+                if server.started or future.done():
+                    break
+                threading.Event().wait(0.01)
+            if future.done():
+                future.result()
+            if not server.started:
+                raise RuntimeError(f"{name} server did not start")
+
+    def stop(self, name: str, timeout: float = 15.0) -> None:
+        server, future = self.running.pop(name)
+        server.should_exit = True
+        future.result(timeout)
+
+    def close(self) -> None:
+        for name in list(self.running):
+            self.stop(name)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5.0)
+
+
+class CollectorService:
+    """One running collector; `start()` then `stop()` (or `run()` until SIGINT/SIGTERM)."""
+
+    def __init__(self, config: ServiceConfig, store: Store | None = None) -> None:
+        config.check()
+        self.config = config
+        self._store = store
+        self.store: Store | None = None
+        self.spool: Spool | None = None
+        self.pipeline: Pipeline | None = None
+        self.grpc: GrpcReceiver | None = None
+        self.http: _HttpServers | None = None
+        self.ports: dict[str, int] = {}
+        self._stopped = threading.Event()
+
+    def start(self) -> None:
+        cfg = self.config
+        sockets = {
+            "http": _listen(cfg.host, cfg.http_port),
+            "api": _listen(cfg.host, cfg.api_port),
+        }
+        try:
+            self.spool = Spool(
+                cfg.resolved_spool_dir(),
+                max_bytes=cfg.spool_max_bytes,
+                segment_max_spans=cfg.batch_max_spans,
+                fsync=cfg.fsync,
+            )
+            self.store = self._store or open_store(
+                data_dir=cfg.resolved_data_dir(),
+                clickhouse_url=cfg.clickhouse_url,
+                database=cfg.database,
+                cluster=cfg.cluster,
+            )
+            self.pipeline = Pipeline(self.store, self.spool, linger=cfg.batch_linger)
+            self.pipeline.start()
+            self.grpc = GrpcReceiver(self.pipeline, cfg.host, cfg.grpc_port, max_body=cfg.max_body)
+            self.grpc.start()
+            self.http = _HttpServers()
+            self.http.serve("otlp-http", HttpReceiver(self.pipeline, max_body=cfg.max_body).app, sockets["http"])
+            self.http.serve("api", create_app(self.store, self.health, cfg.api_token), sockets["api"])
+            self.http.wait_started()
+        except BaseException:
+            for sock in sockets.values():
+                sock.close()
+            self.stop()
+            raise
+        self.ports = {
+            "grpc": self.grpc.port,
+            "http": sockets["http"].getsockname()[1],
+            "api": sockets["api"].getsockname()[1],
+        }
+        log.info(
+            "ao-collector ready: OTLP/gRPC %s:%d, OTLP/HTTP %s:%d, API http://%s:%d (store: %s, spool: %s)",
+            cfg.host, self.ports["grpc"], cfg.host, self.ports["http"], cfg.host, self.ports["api"],
+            cfg.clickhouse_url or cfg.resolved_data_dir(), self.spool.directory,
+        )
+
+    def health(self) -> dict[str, Any]:
+        """What `/healthz` answers."""
+        store_ok = False
+        error = None
+        if self.store is not None:
+            try:
+                self.store.query("SELECT 1 AS ok")
+                store_ok = self.pipeline.store_ok if self.pipeline else True
+            except Exception as exc:  # noqa: BLE001 - reported, not raised
+                error = str(exc)
+        pipeline: dict[str, Any] = {}
+        if self.pipeline is not None and self.spool is not None:
+            pipeline = dict(vars(self.pipeline.stats))
+            pipeline["pending_spans"] = self.spool.pending_spans()
+            pipeline["spool_bytes"] = self.spool.pending_bytes
+        return {
+            "status": "ok",
+            "service": "ao-collector",
+            "pid": os.getpid(),
+            "host": self.config.host,
+            "ports": self.ports,
+            "store": {
+                "ok": store_ok and error is None,
+                "backend": "clickhouse" if self.config.clickhouse_url else "chdb",
+                "database": self.config.database,
+                "data_dir": str(self.config.resolved_data_dir() or ""),
+                **({"error": error or self.pipeline.stats.last_error} if not store_ok and self.pipeline else {}),
+            },
+            "pipeline": pipeline,
+        }
+
+    def stop(self) -> None:
+        """Graceful stop: refuse new data, flush the pipeline, then close the API and the store."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        timeout = self.config.shutdown_timeout
+        if self.http is not None and "otlp-http" in self.http.running:
+            self.http.stop("otlp-http")
+        if self.grpc is not None:
+            self.grpc.stop(grace=5.0)
+        if self.pipeline is not None:
+            flushed = self.pipeline.close(timeout)
+            if not flushed:
+                log.warning("store did not take everything; %d spans wait in the spool for the next start",
+                            self.spool.pending_spans() if self.spool else 0)
+        if self.spool is not None:
+            self.spool.close()
+        if self.http is not None:
+            self.http.close()
+        if self.store is not None and self._store is None:
+            self.store.close()
+        log.info("ao-collector stopped")
+
+    def run(self) -> None:
+        """Start, serve until SIGINT or SIGTERM, then stop gracefully (a second signal exits at once)."""
+        stop = threading.Event()
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            if stop.is_set():
+                log.warning("second signal: exiting now; the spool keeps unwritten spans")
+                os._exit(1)
+            log.info("received %s, shutting down", signal.Signals(signum).name)
+            stop.set()
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        self.start()
+        try:
+            while not stop.wait(1.0):
+                pass
+        finally:
+            self.stop()
