@@ -1,0 +1,1 @@
+"""The collector HTTP API (contract C7) and health endpoint."""

@@ -1,0 +1,1 @@
+"""OTLP receivers: gRPC and HTTP, sharing decoding and validation."""
