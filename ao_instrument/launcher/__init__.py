@@ -1,0 +1,1 @@
+"""The `ao-instrument` launcher (contracts C1 and C4)."""

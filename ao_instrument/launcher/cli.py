@@ -1,0 +1,143 @@
+"""`ao-instrument [options] COMMAND...`: run any command with ao's instrumentation (contracts C1, C4).
+
+The launcher owns the run: it starts the `ao.run {name}` root span, runs the command as a child
+process whose Python processes are instrumented through `sitecustomize`, forwards signals to it,
+ends the root span when it exits, and exits with the command's own status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from types import FrameType
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from ao_instrument import __version__
+from ao_instrument.genai import semconv as sc
+from ao_instrument.launcher.environment import LOCAL_HTTP_ENDPOINT, child_environment, endpoint_configured
+from ao_instrument.launcher.exporters import span_processor_from_environment
+from ao_instrument.runs import new_run_id, root_span_name
+
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="ao-instrument",
+        description="Run COMMAND with OpenTelemetry GenAI spans and dataflow links between LLM calls.",
+    )
+    parser.add_argument("--name", help="run name (default: the script or command name)")
+    parser.add_argument("--replay-of", metavar="RUN_ID", help="mark this run as a replay of RUN_ID")
+    parser.add_argument("--no-taint", action="store_true", help="no origin tracking (AO_TAINT=off)")
+    parser.add_argument("--no-capture", action="store_true", help="no message content on spans")
+    parser.add_argument(
+        "--no-autostart", action="store_true", help="never start a local collector (AO_NO_AUTOSTART=1)"
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("command", help="the program to run, e.g. python")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
+    return parser.parse_args(argv)
+
+
+def default_run_name(command: list[str]) -> str:
+    for arg in command[1:]:
+        if not arg.startswith("-"):
+            return os.path.basename(arg)
+    return os.path.basename(command[0])
+
+
+def _local_endpoint(no_autostart: bool) -> str:
+    """Make sure a local collector answers (C1), and return its OTLP/HTTP endpoint."""
+    if not no_autostart and os.environ.get("AO_NO_AUTOSTART") != "1":
+        try:
+            from ao_collector.autostart import ensure_collector
+
+            if not ensure_collector():
+                sys.stderr.write("ao-instrument: the local collector did not start; spans may be lost\n")
+        except Exception as error:
+            sys.stderr.write(f"ao-instrument: could not start the local collector: {error!r}\n")
+    return LOCAL_HTTP_ENDPOINT
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    command = [args.command, *args.args]
+    executable = shutil.which(args.command)
+    if executable is None:
+        sys.stderr.write(f"ao-instrument: command not found: {args.command}\n")
+        sys.exit(127)
+
+    local = None if endpoint_configured(os.environ) else _local_endpoint(args.no_autostart)
+    run_id = new_run_id()
+    name = args.name or default_run_name(command)
+    cwd = os.getcwd()
+
+    env = child_environment(
+        os.environ,
+        run_id=run_id,
+        traceparent=None,
+        local_endpoint=local,
+        taint=False if args.no_taint else None,
+        capture_content=False if args.no_capture else None,
+    )
+    # The launcher's own exporter reads the same OTEL_* settings as the command's processes.
+    os.environ.update({k: v for k, v in env.items() if k.startswith("OTEL_")})
+    provider = TracerProvider(
+        resource=Resource.create(
+            {"process.command_args": command, "process.working_directory": cwd, "process.cwd": cwd}
+        )
+    )
+    provider.add_span_processor(span_processor_from_environment(env))
+    tracer = provider.get_tracer("ao_instrument.launcher", __version__)
+    attributes = {
+        sc.AO_RUN_ID: run_id,
+        sc.AO_RUN_NAME: name,
+        "process.command_args": command,
+        "process.working_directory": cwd,
+    }
+    if args.replay_of:
+        attributes[sc.AO_RUN_REPLAY_OF] = args.replay_of
+    root = tracer.start_span(root_span_name(name), attributes=attributes)
+    carrier: dict[str, str] = {}
+    TraceContextTextMapPropagator().inject(carrier, trace.set_span_in_context(root))
+    env["TRACEPARENT"] = carrier["traceparent"]
+
+    status = _run_child([executable, *args.args], env)
+
+    if status != 0:
+        root.set_status(Status(StatusCode.ERROR, f"exit status {status}"))
+        root.set_attribute(sc.ERROR_TYPE, f"exit {status}" if status > 0 else signal.Signals(-status).name)
+    root.set_attribute("process.exit.code", status)
+    root.end()
+    provider.shutdown()
+    if status < 0:
+        signal.signal(-status, signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
+    sys.exit(status)
+
+
+def _run_child(argv: list[str], env: dict[str, str]) -> int:
+    """Run the command in the foreground, forwarding signals; its `returncode` (negative: killed)."""
+    child = subprocess.Popen(argv, env=env)
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    # Ctrl-C reaches the whole foreground process group, the child included: the launcher waits.
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,55 @@
+"""The environment the launcher gives the instrumented command."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+BOOTSTRAP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap")
+LOCAL_HTTP_ENDPOINT = "http://127.0.0.1:4318"
+# GenAI instrumentations that would record the same calls a second time beside ao's own.
+DUPLICATE_INSTRUMENTATIONS = ("openai", "openai_v2", "anthropic")
+ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+
+
+def endpoint_configured(env: Mapping[str, str]) -> bool:
+    """Whether the user points traces somewhere (an OTLP endpoint, or a non-OTLP exporter)."""
+    if any(env.get(name) for name in ENDPOINT_VARIABLES):
+        return True
+    exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    return bool(exporter) and exporter != "otlp"
+
+
+def child_environment(
+    base: Mapping[str, str],
+    *,
+    run_id: str,
+    traceparent: str | None,
+    local_endpoint: str | None,
+    taint: bool | None,
+    capture_content: bool | None,
+) -> dict[str, str]:
+    """`base` plus what instruments every Python process of the command.
+
+    With `local_endpoint` (no endpoint of the user's), traces go to the local collector over
+    OTLP/HTTP and metrics and logs are off (the collector takes traces only).
+    """
+    env = dict(base)
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != BOOTSTRAP_DIR]
+    env["PYTHONPATH"] = os.pathsep.join([BOOTSTRAP_DIR, *paths])
+    env["AO_LAUNCHER"] = "1"
+    env["AO_RUN_ID"] = run_id
+    if traceparent:
+        env["TRACEPARENT"] = traceparent
+    if local_endpoint:
+        env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = local_endpoint.rstrip("/") + "/v1/traces"
+        env["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf"
+        env.setdefault("OTEL_TRACES_EXPORTER", "otlp")
+        env.setdefault("OTEL_METRICS_EXPORTER", "none")
+        env.setdefault("OTEL_LOGS_EXPORTER", "none")
+    env.setdefault("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", ",".join(DUPLICATE_INSTRUMENTATIONS))
+    if taint is not None:
+        env["AO_TAINT"] = "on" if taint else "off"
+    if capture_content is not None:
+        env["AO_CAPTURE_CONTENT"] = "true" if capture_content else "false"
+    return env

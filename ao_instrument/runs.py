@@ -1,0 +1,110 @@
+"""Runs (contract C4): run ids, the `ao.run` root spans, and `ao.run.id` on every span of a run.
+
+The launcher gives the whole process a run (`AO_RUN_ID` in the environment); `run(name)` opens a
+subrun with its own root span and id. The current run lives in a context variable, so concurrent
+subruns in threads and asyncio tasks never mix.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import uuid
+from types import TracebackType
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import Status, StatusCode
+
+from ao_instrument.genai import semconv as sc
+
+RUN_ID_ENV = "AO_RUN_ID"
+_current_run: contextvars.ContextVar[str | None] = contextvars.ContextVar("ao_run_id", default=None)
+
+
+def new_run_id() -> str:
+    """A fresh run id (32 hex digits)."""
+    return uuid.uuid4().hex
+
+
+def process_run_id() -> str | None:
+    """The run the launcher started this process in, if any."""
+    return os.environ.get(RUN_ID_ENV) or None
+
+
+def current_run_id() -> str | None:
+    """The innermost run of the current thread or task, else the process's run."""
+    return _current_run.get() or os.environ.get(RUN_ID_ENV) or None
+
+
+def root_span_name(name: str) -> str:
+    return f"ao.run {name}"
+
+
+class RunSpanProcessor(SpanProcessor):
+    """Stamps `ao.run.id` on every span that starts inside a run."""
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        run_id = _current_run.get() or os.environ.get(RUN_ID_ENV)
+        if run_id and span.attributes is not None and sc.AO_RUN_ID not in span.attributes:
+            span.set_attribute(sc.AO_RUN_ID, run_id)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        pass
+
+
+def install_run_processor(provider: Any) -> bool:
+    """Add a `RunSpanProcessor` to an SDK tracer provider once; False for other providers."""
+    add = getattr(provider, "add_span_processor", None)
+    if add is None or getattr(provider, "_ao_run_processor", False):
+        return False
+    add(RunSpanProcessor())
+    provider._ao_run_processor = True
+    return True
+
+
+class run:  # noqa: N801 - used like a function: `with ao_instrument.run("name"):`
+    """A subrun: its own root span `ao.run {name}` (a new trace), its own `ao.run.id`, linked to its parent run.
+
+    Use as `with run("plan"):` or `async with run("plan"):`; `.run_id` is the new id.
+    """
+
+    def __init__(self, name: str, *, attributes: dict[str, Any] | None = None) -> None:
+        self.name = name
+        self.run_id = new_run_id()
+        self._attributes = attributes or {}
+        self._span: trace.Span | None = None
+        self._tokens: list[Any] = []
+
+    def __enter__(self) -> "run":
+        parent = current_run_id()
+        attrs: dict[str, Any] = {sc.AO_RUN_ID: self.run_id, sc.AO_RUN_NAME: self.name, **self._attributes}
+        if parent:
+            attrs[sc.AO_RUN_PARENT_ID] = parent
+        tracer = trace.get_tracer("ao_instrument")
+        self._span = tracer.start_span(root_span_name(self.name), context=Context(), attributes=attrs)
+        self._tokens = [_current_run.set(self.run_id), otel_context.attach(trace.set_span_in_context(self._span))]
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        run_token, ctx_token = self._tokens
+        otel_context.detach(ctx_token)
+        _current_run.reset(run_token)
+        if self._span is not None:
+            if exc is not None:
+                self._span.set_attribute(sc.ERROR_TYPE, type(exc).__qualname__)
+                self._span.set_status(Status(StatusCode.ERROR, str(exc)[:512]))
+            self._span.end()
+
+    async def __aenter__(self) -> "run":
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)

@@ -1,0 +1,1 @@
+"""Shared test support: an OTLP sink that receives what programs export."""
