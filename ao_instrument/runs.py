@@ -72,8 +72,11 @@ class run:  # noqa: N801 - used like a function: `with ao_instrument.run("name")
     Use as `with run("plan"):` or `async with run("plan"):`; `.run_id` is the new id.
     """
 
-    def __init__(self, name: str, *, attributes: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, name: str, *, attributes: dict[str, Any] | None = None, tracer_provider: Any = None
+    ) -> None:
         self.name = name
+        self._tracer_provider = tracer_provider
         self.run_id = new_run_id()
         self._attributes = attributes or {}
         self._span: trace.Span | None = None
@@ -84,7 +87,7 @@ class run:  # noqa: N801 - used like a function: `with ao_instrument.run("name")
         attrs: dict[str, Any] = {sc.AO_RUN_ID: self.run_id, sc.AO_RUN_NAME: self.name, **self._attributes}
         if parent:
             attrs[sc.AO_RUN_PARENT_ID] = parent
-        tracer = trace.get_tracer("ao_instrument")
+        tracer = trace.get_tracer("ao_instrument", tracer_provider=self._tracer_provider)
         self._span = tracer.start_span(root_span_name(self.name), context=Context(), attributes=attrs)
         self._tokens = [_current_run.set(self.run_id), otel_context.attach(trace.set_span_in_context(self._span))]
         return self
