@@ -1,0 +1,248 @@
+"""The wrappers around the OpenAI SDK methods: one LLM call span per user call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from openai._legacy_response import LegacyAPIResponse
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+from ao_instrument.genai import LLMCall, LLMCallTelemetry
+from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.openai_sdk import attributes as attrs
+from ao_instrument.openai_sdk import messages
+from ao_instrument.openai_sdk.results import finish_chat, finish_embeddings, finish_responses
+from ao_instrument.openai_sdk.streams import (
+    Accumulator,
+    ChatAccumulator,
+    ObservedAsyncStream,
+    ObservedStream,
+    ResponsesAccumulator,
+)
+
+PROVIDER = "openai"
+_ABSENT = (openai.Omit, openai.NotGiven)
+
+
+def _given(value: Any) -> bool:
+    return value is not None and not isinstance(value, _ABSENT)
+
+
+@dataclass(frozen=True)
+class Api:
+    """How to observe one SDK method: its operation, parameters, content and result."""
+
+    operation: str
+    params: attrs.Setters
+    iterables: tuple[str, ...]
+    set_input: Callable[[LLMCall, Mapping[str, Any]], None]
+    finish: Callable[[LLMCall, Any], None]
+    accumulator: Callable[[LLMCall], Accumulator] | None = None
+
+
+def _chat_input(call: LLMCall, kwargs: Mapping[str, Any]) -> None:
+    tools = kwargs.get("tools")
+    call.set_input(
+        messages.chat_input(kwargs.get("messages") or ()),
+        None,
+        messages.tool_definitions(tools) if _given(tools) else None,
+    )
+
+
+def _responses_input(call: LLMCall, kwargs: Mapping[str, Any]) -> None:
+    items, instructions, tools = kwargs.get("input"), kwargs.get("instructions"), kwargs.get("tools")
+    call.set_input(
+        messages.responses_input(items) if _given(items) else None,
+        messages.instructions(instructions) if _given(instructions) else None,
+        messages.tool_definitions(tools) if _given(tools) else None,
+    )
+
+
+def _embeddings_input(call: LLMCall, kwargs: Mapping[str, Any]) -> None:
+    items = kwargs.get("input")
+    if _given(items):
+        call.set_input(messages.embeddings_input(items))
+
+
+CHAT = Api("chat", attrs.CHAT_PARAMS, ("messages", "tools"), _chat_input, finish_chat, ChatAccumulator)
+RESPONSES = Api("chat", attrs.RESPONSES_PARAMS, ("input", "tools"), _responses_input, finish_responses,
+                ResponsesAccumulator)  # fmt: skip
+EMBEDDINGS = Api("embeddings", attrs.EMBEDDINGS_PARAMS, ("input",), _embeddings_input, finish_embeddings)
+
+_CHAT_MODULE = "openai.resources.chat.completions.completions"
+_RESPONSES_MODULE = "openai.resources.responses.responses"
+_EMBEDDINGS_MODULE = "openai.resources.embeddings"
+
+# (module, class, method, api): the SDK methods that make one LLM call each.
+CALLS: tuple[tuple[str, str, str, Api], ...] = (
+    (_CHAT_MODULE, "Completions", "create", CHAT),
+    (_CHAT_MODULE, "Completions", "parse", CHAT),
+    (_CHAT_MODULE, "AsyncCompletions", "create", CHAT),
+    (_CHAT_MODULE, "AsyncCompletions", "parse", CHAT),
+    (_RESPONSES_MODULE, "Responses", "create", RESPONSES),
+    (_RESPONSES_MODULE, "Responses", "parse", RESPONSES),
+    (_RESPONSES_MODULE, "AsyncResponses", "create", RESPONSES),
+    (_RESPONSES_MODULE, "AsyncResponses", "parse", RESPONSES),
+    (_EMBEDDINGS_MODULE, "Embeddings", "create", EMBEDDINGS),
+    (_EMBEDDINGS_MODULE, "AsyncEmbeddings", "create", EMBEDDINGS),
+)
+
+# The helper streams (`chat.completions.stream`, `responses.stream`) close the HTTP response, not the
+# SDK stream they read, so their `close` also ends the span.
+HELPER_CLOSES: tuple[tuple[str, str], ...] = (
+    ("openai.lib.streaming.chat", "ChatCompletionStream"),
+    ("openai.lib.streaming.responses", "ResponseStream"),
+)
+ASYNC_HELPER_CLOSES: tuple[tuple[str, str], ...] = (
+    ("openai.lib.streaming.chat", "AsyncChatCompletionStream"),
+    ("openai.lib.streaming.responses", "AsyncResponseStream"),
+)
+
+
+class State:
+    """One `instrument()`: wrappers kept by the SDK past `uninstrument()` (in `with_raw_response`
+    objects) pass through once `active` is false."""
+
+    __slots__ = ("telemetry", "active")
+
+    def __init__(self, telemetry: LLMCallTelemetry) -> None:
+        self.telemetry = telemetry
+        self.active = True
+
+
+# id(base_url) -> (base_url, server.address, server.port); the URL is kept so its id is not reused.
+_servers: dict[int, tuple[Any, str | None, int | None]] = {}
+
+
+def _server(instance: Any) -> tuple[str | None, int | None]:
+    url = instance._client.base_url
+    entry = _servers.get(id(url))
+    if entry is None or entry[0] is not url:
+        if len(_servers) >= 64:
+            _servers.clear()
+        port = url.port or {"https": 443, "http": 80}.get(url.scheme)
+        entry = _servers[id(url)] = (url, url.host or None, port)
+    return entry[1], entry[2]
+
+
+def _start(telemetry: LLMCallTelemetry, api: Api, instance: Any, kwargs: MutableMapping[str, Any]) -> LLMCall | None:
+    """Start the call's span before the request goes out; `None` when ao fails (the call runs unobserved)."""
+    try:
+        for name in api.iterables:
+            value = kwargs.get(name)
+            if value is not None and not isinstance(value, (list, tuple, str, dict, *_ABSENT)):
+                kwargs[name] = list(value)  # a one-shot iterable is read by ao and by the SDK
+        model = kwargs.get("model")
+        address, port = _server(instance)
+        call = LLMCall(
+            telemetry,
+            provider=PROVIDER,
+            operation=api.operation,
+            model=model if isinstance(model, str) else None,
+            request=kwargs,
+            attributes=attrs.request_attributes(kwargs, api.params),
+            server_address=address,
+            server_port=port,
+        )
+    except Exception:
+        report_internal_error("starting an OpenAI call span")
+        return None
+    if call.capture:
+        try:
+            api.set_input(call, kwargs)
+        except Exception:
+            report_internal_error("recording OpenAI request content")
+    return call
+
+
+def _fail(call: LLMCall, error: BaseException) -> None:
+    try:
+        call.fail(error)
+    except Exception:
+        report_internal_error("failing an OpenAI call span")
+
+
+def _observe(call: LLMCall, api: Api, result: Any, streamed: bool) -> Any:
+    """End the span from `result` (or hand a stream to its proxy); returns what the user gets."""
+    try:
+        if isinstance(result, openai.BaseModel):
+            api.finish(call, result)
+            return call.label(result)
+        if api.accumulator is not None:
+            if isinstance(result, openai.Stream):
+                return ObservedStream(result, api.accumulator(call))
+            if isinstance(result, openai.AsyncStream):
+                return ObservedAsyncStream(result, api.accumulator(call))
+        if isinstance(result, LegacyAPIResponse) and not streamed:
+            api.finish(call, result.parse())  # `with_raw_response`: parsed once, cached for the user
+            return result
+        call.finish({})  # a raw or streaming-response body that the user reads later
+        return result
+    except Exception:
+        report_internal_error("observing an OpenAI result")
+        if not call.ended:
+            call.finish({})
+        return result
+
+
+def sync_wrapper(state: State, api: Api) -> Callable[..., Any]:
+    telemetry = state.telemetry
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if not state.active or not is_instrumentation_enabled():
+            return wrapped(*args, **kwargs)
+        call = _start(telemetry, api, instance, kwargs)
+        if call is None:
+            return wrapped(*args, **kwargs)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as error:
+            _fail(call, error)
+            raise
+        return _observe(call, api, result, kwargs.get("stream") is True)
+
+    return wrapper
+
+
+def async_wrapper(state: State, api: Api) -> Callable[..., Any]:
+    telemetry = state.telemetry
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if not state.active or not is_instrumentation_enabled():
+            return await wrapped(*args, **kwargs)
+        call = _start(telemetry, api, instance, kwargs)
+        if call is None:
+            return await wrapped(*args, **kwargs)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as error:
+            _fail(call, error)
+            raise
+        return _observe(call, api, result, kwargs.get("stream") is True)
+
+    return wrapper
+
+
+def _end_raw_stream(instance: Any) -> None:
+    raw = getattr(instance, "_raw_stream", None)
+    if isinstance(raw, (ObservedStream, ObservedAsyncStream)):
+        raw._self_end()
+
+
+def helper_close(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        _end_raw_stream(instance)
+
+
+async def async_helper_close(
+    wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        _end_raw_stream(instance)
