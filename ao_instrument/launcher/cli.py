@@ -23,7 +23,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from ao_instrument import __version__
 from ao_instrument.genai import semconv as sc
-from ao_instrument.launcher.environment import LOCAL_HTTP_ENDPOINT, child_environment, endpoint_configured
+from ao_instrument.launcher.environment import child_environment, endpoint_configured, local_collector_ports
 from ao_instrument.launcher.exporters import span_processor_from_environment
 from ao_instrument.runs import new_run_id, root_span_name
 
@@ -56,16 +56,20 @@ def default_run_name(command: list[str]) -> str:
 
 
 def _local_endpoint(no_autostart: bool) -> str:
-    """Make sure a local collector answers (C1), and return its OTLP/HTTP endpoint."""
+    """Make sure a local collector answers (C1), and return its OTLP/HTTP endpoint.
+
+    Its ports: `AO_COLLECTOR_HTTP_PORT` (4318), `AO_COLLECTOR_GRPC_PORT` (4317), `AO_COLLECTOR_API_PORT` (4320).
+    """
+    ports = local_collector_ports(os.environ)
     if not no_autostart and os.environ.get("AO_NO_AUTOSTART") != "1":
         try:
             from ao_collector.autostart import ensure_collector
 
-            if not ensure_collector():
+            if not ensure_collector(**ports):
                 sys.stderr.write("ao-instrument: the local collector did not start; spans may be lost\n")
         except Exception as error:
             sys.stderr.write(f"ao-instrument: could not start the local collector: {error!r}\n")
-    return LOCAL_HTTP_ENDPOINT
+    return f"http://127.0.0.1:{ports['http_port']}"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 
 BOOTSTRAP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap")
-LOCAL_HTTP_ENDPOINT = "http://127.0.0.1:4318"
+LOCAL_COLLECTOR_PORTS = {"http_port": 4318, "grpc_port": 4317, "api_port": 4320}
 # GenAI instrumentations that would record the same calls a second time beside ao's own.
 DUPLICATE_INSTRUMENTATIONS = ("openai", "openai_v2", "anthropic")
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
@@ -18,6 +18,14 @@ def endpoint_configured(env: Mapping[str, str]) -> bool:
         return True
     exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
     return bool(exporter) and exporter != "otlp"
+
+
+def local_collector_ports(env: Mapping[str, str]) -> dict[str, int]:
+    """The local collector's ports, from `AO_COLLECTOR_{HTTP,GRPC,API}_PORT` or the defaults."""
+    return {
+        key: int(env.get(f"AO_COLLECTOR_{key.split('_')[0].upper()}_PORT") or default)
+        for key, default in LOCAL_COLLECTOR_PORTS.items()
+    }
 
 
 def child_environment(
