@@ -10,6 +10,7 @@ from opentelemetry.metrics import Meter
 from opentelemetry.trace import Span, SpanContext, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
+from ao_instrument import runs
 from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.call_key import call_key
 from ao_instrument.genai.capture import ContentPolicy
@@ -68,6 +69,9 @@ class LLMCall:
         if server_port:
             attributes[sc.SERVER_PORT] = server_port
         attributes[sc.AO_CALL_CACHED] = False
+        run_id = runs.current_run_id()
+        if run_id:
+            attributes[sc.AO_RUN_ID] = run_id
         links: Sequence[Any] = ()
         try:
             attributes[sc.AO_CALL_KEY] = call_key(provider, operation, request)
