@@ -55,7 +55,7 @@ def _message(request: Request, content: list[dict[str, Any]], stop_reason: str |
 
 
 def _stop_reason(reply: Reply) -> str:
-    return "tool_use" if reply.tool_calls else "end_turn"
+    return "max_tokens" if reply.truncated else "tool_use" if reply.tool_calls else "end_turn"
 
 
 def message(request: Request, reply: Reply) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from starlette.responses import JSONResponse, Response
 
-from .replies import ErrorReply, MalformedReply, Outcome, Reply, default_reply
+from .replies import ErrorReply, MalformedKind, MalformedReply, Outcome, Reply, default_reply
 from .request import Request
 from .sse import Event, stream_response
 
@@ -31,20 +31,19 @@ class Endpoint:
     def respond(self, request: Request, outcome: Outcome) -> Response:
         headers = {self.request_id_header: f"req_fake{request.number}"}
         if isinstance(outcome, ErrorReply):
-            return self._error(request, outcome, headers)
-        streamed = self.render_stream is not None and request.stream
+            return self._error(outcome, headers)
         reply = outcome if isinstance(outcome, Reply) else default_reply(request)
+        events = self.render_stream(request, reply) if self.render_stream and request.stream else None
         if isinstance(outcome, MalformedReply):
-            return self._malformed(request, reply, outcome, streamed, headers)
-        if streamed:
-            assert self.render_stream is not None
-            return stream_response([event.encode() for event in self.render_stream(request, reply)], headers=headers)
+            return self._malformed(request, reply, outcome.kind, events, headers)
+        if events is not None:
+            return stream_response([event.encode() for event in events], headers=headers)
         return JSONResponse(self.render(request, reply), headers=headers)
 
     def bad_request(self, request: Request, message: str) -> Response:
-        return self._error(request, ErrorReply(400, message), {self.request_id_header: f"req_fake{request.number}"})
+        return self._error(ErrorReply(400, message), {self.request_id_header: f"req_fake{request.number}"})
 
-    def _error(self, request: Request, error: ErrorReply, headers: dict[str, str]) -> Response:
+    def _error(self, error: ErrorReply, headers: dict[str, str]) -> Response:
         message = error.message or _DEFAULT_MESSAGES.get(error.status, f"fake error {error.status}")
         retry_after = error.retry_after if error.retry_after is not None else (0.1 if error.status == 429 else None)
         if retry_after is not None:
@@ -53,22 +52,22 @@ class Endpoint:
         return JSONResponse(self.error_body(error.status, message), status_code=error.status, headers=headers)
 
     def _malformed(
-        self, request: Request, reply: Reply, fault: MalformedReply, streamed: bool, headers: dict[str, str]
+        self, request: Request, reply: Reply, kind: MalformedKind, events: list[Event] | None, headers: dict[str, str]
     ) -> Response:
-        if streamed:
-            assert self.render_stream is not None
-            events = self.render_stream(request, reply)
-            head = [event.encode() for event in events[: len(events) // 2]]
-            if fault.kind == "json":
-                head.append(Event('{"broken": ', events[len(events) // 2].name).encode())
-            elif fault.kind == "schema":
-                head = [Event({"unexpected": True}, events[0].name).encode()]
-            return stream_response(head, cut=fault.kind == "cut", headers=headers)
-        body = json.dumps(self.render(request, reply))
-        if fault.kind == "schema":
+        """Half of the real answer, then invalid JSON or a dropped connection; or a wrong-shaped answer."""
+        if events is not None:
+            half = len(events) // 2
+            chunks = [event.encode() for event in events[:half]]
+            if kind == "json":
+                chunks.append(Event('{"broken": ', events[half].name).encode())
+            elif kind == "schema":
+                chunks = [Event({"unexpected": True}, events[0].name).encode()]
+            return stream_response(chunks, cut=kind == "cut", headers=headers)
+        if kind == "schema":
             return JSONResponse({"unexpected": True}, headers=headers)
-        if fault.kind == "cut":
-            return stream_response([body[: len(body) // 2].encode()], cut=True, media_type="application/json")
+        body = json.dumps(self.render(request, reply))
+        if kind == "cut":
+            return stream_response([body[: len(body) // 2].encode()], cut=True, media_type="application/json", headers=headers)
         return Response(body[: len(body) // 2], media_type="application/json", headers=headers)
 
 

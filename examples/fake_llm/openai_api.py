@@ -25,6 +25,10 @@ def error_body(status: int, message: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
+def _finish_reason(reply: Reply) -> str:
+    return "length" if reply.truncated else "tool_calls" if reply.tool_calls else "stop"
+
+
 def _call_id(reply: Reply, request: Request, index: int) -> str:
     return reply.tool_calls[index].id or f"call_fake{request.number}_{index}"
 
@@ -74,7 +78,7 @@ def chat_completion(request: Request, reply: Reply) -> dict[str, Any]:
         "index": 0,
         "message": message,
         "logprobs": None,
-        "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+        "finish_reason": _finish_reason(reply),
     }
     return {**_chat_head(request, "chat.completion"), "choices": [choice], "usage": _chat_usage(request, reply)}
 
@@ -98,7 +102,7 @@ def chat_stream(request: Request, reply: Reply) -> list[Event]:
             chunk({"tool_calls": [{"index": i, "function": {"arguments": part}}]})
             for part in slices(json.dumps(call.arguments))
         ]
-    events.append(chunk({}, "tool_calls" if reply.tool_calls else "stop"))
+    events.append(chunk({}, _finish_reason(reply)))
     if include_usage:
         events.append(Event({**head, "choices": [], "usage": _chat_usage(request, reply)}))
     return [*events, Event(DONE)]
@@ -129,7 +133,7 @@ def _response_object(
         "status": status,
         "background": False,
         "error": None,
-        "incomplete_details": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "metadata": body.get("metadata") or {},
@@ -179,7 +183,8 @@ def _response_output(request: Request, reply: Reply) -> list[dict[str, Any]]:
 
 def response(request: Request, reply: Reply) -> dict[str, Any]:
     output = _response_output(request, reply)
-    return _response_object(request, "completed", output, _responses_usage(request, reply))
+    status = "incomplete" if reply.truncated else "completed"
+    return _response_object(request, status, output, _responses_usage(request, reply))
 
 
 def response_stream(request: Request, reply: Reply) -> list[Event]:
@@ -217,7 +222,8 @@ def response_stream(request: Request, reply: Reply) -> list[Event]:
              "item": _function_item(request, reply, i, "completed")},
         ]
         index += 1
-    payloads.append({"type": "response.completed", "response": response(request, reply)})
+    final = response(request, reply)
+    payloads.append({"type": f"response.{final['status']}", "response": final})
     return [Event({**payload, "sequence_number": n}, payload["type"]) for n, payload in enumerate(payloads)]
 
 
@@ -225,11 +231,16 @@ def response_stream(request: Request, reply: Reply) -> list[Event]:
 
 
 def embedding_vector(text: str, dims: int) -> list[float]:
-    """A unit vector of `dims` floats derived from the SHA-256 of `text`."""
+    """A unit vector of `dims` float32 values derived from the SHA-256 of `text`
+    (float32 so that "float" and "base64" encodings carry the same numbers)."""
     raw = b"".join(hashlib.sha256(f"{block}:{text}".encode()).digest() for block in range(math.ceil(dims / 32)))
     values = [byte / 127.5 - 1.0 for byte in raw[:dims]]
     norm = math.sqrt(sum(v * v for v in values)) or 1.0
-    return [v / norm for v in values]
+    return list(struct.unpack(f"<{dims}f", _float32s([v / norm for v in values])))
+
+
+def _float32s(values: list[float]) -> bytes:
+    return struct.pack(f"<{len(values)}f", *values)
 
 
 def embeddings_endpoint(default_dims: int) -> Endpoint:
@@ -243,7 +254,7 @@ def embeddings_endpoint(default_dims: int) -> Endpoint:
         data = []
         for i, text in enumerate(texts):
             vector = embedding_vector(text, dims)
-            encoded: Any = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode() if as_base64 else vector
+            encoded: Any = base64.b64encode(_float32s(vector)).decode() if as_base64 else vector
             data.append({"object": "embedding", "index": i, "embedding": encoded})
         tokens = sum(max(1, len(text) // 4) for text in texts)
         return {

@@ -24,13 +24,16 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class Reply:
-    """A successful model answer: text, tool calls, or both (token counts computed when None)."""
+    """A successful model answer: text, tool calls, or both (token counts computed when None).
+    `truncated` ends it as if the output token limit was hit (finish_reason "length",
+    status "incomplete", stop_reason "max_tokens")."""
 
     text: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
     delay: float = 0.0
     input_tokens: int | None = None
     output_tokens: int | None = None
+    truncated: bool = False
 
     def token_counts(self, request: Request) -> tuple[int, int]:
         """(input, output) tokens: the configured counts, else about one token per 4 characters."""
@@ -142,8 +145,8 @@ def _tokens(text: str) -> int:
 
 def outcome_from_spec(spec: dict[str, Any]) -> Outcome:
     """Build an outcome from its JSON form, as used by reply files and the control endpoint:
-    {"text": str | object, "tool_calls": [{"name", "arguments", "id"?}], "delay", "input_tokens",
-    "output_tokens"} | {"error": status, "message"?, "retry_after"?} | {"malformed": "json"|"schema"|"cut"}."""
+    {"text": str | object, "tool_calls": [{"name", "arguments", "id"?}] (or one "tool_call"), "delay",
+    "input_tokens", "output_tokens", "truncated"} | {"error": status, "message"?, "retry_after"?} | {"malformed": "json"|"schema"|"cut"}."""
     delay = float(spec.get("delay", 0.0))
     if "error" in spec:
         return ErrorReply(int(spec["error"]), spec.get("message"), spec.get("retry_after"), delay)
@@ -159,7 +162,9 @@ def outcome_from_spec(spec: dict[str, Any]) -> Outcome:
     tool_calls = tuple(ToolCall(c["name"], dict(c.get("arguments", {})), c.get("id")) for c in calls)
     if text is None and not tool_calls:
         raise ValueError(f"reply spec needs text, tool_calls, error or malformed: {spec!r}")
-    return Reply(text, tool_calls, delay, spec.get("input_tokens"), spec.get("output_tokens"))
+    return Reply(
+        text, tool_calls, delay, spec.get("input_tokens"), spec.get("output_tokens"), bool(spec.get("truncated"))
+    )
 
 
 def rule_from_spec(spec: dict[str, Any]) -> SubstringRule:

@@ -6,7 +6,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -51,6 +51,8 @@ class FakeLLM:
         deadline = time.monotonic() + 10
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                sock.close()
                 raise RuntimeError(f"FakeLLM failed to start on {self.host}:{self.port}")
             time.sleep(0.005)
         return self
@@ -66,7 +68,7 @@ class FakeLLM:
             self._thread.join(timeout=3)
         self._server = self._thread = None
 
-    def serve_forever(self, on_ready: Any = None) -> None:
+    def serve_forever(self, on_ready: Callable[[FakeLLM], None] | None = None) -> None:
         """Serve in the current thread until SIGINT/SIGTERM; `on_ready(self)` runs once bound."""
         sock = self._bind()
         if on_ready is not None:
@@ -142,9 +144,10 @@ class FakeLLM:
         delay: float = 0.0,
         input_tokens: int | None = None,
         output_tokens: int | None = None,
+        truncated: bool = False,
     ) -> None:
-        """Queue a text reply (with optional tool calls alongside)."""
-        self.enqueue(Reply(text, tuple(tool_calls), delay, input_tokens, output_tokens))
+        """Queue a text reply (with optional tool calls alongside); see `Reply`."""
+        self.enqueue(Reply(text, tuple(tool_calls), delay, input_tokens, output_tokens, truncated))
 
     def reply_tool_call(
         self,

@@ -100,3 +100,10 @@ def test_async_client_streams_and_completes(fake: FakeLLM, aoai: openai.AsyncOpe
 
     whole, streamed = asyncio.run(main())
     assert whole.startswith("reply 1 to:") and streamed.startswith("reply 2 to:")
+
+
+def test_json_object_mode_and_truncation(fake: FakeLLM, oai: openai.OpenAI) -> None:
+    json_mode = oai.chat.completions.create(model="gpt-4o", messages=USER, response_format={"type": "json_object"})
+    assert json.loads(json_mode.choices[0].message.content or "") == {"reply": "reply 1 to: What is the capital of France?"}
+    fake.reply("cut sh", truncated=True)
+    assert oai.chat.completions.create(model="gpt-4o", messages=USER).choices[0].finish_reason == "length"
