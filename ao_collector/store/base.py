@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class StoreUnavailable(Exception):
@@ -33,5 +36,30 @@ class Store(Protocol):
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
         """Run a statement that returns nothing (DDL, INSERT ... SELECT, mutations)."""
 
+    def insert(self, table: str, rows: pa.Table, token: str | None = None) -> None:
+        """Insert Arrow `rows` (columns named as in the table) into `table` of this database in one columnar
+        insert; the same `token` inserted twice into a table leaves one copy."""
+
     def close(self) -> None:
         """Release the store (the chDB session lock on the data dir)."""
+
+
+# ClickHouse error codes that mean "not now" rather than "never": the caller keeps the batch and retries.
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        159,  # TIMEOUT_EXCEEDED
+        164,  # READONLY
+        202,  # TOO_MANY_SIMULTANEOUS_QUERIES
+        209,  # SOCKET_TIMEOUT
+        210,  # NETWORK_ERROR
+        236,  # ABORTED
+        241,  # MEMORY_LIMIT_EXCEEDED
+        242,  # TABLE_IS_READ_ONLY
+        243,  # NOT_ENOUGH_SPACE
+        252,  # TOO_MANY_PARTS
+        319,  # UNKNOWN_STATUS_OF_INSERT
+        394,  # QUERY_WAS_CANCELLED
+        425,  # SYSTEM_ERROR
+        999,  # KEEPER_EXCEPTION
+    }
+)

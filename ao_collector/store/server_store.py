@@ -1,0 +1,123 @@
+"""The server backend: a ClickHouse server or cluster through clickhouse-connect (HTTP interface).
+
+URL forms: `clickhouse://user:pass@host:8123/db`, `http://host:8123`, `https://host:8443/db`
+(`clickhouses://` is https too). User and password come from the URL, else from `CLICKHOUSE_USER` /
+`CLICKHOUSE_PASSWORD`. A database in the URL path overrides the `database` argument. The connection is
+made on first use and again after a failure, so the collector starts while the server is down.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import clickhouse_connect
+import pyarrow as pa
+from clickhouse_connect.driver.exceptions import OperationalError
+
+from ao_collector.store.base import StoreUnavailable
+from ao_collector.store.sql_store import SqlStore, is_transient
+
+_SECURE_SCHEMES = {"https": True, "clickhouses": True, "http": False, "clickhouse": False}
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """Where and as whom to connect."""
+
+    host: str
+    port: int
+    secure: bool
+    username: str
+    password: str
+    database: str | None
+
+
+def parse_clickhouse_url(url: str) -> ServerAddress:
+    """The address in a `--clickhouse-url`; raises ValueError with the accepted forms when it is malformed."""
+    parts = urlsplit(url)
+    if parts.scheme not in _SECURE_SCHEMES or not parts.hostname:
+        raise ValueError(
+            f"invalid ClickHouse URL {url!r}: expected clickhouse://[user:pass@]host[:8123][/db], "
+            "http://host:8123[/db] or https://host:8443[/db]"
+        )
+    secure = _SECURE_SCHEMES[parts.scheme]
+    try:
+        port = parts.port or (8443 if secure else 8123)
+    except ValueError as error:
+        raise ValueError(f"invalid port in ClickHouse URL {url!r}") from error
+    database = parts.path.strip("/") or None
+    return ServerAddress(
+        host=parts.hostname,
+        port=port,
+        secure=secure,
+        username=unquote(parts.username) if parts.username else os.environ.get("CLICKHOUSE_USER", "default"),
+        password=unquote(parts.password) if parts.password else os.environ.get("CLICKHOUSE_PASSWORD", ""),
+        database=database,
+    )
+
+
+class ServerStore(SqlStore):
+    """Tables on a ClickHouse server; with `cluster`, replicated local tables behind Distributed ones."""
+
+    def __init__(self, url: str, database: str = "ao", cluster: str | None = None) -> None:
+        self.address = parse_clickhouse_url(url)
+        super().__init__(self.address.database or database, cluster)
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def _connected(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                a = self.address
+                try:
+                    self._client = clickhouse_connect.get_client(
+                        host=a.host, port=a.port, username=a.username, password=a.password, secure=a.secure,
+                        database="default", autogenerate_session_id=False,
+                    )
+                except Exception as error:
+                    raise StoreUnavailable(f"cannot reach ClickHouse at {a.host}:{a.port}: {error}") from error
+            return self._client
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        client = self._connected()
+        try:
+            return getattr(client, method)(*args, **kwargs)
+        except Exception as error:
+            if _is_unreachable(error) or is_transient(error):
+                with self._lock:
+                    self._client = None
+                raise StoreUnavailable(str(error)) from error
+            raise
+
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a read query as dicts."""
+        return list(self._call("query", sql, parameters=parameters).named_results())
+
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
+        """Run a statement that returns nothing."""
+        self._call("command", sql, parameters=parameters)
+
+    def insert(self, table: str, rows: pa.Table, token: str | None = None) -> None:
+        """Insert Arrow `rows` in Arrow format; on a cluster synchronously through the Distributed table."""
+        settings: dict[str, Any] = {}
+        if token:
+            settings["insert_deduplication_token"] = token
+            settings["deduplicate_blocks_in_dependent_materialized_views"] = 1
+        if self.cluster:
+            settings["insert_distributed_sync"] = 1
+        self._call("insert_arrow", table, rows, database=self.database, settings=settings)
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+
+def _is_unreachable(error: Exception) -> bool:
+    return isinstance(error, (OperationalError, ConnectionError, TimeoutError))

@@ -1,0 +1,94 @@
+"""What both backends share: migrations, and turning a batch of spans into one insert per table."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import Any, Sequence
+
+import pyarrow as pa
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from ao_collector.model import CallText, SpanBatch, build_batch, infer_content_edges
+from ao_collector.model.content_edges import MAX_SOURCES
+from ao_collector.schema import apply_migrations
+from ao_collector.schema.ddl import check_cluster, check_database
+from ao_collector.store.base import TRANSIENT_ERROR_CODES
+
+_ERROR_CODE = re.compile(r"Code: (\d+)")
+# How far back content matching looks for earlier calls of a trace in the store.
+CONTENT_LOOKBACK_NS = 24 * 3600 * 1_000_000_000
+
+
+def error_code(error: BaseException) -> int | None:
+    """The ClickHouse error code in an exception's message, if any."""
+    match = _ERROR_CODE.search(str(error))
+    return int(match.group(1)) if match else None
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a ClickHouse error is worth retrying (overload, timeouts, disk or memory pressure)."""
+    return error_code(error) in TRANSIENT_ERROR_CODES
+
+
+class SqlStore(ABC):
+    """A store speaking ClickHouse SQL; subclasses provide query, command and a columnar insert."""
+
+    def __init__(self, database: str, cluster: str | None) -> None:
+        self.database = check_database(database)
+        self.cluster = check_cluster(cluster)
+
+    @abstractmethod
+    def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a read query as dicts."""
+
+    @abstractmethod
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
+        """Run a statement that returns nothing."""
+
+    @abstractmethod
+    def insert(self, table: str, rows: pa.Table, token: str | None = None) -> None:
+        """Insert Arrow `rows` (columns named as in the table) into `table` of this database, deduplicated by `token`."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema (versioned, idempotent)."""
+        apply_migrations(self, self.cluster)
+
+    def write(self, requests: Sequence[ExportTraceServiceRequest], token: str) -> int:
+        """Write every span of `requests` to all tables, one insert per table; see `Store.write`."""
+        batch = build_batch(requests)
+        if batch.span_count == 0:
+            return 0
+        if batch.content_targets:
+            sources = [*self._stored_calls(batch), *batch.content_sources]
+            batch.add_content_edges(infer_content_edges(batch.content_targets, sources))
+        self.insert("otel_traces", batch.traces, token)
+        if batch.calls.num_rows:
+            self.insert("ao_llm_calls", batch.calls, token)
+        if batch.edges:
+            self.insert("ao_dataflow_edges", batch.edges_table(), token)
+        self.insert("ao_runs", batch.runs, token)
+        return batch.span_count
+
+    def _stored_calls(self, batch: SpanBatch) -> list[CallText]:
+        """Earlier calls with output of the traces that content matching targets, already in the store."""
+        traces = sorted({target.trace_id for target in batch.content_targets})
+        since = min(target.start for target in batch.content_targets) - CONTENT_LOOKBACK_NS
+        in_batch = {source.span_id for source in batch.content_sources}
+        rows = self.query(
+            f"SELECT RunId, TraceId, SpanId, toUnixTimestamp64Nano(Timestamp) AS Start, Duration, OutputMessages "
+            f"FROM {self.database}.ao_llm_calls "
+            "WHERE TraceId IN {traces:Array(String)} AND Timestamp >= fromUnixTimestamp64Nano({since:Int64}) "
+            "AND OutputMessages != '' "
+            f"ORDER BY Timestamp DESC LIMIT {MAX_SOURCES} BY TraceId",
+            {"traces": traces, "since": since},
+        )
+        return [
+            CallText(r["RunId"], r["TraceId"], r["SpanId"], int(r["Start"]), int(r["Start"]) + int(r["Duration"]), "", r["OutputMessages"])
+            for r in rows
+            if r["SpanId"] not in in_batch
+        ]
