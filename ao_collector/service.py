@@ -23,7 +23,7 @@ from ao_collector.receiver.otlp import DEFAULT_MAX_BODY
 from ao_collector.receiver.otlp_grpc import GrpcReceiver
 from ao_collector.receiver.otlp_http import HttpReceiver
 from ao_collector.store import open_store
-from ao_collector.store.base import Store
+from ao_collector.store.base import Store, StoreUnavailable
 
 log = logging.getLogger("ao_collector")
 
@@ -180,7 +180,8 @@ class CollectorService:
                 database=cfg.database,
                 cluster=cfg.cluster,
             )
-            self.pipeline = Pipeline(self.store, self.spool, linger=cfg.batch_linger)
+            migrated = self._migrate()
+            self.pipeline = Pipeline(self.store, self.spool, linger=cfg.batch_linger, migrated=migrated)
             self.pipeline.start()
             self.grpc = GrpcReceiver(self.pipeline, cfg.host, cfg.grpc_port, max_body=cfg.max_body)
             self.grpc.start()
@@ -203,6 +204,16 @@ class CollectorService:
             cfg.host, self.ports["grpc"], cfg.host, self.ports["http"], cfg.host, self.ports["api"],
             cfg.clickhouse_url or cfg.resolved_data_dir(), self.spool.directory,
         )
+
+    def _migrate(self) -> bool:
+        """Create or upgrade the schema now; with the store down, the pipeline does it before its first write."""
+        assert self.store is not None
+        try:
+            self.store.migrate()
+        except StoreUnavailable as exc:
+            log.warning("store unavailable at start (%s); spans are spooled until it answers", exc)
+            return False
+        return True
 
     def health(self) -> dict[str, Any]:
         """What `/healthz` answers."""

@@ -49,6 +49,7 @@ class Pipeline:
         retry_initial: float = 0.1,
         retry_max: float = 5.0,
         max_attempts_on_error: int = 5,
+        migrated: bool = True,
     ) -> None:
         self.store = store
         self.spool = spool
@@ -58,7 +59,7 @@ class Pipeline:
         self.max_attempts_on_error = max_attempts_on_error
         self.stats = PipelineStats()
         self.store_ok = True
-        self._migrated = False
+        self._migrated = migrated
         self._closing = threading.Event()
         self._stop = threading.Event()
         self._abandon = threading.Event()
