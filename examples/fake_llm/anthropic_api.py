@@ -41,7 +41,9 @@ def _tool_id(request: Request, reply: Reply, index: int) -> str:
     return reply.tool_calls[index].id or f"toolu_fake{request.number}_{index}"
 
 
-def _message(request: Request, content: list[dict[str, Any]], stop_reason: str | None, usage: dict[str, Any]) -> dict[str, Any]:
+def _message(
+    request: Request, content: list[dict[str, Any]], stop_reason: str | None, usage: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "id": f"msg_fake{request.number}",
         "type": "message",
@@ -81,7 +83,8 @@ def message_stream(request: Request, reply: Reply) -> list[Event]:
     for i, call in enumerate(reply.tool_calls):
         block = {"type": "tool_use", "id": _tool_id(request, reply, i), "name": call.name, "input": {}}
         deltas = [{"type": "input_json_delta", "partial_json": ""}]
-        deltas += [{"type": "input_json_delta", "partial_json": part} for part in slices(json.dumps(call.arguments))]
+        arguments = json.dumps(call.arguments)
+        deltas += [{"type": "input_json_delta", "partial_json": part} for part in slices(arguments)]
         blocks.append((block, deltas))
     for index, (block, deltas) in enumerate(blocks):
         payloads.append({"type": "content_block_start", "index": index, "content_block": block})
@@ -103,4 +106,6 @@ def count_tokens(request: Request, reply: Reply) -> dict[str, Any]:
 
 
 MESSAGES = Endpoint(MESSAGES_PATH, message, error_body, "request-id", message_stream)
-COUNT_TOKENS = Endpoint(MESSAGES_PATH + "/count_tokens", count_tokens, error_body, "request-id", uses_queue=False)
+COUNT_TOKENS = Endpoint(
+    MESSAGES_PATH + "/count_tokens", count_tokens, error_body, "request-id", uses_queue=False
+)

@@ -27,7 +27,7 @@ def build_app(script: Script, log: RequestLog, embedding_dims: int) -> Starlette
         anthropic_api.MESSAGES,
         anthropic_api.COUNT_TOKENS,
     ]
-    routes = [Route(endpoint.path, _api_handler(endpoint, script, log), methods=["POST"]) for endpoint in endpoints]
+    routes = [Route(e.path, _api_handler(e, script, log), methods=["POST"]) for e in endpoints]
     routes += _control_routes(script, log)
     routes.append(Route("/{path:path}", _not_found, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]))
     return Starlette(routes=routes)

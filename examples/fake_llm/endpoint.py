@@ -45,14 +45,21 @@ class Endpoint:
 
     def _error(self, error: ErrorReply, headers: dict[str, str]) -> Response:
         message = error.message or _DEFAULT_MESSAGES.get(error.status, f"fake error {error.status}")
-        retry_after = error.retry_after if error.retry_after is not None else (0.1 if error.status == 429 else None)
+        retry_after = error.retry_after
+        if retry_after is None and error.status == 429:
+            retry_after = 0.1
         if retry_after is not None:
             headers["retry-after"] = str(math.ceil(retry_after))
             headers["retry-after-ms"] = str(round(retry_after * 1000))
         return JSONResponse(self.error_body(error.status, message), status_code=error.status, headers=headers)
 
     def _malformed(
-        self, request: Request, reply: Reply, kind: MalformedKind, events: list[Event] | None, headers: dict[str, str]
+        self,
+        request: Request,
+        reply: Reply,
+        kind: MalformedKind,
+        events: list[Event] | None,
+        headers: dict[str, str],
     ) -> Response:
         """Half of the real answer, then invalid JSON or a dropped connection; or a wrong-shaped answer."""
         if events is not None:
@@ -65,10 +72,10 @@ class Endpoint:
             return stream_response(chunks, cut=kind == "cut", headers=headers)
         if kind == "schema":
             return JSONResponse({"unexpected": True}, headers=headers)
-        body = json.dumps(self.render(request, reply))
+        head = json.dumps(self.render(request, reply)).encode()[:-20]
         if kind == "cut":
-            return stream_response([body[: len(body) // 2].encode()], cut=True, media_type="application/json", headers=headers)
-        return Response(body[: len(body) // 2], media_type="application/json", headers=headers)
+            return stream_response([head], cut=True, media_type="application/json", headers=headers)
+        return Response(head, media_type="application/json", headers=headers)
 
 
 _DEFAULT_MESSAGES = {

@@ -80,7 +80,8 @@ def chat_completion(request: Request, reply: Reply) -> dict[str, Any]:
         "logprobs": None,
         "finish_reason": _finish_reason(reply),
     }
-    return {**_chat_head(request, "chat.completion"), "choices": [choice], "usage": _chat_usage(request, reply)}
+    usage = _chat_usage(request, reply)
+    return {**_chat_head(request, "chat.completion"), "choices": [choice], "usage": usage}
 
 
 def chat_stream(request: Request, reply: Reply) -> list[Event]:
@@ -160,8 +161,13 @@ def _output_text(text: str) -> dict[str, Any]:
 
 
 def _message_item(request: Request, text: str, status: str) -> dict[str, Any]:
-    content = [_output_text(text)] if status == "completed" else []
-    return {"id": f"msg_fake{request.number}", "type": "message", "status": status, "role": "assistant", "content": content}
+    return {
+        "id": f"msg_fake{request.number}",
+        "type": "message",
+        "status": status,
+        "role": "assistant",
+        "content": [_output_text(text)] if status == "completed" else [],
+    }
 
 
 def _function_item(request: Request, reply: Reply, index: int, status: str) -> dict[str, Any]:
@@ -195,36 +201,32 @@ def response_stream(request: Request, reply: Reply) -> list[Event]:
     ]
     index = 0
     if reply.text is not None:
-        item_id = f"msg_fake{request.number}"
-        where = {"item_id": item_id, "output_index": index, "content_index": 0}
-        payloads += [
-            {"type": "response.output_item.added", "output_index": index,
-             "item": _message_item(request, reply.text, "in_progress")},
-            {"type": "response.content_part.added", **where, "part": _output_text("")},
-            *({"type": "response.output_text.delta", **where, "delta": piece, "logprobs": []}
-              for piece in pieces(reply.text)),
-            {"type": "response.output_text.done", **where, "text": reply.text, "logprobs": []},
-            {"type": "response.content_part.done", **where, "part": _output_text(reply.text)},
-            {"type": "response.output_item.done", "output_index": index,
-             "item": _message_item(request, reply.text, "completed")},
-        ]
+        at = {"item_id": f"msg_fake{request.number}", "output_index": index, "content_index": 0}
+        payloads.append(_item_event("added", index, _message_item(request, reply.text, "in_progress")))
+        payloads.append({"type": "response.content_part.added", **at, "part": _output_text("")})
+        for piece in pieces(reply.text):
+            payloads.append({"type": "response.output_text.delta", **at, "delta": piece, "logprobs": []})
+        payloads.append({"type": "response.output_text.done", **at, "text": reply.text, "logprobs": []})
+        payloads.append({"type": "response.content_part.done", **at, "part": _output_text(reply.text)})
+        payloads.append(_item_event("done", index, _message_item(request, reply.text, "completed")))
         index += 1
     for i, call in enumerate(reply.tool_calls):
         arguments = json.dumps(call.arguments)
-        where = {"item_id": f"fc_fake{request.number}_{i}", "output_index": index}
-        payloads += [
-            {"type": "response.output_item.added", "output_index": index,
-             "item": _function_item(request, reply, i, "in_progress")},
-            *({"type": "response.function_call_arguments.delta", **where, "delta": part}
-              for part in slices(arguments)),
-            {"type": "response.function_call_arguments.done", **where, "name": call.name, "arguments": arguments},
-            {"type": "response.output_item.done", "output_index": index,
-             "item": _function_item(request, reply, i, "completed")},
-        ]
+        at = {"item_id": f"fc_fake{request.number}_{i}", "output_index": index}
+        payloads.append(_item_event("added", index, _function_item(request, reply, i, "in_progress")))
+        for part in slices(arguments):
+            payloads.append({"type": "response.function_call_arguments.delta", **at, "delta": part})
+        done = {"type": "response.function_call_arguments.done", **at, "arguments": arguments}
+        payloads.append({**done, "name": call.name})
+        payloads.append(_item_event("done", index, _function_item(request, reply, i, "completed")))
         index += 1
     final = response(request, reply)
     payloads.append({"type": f"response.{final['status']}", "response": final})
-    return [Event({**payload, "sequence_number": n}, payload["type"]) for n, payload in enumerate(payloads)]
+    return [Event({**payload, "sequence_number": i}, payload["type"]) for i, payload in enumerate(payloads)]
+
+
+def _item_event(stage: str, index: int, item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": f"response.output_item.{stage}", "output_index": index, "item": item}
 
 
 # --- embeddings -------------------------------------------------------------------------------
@@ -233,7 +235,8 @@ def response_stream(request: Request, reply: Reply) -> list[Event]:
 def embedding_vector(text: str, dims: int) -> list[float]:
     """A unit vector of `dims` float32 values derived from the SHA-256 of `text`
     (float32 so that "float" and "base64" encodings carry the same numbers)."""
-    raw = b"".join(hashlib.sha256(f"{block}:{text}".encode()).digest() for block in range(math.ceil(dims / 32)))
+    blocks = range(math.ceil(dims / 32))
+    raw = b"".join(hashlib.sha256(f"{block}:{text}".encode()).digest() for block in blocks)
     values = [byte / 127.5 - 1.0 for byte in raw[:dims]]
     norm = math.sqrt(sum(v * v for v in values)) or 1.0
     return list(struct.unpack(f"<{dims}f", _float32s([v / norm for v in values])))

@@ -37,7 +37,8 @@ class Reply:
 
     def token_counts(self, request: Request) -> tuple[int, int]:
         """(input, output) tokens: the configured counts, else about one token per 4 characters."""
-        generated = (self.text or "") + "".join(call.name + json.dumps(call.arguments) for call in self.tool_calls)
+        calls = "".join(call.name + json.dumps(call.arguments) for call in self.tool_calls)
+        generated = (self.text or "") + calls
         return (
             self.input_tokens if self.input_tokens is not None else _tokens(request.prompt_text),
             self.output_tokens if self.output_tokens is not None else _tokens(generated),
@@ -143,10 +144,17 @@ def _tokens(text: str) -> int:
     return max(1, -(-len(text) // 4))
 
 
-def outcome_from_spec(spec: dict[str, Any]) -> Outcome:
+def outcome_from_spec(spec: str | dict[str, Any]) -> Outcome:
     """Build an outcome from its JSON form, as used by reply files and the control endpoint:
-    {"text": str | object, "tool_calls": [{"name", "arguments", "id"?}] (or one "tool_call"), "delay",
-    "input_tokens", "output_tokens", "truncated"} | {"error": status, "message"?, "retry_after"?} | {"malformed": "json"|"schema"|"cut"}."""
+    a string (the reply text), or one of
+    {"text": str | object, "tool_calls": [{"name", "arguments", "id"?}] (or one "tool_call"), "delay"?,
+     "input_tokens"?, "output_tokens"?, "truncated"?},
+    {"error": status, "message"?, "retry_after"?, "delay"?},
+    {"malformed": "json" | "schema" | "cut", "delay"?}."""
+    if isinstance(spec, str):
+        return Reply(spec)
+    if not isinstance(spec, dict):
+        raise TypeError(f"a reply spec is a string or an object, not {spec!r}")
     delay = float(spec.get("delay", 0.0))
     if "error" in spec:
         return ErrorReply(int(spec["error"]), spec.get("message"), spec.get("retry_after"), delay)
@@ -162,13 +170,14 @@ def outcome_from_spec(spec: dict[str, Any]) -> Outcome:
     tool_calls = tuple(ToolCall(c["name"], dict(c.get("arguments", {})), c.get("id")) for c in calls)
     if text is None and not tool_calls:
         raise ValueError(f"reply spec needs text, tool_calls, error or malformed: {spec!r}")
-    return Reply(
-        text, tool_calls, delay, spec.get("input_tokens"), spec.get("output_tokens"), bool(spec.get("truncated"))
-    )
+    tokens = spec.get("input_tokens"), spec.get("output_tokens")
+    return Reply(text, tool_calls, delay, *tokens, truncated=bool(spec.get("truncated")))
 
 
 def rule_from_spec(spec: dict[str, Any]) -> SubstringRule:
     """{"match": substring, "model"?, "path"?, ...outcome spec} -> rule."""
+    if not isinstance(spec, dict):
+        raise TypeError(f"a rule spec is an object, not {spec!r}")
     return SubstringRule(spec.get("match", ""), outcome_from_spec(spec), spec.get("model"), spec.get("path"))
 
 

@@ -53,7 +53,8 @@ def _fill(schema: Any, text: str, root: dict[str, Any], depth: int) -> Any:
         properties = schema.get("properties", {})
         return {name: _fill(prop, text, root, depth + 1) for name, prop in properties.items()}
     if kind == "array":
-        count = int(schema.get("minItems", 0)) if depth > _MAX_DEPTH else max(1, int(schema.get("minItems", 1)))
+        low = int(schema.get("minItems", 0))
+        count = low if depth > _MAX_DEPTH else max(1, low)
         if "maxItems" in schema:
             count = min(count, int(schema["maxItems"]))
         return [_fill(schema.get("items", {}), text, root, depth + 1) for _ in range(count)]

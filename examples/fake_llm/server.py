@@ -30,9 +30,9 @@ class FakeLLM:
     ) -> None:
         self.host = host
         self.port = port
-        self.script = Script(rules)
+        self._script = Script(rules)
         self._log = RequestLog()
-        self._app = build_app(self.script, self._log, embedding_dims)
+        self._app = build_app(self._script, self._log, embedding_dims)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -134,7 +134,7 @@ class FakeLLM:
 
     def enqueue(self, outcome: Outcome) -> None:
         """Queue any outcome for the next generation request (FIFO)."""
-        self.script.enqueue(outcome)
+        self._script.enqueue(outcome)
 
     def reply(
         self,
@@ -162,7 +162,12 @@ class FakeLLM:
         self.enqueue(Reply(text, (ToolCall(name, arguments or {}, id),), delay))
 
     def error(
-        self, status: int = 500, message: str | None = None, *, retry_after: float | None = None, delay: float = 0.0
+        self,
+        status: int = 500,
+        message: str | None = None,
+        *,
+        retry_after: float | None = None,
+        delay: float = 0.0,
     ) -> None:
         """Queue an HTTP error in the provider's format (429 defaults to retry-after 0.1 s)."""
         self.enqueue(ErrorReply(status, message, retry_after, delay))
@@ -173,13 +178,13 @@ class FakeLLM:
 
     def on(self, rule: Rule) -> Rule:
         """Add a rule: called with each request, returns an outcome or None (usable as a decorator)."""
-        self.script.add_rule(rule)
+        self._script.add_rule(rule)
         return rule
 
     @property
     def pending(self) -> int:
         """Number of queued outcomes not consumed yet."""
-        return self.script.pending
+        return self._script.pending
 
     @property
     def requests(self) -> list[Request]:
@@ -188,5 +193,5 @@ class FakeLLM:
 
     def reset(self) -> None:
         """Forget queued outcomes, added rules and received requests (numbering restarts at 1)."""
-        self.script.reset()
+        self._script.reset()
         self._log.clear()

@@ -107,3 +107,12 @@ def test_json_object_mode_and_truncation(fake: FakeLLM, oai: openai.OpenAI) -> N
     assert json.loads(json_mode.choices[0].message.content or "") == {"reply": "reply 1 to: What is the capital of France?"}
     fake.reply("cut sh", truncated=True)
     assert oai.chat.completions.create(model="gpt-4o", messages=USER).choices[0].finish_reason == "length"
+
+
+def test_concurrent_requests_get_distinct_numbers(aoai: openai.AsyncOpenAI) -> None:
+    async def main() -> list[str]:
+        calls = [aoai.chat.completions.create(model="gpt-4o", messages=USER) for _ in range(10)]
+        return [completion.choices[0].message.content or "" for completion in await asyncio.gather(*calls)]
+
+    numbers = {text.split()[1] for text in asyncio.run(main())}
+    assert numbers == {str(n) for n in range(1, 11)}
