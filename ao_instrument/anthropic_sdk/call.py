@@ -1,0 +1,123 @@
+"""One instrumented Anthropic call: ao's span, and what the SDK's own tracing adds to it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import context, trace
+from opentelemetry.trace import Status
+
+from ao_instrument.anthropic_sdk import messages
+from ao_instrument.genai import LLMCall, LLMCallTelemetry
+from ao_instrument.genai import semconv as sc
+from ao_instrument.genai.fail_open import report_internal_error
+
+PROVIDER = "anthropic"
+CALL_KEY = context.create_key("ao-anthropic-call")
+
+
+class TracedCall:
+    """ao's `LLMCall` for one user call, plus the status the SDK's merged span reported.
+
+    `finish` and `fail` end it once; later calls are ignored.
+    """
+
+    __slots__ = ("llm", "sdk_claimed", "sdk_status", "sdk_error_type")
+
+    def __init__(self, llm: LLMCall) -> None:
+        self.llm = llm
+        self.sdk_claimed = False
+        self.sdk_status: Status | None = None
+        self.sdk_error_type: str | None = None
+
+    @property
+    def capture(self) -> bool:
+        return self.llm.capture
+
+    @property
+    def ended(self) -> bool:
+        return self.llm.ended
+
+    def enter(self) -> object:
+        """Make the call current (for the SDK's span and HTTP child spans); returns the token for `leave`."""
+        ctx = context.set_value(CALL_KEY, self, trace.set_span_in_context(self.llm.span))
+        return context.attach(ctx)
+
+    @staticmethod
+    def leave(token: object) -> None:
+        context.detach(token)  # type: ignore[arg-type]
+
+    def label(self, value: Any) -> Any:
+        return self.llm.label(value)
+
+    def finish(self, result: messages.Result) -> None:
+        """End the span with `result`, and the status the SDK reported (OK, or ERROR for a cut stream)."""
+        if self.llm.ended:
+            return
+        try:
+            if self.sdk_status is not None:
+                self.llm.span.set_status(self.sdk_status)
+            self.llm.finish(*result)
+        except Exception:
+            report_internal_error("anthropic: ending a call span")
+
+    def finish_message(self, message: Any) -> None:
+        if self.llm.ended:
+            return
+        try:
+            result = messages.message_result(message, self.capture)
+        except Exception:
+            report_internal_error("anthropic: reading a response")
+            result = messages.Result({}, None, None, None)
+        self.finish(result)
+
+    def fail(self, error: BaseException) -> None:
+        """End the span with `error`; the caller re-raises it."""
+        if self.llm.ended:
+            return
+        try:
+            sdk_type = self.sdk_error_type
+            if sdk_type and sdk_type != type(error).__qualname__:
+                # ao's `error.type` is the exception class, as for every provider; the SDK's is kept beside it.
+                self.llm.span.set_attribute("anthropic.error.type", sdk_type)
+            self.llm.fail(error)
+        except Exception:
+            report_internal_error("anthropic: failing a call span")
+
+
+def start(telemetry: LLMCallTelemetry, instance: Any, kwargs: Mapping[str, Any], stream: bool) -> TracedCall:
+    """Start the span of a `messages.create`-like call made on `instance` (a Messages resource)."""
+    attributes = messages.request_attributes(kwargs)
+    if stream:
+        attributes[sc.REQUEST_STREAM] = True
+    address, port = _server(instance)
+    model = kwargs.get("model")
+    llm = LLMCall(
+        telemetry,
+        provider=PROVIDER,
+        operation="chat",
+        model=model if isinstance(model, str) else None,
+        request=kwargs,
+        attributes=attributes,
+        server_address=address,
+        server_port=port,
+    )
+    if llm.capture:
+        try:
+            llm.set_input(
+                messages.input_messages(kwargs.get("messages")),
+                messages.system_instructions(kwargs.get("system")),
+                messages.tool_definitions(kwargs.get("tools")),
+            )
+        except Exception:
+            report_internal_error("anthropic: reading request content")
+    return TracedCall(llm)
+
+
+def _server(instance: Any) -> tuple[str | None, int | None]:
+    url = getattr(getattr(instance, "_client", None), "base_url", None)
+    host = getattr(url, "host", None)
+    if not host:
+        return None, None
+    return host, url.port or (80 if url.scheme == "http" else 443)

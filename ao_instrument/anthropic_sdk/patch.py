@@ -1,0 +1,165 @@
+"""Wrappers of `Messages.create`/`parse` and `Messages.stream`, sync and async."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from wrapt import ObjectProxy
+
+from ao_instrument.anthropic_sdk import messages
+from ao_instrument.anthropic_sdk.call import TracedCall, start
+from ao_instrument.anthropic_sdk.streams import AsyncTracedStream, TracedStream, trace_message_stream
+from ao_instrument.genai import LLMCallTelemetry
+from ao_instrument.genai.fail_open import report_internal_error
+
+Wrapper = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Any]
+
+
+def _start(telemetry: LLMCallTelemetry, instance: Any, kwargs: Mapping[str, Any], stream: bool) -> TracedCall | None:
+    try:
+        return start(telemetry, instance, kwargs, stream)
+    except Exception:
+        report_internal_error("anthropic: starting a call span")
+        return None
+
+
+def _returned(call: TracedCall, response: Any) -> Any:
+    """What the user gets: a traced stream, or the labelled response once the span has ended."""
+    from anthropic import AsyncStream, Stream
+    from anthropic.types import Message
+
+    if isinstance(response, Stream):
+        return TracedStream(response, call)
+    if isinstance(response, AsyncStream):
+        return AsyncTracedStream(response, call)
+    if isinstance(response, Message):
+        call.finish_message(response)
+    else:  # a raw response (`with_raw_response`): only what the SDK's span recorded
+        call.finish(messages.Result({}, None, None, None))
+    return call.label(response)
+
+
+def create(telemetry: LLMCallTelemetry) -> Wrapper:
+    """Wrapper of the sync `Messages.create` and `Messages.parse`."""
+
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if not is_instrumentation_enabled():
+            return wrapped(*args, **kwargs)
+        call = _start(telemetry, instance, kwargs, kwargs.get("stream") is True)
+        if call is None:
+            return wrapped(*args, **kwargs)
+        token = call.enter()
+        try:
+            response = wrapped(*args, **kwargs)
+        except BaseException as error:
+            call.fail(error)
+            raise
+        finally:
+            call.leave(token)
+        return _returned(call, response)
+
+    return wrapper
+
+
+def async_create(telemetry: LLMCallTelemetry) -> Wrapper:
+    """Wrapper of the async `AsyncMessages.create` and `AsyncMessages.parse`.
+
+    Calls the method at once, so invalid arguments raise where they do without ao, and traces the
+    returned coroutine when it is awaited.
+    """
+
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if not is_instrumentation_enabled():
+            return wrapped(*args, **kwargs)
+        return _traced(telemetry, instance, kwargs, wrapped(*args, **kwargs))
+
+    return wrapper
+
+
+async def _traced(telemetry: LLMCallTelemetry, instance: Any, kwargs: dict[str, Any], request: Awaitable[Any]) -> Any:
+    call = _start(telemetry, instance, kwargs, kwargs.get("stream") is True)
+    if call is None:
+        return await request
+    token = call.enter()
+    try:
+        response = await request
+    except BaseException as error:
+        call.fail(error)
+        raise
+    finally:
+        call.leave(token)
+    return _returned(call, response)
+
+
+def stream(telemetry: LLMCallTelemetry, is_async: bool) -> Wrapper:
+    """Wrapper of `Messages.stream` or `AsyncMessages.stream`: the span starts when the manager is entered."""
+    proxy = AsyncTracedStreamManager if is_async else TracedStreamManager
+
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        manager = wrapped(*args, **kwargs)
+        if not is_instrumentation_enabled():
+            return manager
+        return proxy(manager, telemetry, instance, kwargs)
+
+    return wrapper
+
+
+class TracedStreamManager(ObjectProxy):  # type: ignore[misc]
+    """A `MessageStreamManager` whose request is traced."""
+
+    def __init__(self, manager: Any, telemetry: LLMCallTelemetry, instance: Any, kwargs: dict[str, Any]) -> None:
+        super().__init__(manager)
+        self._self_request = (telemetry, instance, kwargs)
+
+    def __enter__(self) -> Any:
+        call = _start(*self._self_request, True)
+        if call is None:
+            return self.__wrapped__.__enter__()
+        token = call.enter()
+        try:
+            message_stream = self.__wrapped__.__enter__()
+        except BaseException as error:
+            call.fail(error)
+            raise
+        finally:
+            call.leave(token)
+        return _traced_message_stream(message_stream, call, False)
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        return self.__wrapped__.__exit__(*exc_info)
+
+
+class AsyncTracedStreamManager(ObjectProxy):  # type: ignore[misc]
+    """An `AsyncMessageStreamManager` whose request is traced."""
+
+    def __init__(self, manager: Any, telemetry: LLMCallTelemetry, instance: Any, kwargs: dict[str, Any]) -> None:
+        super().__init__(manager)
+        self._self_request = (telemetry, instance, kwargs)
+
+    async def __aenter__(self) -> Any:
+        call = _start(*self._self_request, True)
+        if call is None:
+            return await self.__wrapped__.__aenter__()
+        token = call.enter()
+        try:
+            message_stream = await self.__wrapped__.__aenter__()
+        except BaseException as error:
+            call.fail(error)
+            raise
+        finally:
+            call.leave(token)
+        return _traced_message_stream(message_stream, call, True)
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        return await self.__wrapped__.__aexit__(*exc_info)
+
+
+def _traced_message_stream(message_stream: Any, call: TracedCall, is_async: bool) -> Any:
+    try:
+        return trace_message_stream(message_stream, call, is_async)
+    except Exception:
+        report_internal_error("anthropic: tracing a message stream")
+        call.finish(messages.Result({}, None, None, None))
+        return message_stream
