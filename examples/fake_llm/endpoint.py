@@ -61,7 +61,7 @@ class Endpoint:
         events: list[Event] | None,
         headers: dict[str, str],
     ) -> Response:
-        """Half of the real answer, then invalid JSON or a dropped connection; or a wrong-shaped answer."""
+        """The real answer cut short by invalid JSON or a dropped connection, or a wrong-shaped answer."""
         if events is not None:
             half = len(events) // 2
             chunks = [event.encode() for event in events[:half]]
