@@ -16,7 +16,7 @@ export OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" OPENAI_API_KEY=demo
 export ANTHROPIC_BASE_URL="http://127.0.0.1:$PORT" ANTHROPIC_API_KEY=demo
 "$VENV/bin/ao-instrument" --name demo "$VENV/bin/python" examples/agent.py "how teams trace LLM agents"
 sleep 1
-RUN_ID="$("$VENV/bin/ao-collector" runs --format json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)[0]["run_id"])')"
+RUN_ID="$("$VENV/bin/ao-collector" runs --json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)[0]["run_id"])')"
 echo
 echo "Dataflow of run $RUN_ID:"
 "$VENV/bin/ao-collector" graph "$RUN_ID"

@@ -11,6 +11,11 @@ fi
 STAMP="$VENV/.ao-installed-$EXTRAS"
 HASH="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$HASH" ]; then
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$EXTRAS]"
+    LOG="$VENV/.ao-install.log"
+    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$ROOT[$EXTRAS]" > "$LOG" 2>&1; then
+        tail -n 40 "$LOG" >&2
+        echo "installing the project into $VENV failed (full log: $LOG)" >&2
+        exit 1
+    fi
     echo "$HASH" > "$STAMP"
 fi
