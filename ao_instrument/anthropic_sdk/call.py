@@ -87,15 +87,18 @@ class TracedCall:
 
 
 def start(telemetry: LLMCallTelemetry, instance: Any, kwargs: Mapping[str, Any], stream: bool) -> TracedCall:
-    """Start the span of a `messages.create`-like call made on `instance` (a Messages resource)."""
+    """Start the span of a `messages.create`-like call made on `instance`, a Messages resource."""
     attributes = messages.request_attributes(kwargs)
     if stream:
         attributes[sc.REQUEST_STREAM] = True
-    address, port = _server(instance)
+    client = getattr(instance, "_client", None)
+    address, port = _server(client)
+    # Bedrock and Vertex clients name their own provider.
+    provider = getattr(client, "_gen_ai_provider_name", PROVIDER)
     model = kwargs.get("model")
     llm = LLMCall(
         telemetry,
-        provider=PROVIDER,
+        provider=provider if isinstance(provider, str) else PROVIDER,
         operation="chat",
         model=model if isinstance(model, str) else None,
         request=kwargs,
@@ -115,8 +118,8 @@ def start(telemetry: LLMCallTelemetry, instance: Any, kwargs: Mapping[str, Any],
     return TracedCall(llm)
 
 
-def _server(instance: Any) -> tuple[str | None, int | None]:
-    url = getattr(getattr(instance, "_client", None), "base_url", None)
+def _server(client: Any) -> tuple[str | None, int | None]:
+    url = getattr(client, "base_url", None)
     host = getattr(url, "host", None)
     if not host:
         return None, None

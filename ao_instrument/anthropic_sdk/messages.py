@@ -40,7 +40,7 @@ class Result(NamedTuple):
 
 def get(value: Any, key: str) -> Any:
     """`value[key]` of a dict, `value.key` of a model, else None."""
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         return value.get(key)
     return getattr(value, key, None)
 

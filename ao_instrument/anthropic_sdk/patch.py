@@ -30,13 +30,16 @@ def _returned(call: TracedCall, response: Any) -> Any:
     from anthropic import AsyncStream, Stream
     from anthropic.types import Message
 
-    if isinstance(response, Stream):
-        return TracedStream(response, call)
-    if isinstance(response, AsyncStream):
-        return AsyncTracedStream(response, call)
+    try:
+        if isinstance(response, Stream):
+            return TracedStream(response, call)
+        if isinstance(response, AsyncStream):
+            return AsyncTracedStream(response, call)
+    except Exception:
+        report_internal_error("anthropic: tracing a stream")
     if isinstance(response, Message):
         call.finish_message(response)
-    else:  # a raw response (`with_raw_response`): only what the SDK's span recorded
+    else:  # a raw response (`with_raw_response`), or a stream ao could not wrap
         call.finish(messages.Result({}, None, None, None))
     return call.label(response)
 
