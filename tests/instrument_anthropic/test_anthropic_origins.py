@@ -1,0 +1,112 @@
+"""The seam to origin tracking: links asked before the span starts, every output handed over; fail open."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import anthropic
+import pytest
+from fake_llm import FakeLLM
+from opentelemetry.trace import Link, SpanContext, TraceFlags
+
+from ao_instrument.genai.origins import set_tracker
+from tests.instrument_anthropic.helpers import HELLO, MODEL, Telemetry
+
+ORIGIN = SpanContext(trace_id=7, span_id=0xABC, is_remote=False, trace_flags=TraceFlags(1))
+
+
+class Labelled(str):
+    """A text that carries the span id of the call it came from."""
+
+    origin: int
+
+
+class RecordingTracker:
+    """Links every request to `ORIGIN`; records what it is handed, and returns labelled texts."""
+
+    def __init__(self) -> None:
+        self.requests: list[Mapping[str, Any]] = []
+        self.outputs: list[tuple[str, int]] = []
+
+    def request_links(self, request: Mapping[str, Any]) -> Sequence[Link]:
+        self.requests.append(request)
+        return [Link(ORIGIN, {"ao.link.type": "dataflow", "ao.dataflow.via": "taint"})]
+
+    def label_output(self, value: Any, origin: SpanContext) -> Any:
+        self.outputs.append((type(value).__name__, origin.span_id))
+        if isinstance(value, str):
+            labelled = Labelled(value)
+            labelled.origin = origin.span_id
+            return labelled
+        return value
+
+
+class BrokenTracker:
+    def request_links(self, request: Mapping[str, Any]) -> Sequence[Link]:
+        raise RuntimeError("tracker down")
+
+    def label_output(self, value: Any, origin: SpanContext) -> Any:
+        raise RuntimeError("tracker down")
+
+
+@pytest.fixture
+def tracker() -> Iterator[RecordingTracker]:
+    tracker = RecordingTracker()
+    set_tracker(tracker)
+    yield tracker
+    set_tracker(None)
+
+
+def test_links_and_labels(telemetry: Telemetry, client: anthropic.Anthropic, tracker: RecordingTracker) -> None:
+    message = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
+    span = telemetry.span()
+    assert tracker.requests[0]["messages"] == HELLO
+    assert [link.context.span_id for link in span.links] == [0xABC]
+    assert span.attributes["ao.taint.origins"] == ("0000000000000abc",)  # type: ignore[index]
+    assert tracker.outputs == [("Message", span.context.span_id)]
+    assert message.id == "msg_fake1"
+
+
+def test_stream_events_labelled(telemetry: Telemetry, client: anthropic.Anthropic, tracker: RecordingTracker) -> None:
+    kinds = [event.type for event in client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True)]
+    span_id = telemetry.span().context.span_id
+    assert len(tracker.outputs) == len(kinds) and {origin for _, origin in tracker.outputs} == {span_id}
+
+
+def test_helper_outputs_labelled(
+    telemetry: Telemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM, tracker: RecordingTracker
+) -> None:
+    fake.reply("one two")
+
+    async def run() -> tuple[list[str], Any]:
+        async with aclient.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
+            texts = [text async for text in stream.text_stream]
+            return texts, await stream.get_final_message()
+
+    texts, final = asyncio.run(run())
+    span_id = telemetry.span().context.span_id
+    assert all(isinstance(text, Labelled) and text.origin == span_id for text in texts)
+    assert "".join(texts) == "one two"
+    assert ("ParsedMessage", span_id) in tracker.outputs
+    assert final.content[0].text == "one two"
+
+
+def test_broken_tracker_fails_open(
+    telemetry: Telemetry, client: anthropic.Anthropic, caplog: pytest.LogCaptureFixture
+) -> None:
+    set_tracker(BrokenTracker())
+    try:
+        with caplog.at_level(logging.WARNING, logger="ao_instrument"):
+            for _ in range(2):
+                assert client.messages.create(model=MODEL, max_tokens=64, messages=HELLO).id.startswith("msg_fake")
+            with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
+                assert stream.get_final_text().startswith("reply")
+    finally:
+        set_tracker(None)
+    assert len(telemetry.spans()) == 3
+    assert all(span.links == () for span in telemetry.spans())
+    reports = [r for r in caplog.records if r.name == "ao_instrument"]
+    assert len(reports) <= 2  # logged once per place, not per call
