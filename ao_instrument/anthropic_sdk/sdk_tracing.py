@@ -13,16 +13,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opentelemetry import context
+from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.trace import Link, Span, SpanContext, SpanKind, Status, StatusCode
 from opentelemetry.util import types
-from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
 from ao_instrument.anthropic_sdk.call import CALL_KEY, TracedCall
 from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.fail_open import report_internal_error
 
-MODULE = "anthropic._base_client"
 FUNCTION = "start_api_call_span"
 SPAN_NAME = "anthropic.messages.create"
 
@@ -117,19 +116,19 @@ class _ViewTracer:
 
 
 def _start_api_call_span(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`start_api_call_span`, given the view of ao's span for the first Messages API call of an ao call."""
     call = context.get_value(CALL_KEY)
     if not isinstance(call, TracedCall) or call.sdk_claimed:
         return wrapped(*args, **kwargs)
     try:
         options = args[2] if len(args) > 2 else kwargs.get("options")
-        if getattr(options, "span_name", None) != SPAN_NAME:
-            return wrapped(*args, **kwargs)
-        call.sdk_claimed = True
-        tracer = _ViewTracer(call)
-        if args:
-            args = (tracer, *args[1:])
-        else:
-            kwargs = {**kwargs, "tracer": tracer}
+        if getattr(options, "span_name", None) == SPAN_NAME:
+            call.sdk_claimed = True
+            tracer = _ViewTracer(call)
+            if args:
+                args = (tracer, *args[1:])
+            else:
+                kwargs = {**kwargs, "tracer": tracer}
     except Exception:
         report_internal_error("anthropic: merging the SDK's span")
     return wrapped(*args, **kwargs)

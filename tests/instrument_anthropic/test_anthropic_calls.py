@@ -173,3 +173,10 @@ def test_parent_and_propagation(telemetry: Telemetry, client: anthropic.Anthropi
     # The trace context the SDK sends is ao's span's.
     _, trace_id, span_id, _ = fake.requests[-1].headers["traceparent"].split("-")
     assert (int(trace_id, 16), int(span_id, 16)) == (span.context.trace_id, span.context.span_id)
+
+
+def test_streaming_response(telemetry: Telemetry, client: anthropic.Anthropic) -> None:
+    with client.messages.with_streaming_response.create(model=MODEL, max_tokens=64, messages=HELLO) as response:
+        assert response.parse().id == "msg_fake1"
+    attrs = dict(telemetry.span().attributes or {})
+    assert attrs["http.response.status_code"] == 200
