@@ -1,0 +1,63 @@
+"""`opentelemetry-instrument python prog.py` loads the instrumentor through its entry point."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from fake_llm import FakeLLM
+
+from tests.conftest import REPO
+from tests.instrument_openai.helpers import MODEL
+from tests.support.otlp_sink import OTLPSink
+
+PROGRAM = f"""
+import asyncio
+import openai
+
+client = openai.OpenAI(max_retries=0)
+client.chat.completions.create(model="{MODEL}", messages=[{{"role": "user", "content": "hi"}}])
+for _ in client.chat.completions.create(model="{MODEL}", messages=[{{"role": "user", "content": "hi"}}], stream=True):
+    pass
+with client.responses.stream(model="{MODEL}", input="hi") as stream:
+    stream.until_done()
+
+async def main():
+    await openai.AsyncOpenAI(max_retries=0).embeddings.create(model="embed-test", input="hi")
+
+asyncio.run(main())
+"""
+
+
+def test_opentelemetry_instrument(tmp_path: Path, fake: FakeLLM, sink: OTLPSink) -> None:
+    program = tmp_path / "prog.py"
+    program.write_text(PROGRAM)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "AO_", "OPENAI_"))}
+    env.update(fake.env())
+    env.update({
+        "OTEL_SERVICE_NAME": "openai-auto",
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": sink.http_endpoint,
+        # Only this instrumentor: OpenLLMetry and OpenInference (both named "openai") are installed too.
+        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai,ao_anthropic,ao_dataflow",
+        "PYTHONPATH": REPO,
+    })  # fmt: skip
+    instrument = Path(sys.executable).with_name("opentelemetry-instrument")
+    done = subprocess.run(
+        [str(instrument), sys.executable, str(program)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    spans = sink.wait_for(lambda spans: len(spans) >= 4)
+    assert sorted(s.name for s in spans) == [f"chat {MODEL}"] * 3 + ["embeddings embed-test"]
+    assert {s.scope for s in spans} == {"ao_instrument.openai_sdk"}
+    for span in spans:
+        attrs = span.attributes
+        assert span.resource["service.name"] == "openai-auto"
+        assert attrs["gen_ai.provider.name"] == "openai"
+        assert attrs["server.port"] == fake.port
+        assert "gen_ai.input.messages" not in attrs  # content is off under plain opentelemetry-instrument
