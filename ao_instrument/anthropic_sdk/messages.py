@@ -72,7 +72,7 @@ def input_messages(messages: Any) -> list[dict[str, Any]] | None:
 
 def system_instructions(system: Any) -> list[dict[str, Any]] | None:
     """`gen_ai.system_instructions` of the `system` param."""
-    if isinstance(system, str) or isinstance(system, (list, tuple)):
+    if isinstance(system, (str, list, tuple)):
         return parts(system) or None
     return None
 
