@@ -30,15 +30,38 @@ def boot() -> None:
     if _booted or os.environ.get("AO_LAUNCHER") != "1":
         return
     _booted = True
-    from opentelemetry.instrumentation.auto_instrumentation import initialize
-
-    initialize()
+    _initialize()
     install_run_processor(trace.get_tracer_provider())
     _attach_run_context()
     _flush_on_sigterm()
     from ao_instrument.launcher.main_script import run_main_script_if_tracked
 
     run_main_script_if_tracked()
+
+
+def _initialize() -> None:
+    """What `opentelemetry-instrument` does at start-up, except that one failing instrumentor skips only itself."""
+    from opentelemetry.instrumentation.auto_instrumentation._load import _load_configurators, _load_distro
+    from opentelemetry.instrumentation.dependencies import get_dist_dependency_conflicts
+    from opentelemetry.util._importlib_metadata import entry_points
+
+    distro = _load_distro()
+    distro.configure()
+    _load_configurators()
+    disabled = {n.strip() for n in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
+    if "*" in disabled:
+        return
+    for entry_point in entry_points(group="opentelemetry_instrumentor"):
+        if entry_point.name in disabled:
+            continue
+        try:
+            if entry_point.dist is not None and get_dist_dependency_conflicts(entry_point.dist):
+                continue
+            distro.load_instrumentor(entry_point, skip_dep_check=True)
+        except ModuleNotFoundError:
+            continue  # the instrumented library is not installed
+        except Exception:
+            logger.warning("ao: instrumentor %s failed to load; skipped", entry_point.name, exc_info=True)
 
 
 def _attach_run_context() -> None:
