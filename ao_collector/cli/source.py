@@ -84,6 +84,8 @@ class StoreSource:
         self._queries = queries
         try:
             self.store = open_store(data_dir=data_dir, clickhouse_url=clickhouse_url, database=database)
+            if clickhouse_url is None:
+                self.store.migrate()  # a data dir no collector has used yet: empty tables, not errors
         except Exception as exc:  # noqa: BLE001 - turned into a message for the terminal
             where = clickhouse_url or data_dir
             raise SourceError(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -13,7 +15,15 @@ import pytest
 import requests
 
 from ao_collector.autostart import collector_health, ensure_collector
-from tests.collector_service.helpers import CollectorProcess, free_port, llm_request, query_data_dir, wait_for
+from tests.collector_service.helpers import (
+    REPO,
+    CollectorProcess,
+    child_env,
+    free_port,
+    llm_request,
+    query_data_dir,
+    wait_for,
+)
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
@@ -55,7 +65,8 @@ def test_sigkill_mid_stream_then_restart_writes_every_acked_span_exactly_once(tm
     second = CollectorProcess(data, "--batch-linger-ms", "10000")
     second.wait_ready()
     wait_for(lambda: second.health()["pipeline"]["pending_spans"] == 0, timeout=30, what="replay of the spool")
-    late = llm_request(uuid.uuid4().hex, calls=3)
+    late_run = uuid.uuid4().hex
+    late = llm_request(late_run, calls=3)
     answer = requests.post(second.http + "/v1/traces", data=late.SerializeToString(), headers=PROTOBUF, timeout=5)
     assert answer.status_code == 200
     assert second.terminate() == 0  # SIGTERM: the 10 s linger is cut short by the shutdown flush
@@ -67,6 +78,12 @@ def test_sigkill_mid_stream_then_restart_writes_every_acked_span_exactly_once(tm
     missing = [t for t in acked if by_trace.get(t) != (51, 51)]
     assert not missing, f"{len(missing)} of {len(acked)} acknowledged requests lost"
     assert by_trace[_trace_id(late)] == (4, 4)
+
+    env = child_env(AO_API_URL=second.api)  # nothing answers there any more: the CLI opens the data dir
+    listed = subprocess.run([sys.executable, "-m", "ao_collector", "runs", "--data-dir", str(data), "--json", "-n", "500"],
+                            capture_output=True, text=True, env=env, cwd=REPO, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert late_run in listed.stdout
 
 
 def _reap(pid: int, timeout: float) -> bool:

@@ -1,0 +1,192 @@
+"""Ingest benchmark: a collector process (embedded chDB in a temp dir) fed by a load-generator process.
+
+Reports, as medians over repeats: spans/s per collector core (spans over the collector's CPU seconds,
+read from /proc/PID/stat, from the first export until every span is written), wall-clock spans/s, p99
+export-to-queryable latency (probe runs polled through the API), and the API time of the dataflow graph
+of one run of 10,000 calls.
+
+    .venv/bin/python bench/ingest/run.py --duration 20 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+from spans import RunTemplate  # noqa: E402
+
+TARGETS = {"spans_per_core_s": 50_000, "p99_latency_s": 5.0, "graph_ms": 200.0}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def get_json(url: str, timeout: float = 60.0) -> object:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+class Collector:
+    def __init__(self, data_dir: Path, extra: list[str]) -> None:
+        self.ports = {"grpc": free_port(), "http": free_port(), "api": free_port()}
+        command = [sys.executable, "-m", "ao_collector", "serve", "--data-dir", str(data_dir),
+                   "--grpc-port", str(self.ports["grpc"]), "--http-port", str(self.ports["http"]),
+                   "--api-port", str(self.ports["api"]), "--log-level", "warning", *extra]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AO_"))}
+        self.log = open(data_dir.parent / "collector.log", "ab")
+        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.api = f"http://127.0.0.1:{self.ports['api']}"
+        deadline = time.monotonic() + 60
+        while self.health() is None:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"collector did not start; see {self.log.name}")
+            time.sleep(0.1)
+
+    def health(self) -> dict | None:
+        try:
+            return get_json(self.api + "/healthz", timeout=2)  # type: ignore[return-value]
+        except OSError:
+            return None
+
+    def drained(self) -> bool:
+        pipeline = self.health()["pipeline"]  # type: ignore[index]
+        return pipeline["pending_spans"] == 0 and pipeline["written_spans"] >= pipeline["accepted_spans"]
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(60)
+        self.log.close()
+
+
+def load_phase(collector: Collector, protocol: str, args: argparse.Namespace) -> dict:
+    endpoint = (f"http://127.0.0.1:{collector.ports['http']}" if protocol == "http"
+                else f"127.0.0.1:{collector.ports['grpc']}")
+    command = [sys.executable, str(HERE / "loadgen.py"), "--protocol", protocol, "--endpoint", endpoint,
+               "--api-url", collector.api, "--duration", str(args.duration), "--concurrency", str(args.concurrency),
+               "--spans-per-request", str(args.spans_per_request), "--probe-every", str(args.probe_every)]
+    cpu_before = cpu_seconds(collector.process.pid)
+    started = time.monotonic()
+    out = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
+    while not collector.drained():
+        time.sleep(0.02)
+    elapsed = time.monotonic() - started
+    cpu = cpu_seconds(collector.process.pid) - cpu_before
+    result = json.loads(out.stdout)
+    if result["failures"]:
+        raise SystemExit(f"load generator failed: {result['failures']}")
+    latencies = result["latencies"]
+    return {
+        "protocol": protocol,
+        "spans": result["spans"],
+        "seconds": elapsed,
+        "collector_cpu_s": cpu,
+        "spans_per_s": result["spans"] / elapsed,
+        "spans_per_core_s": result["spans"] / cpu,
+        "cores_used": cpu / elapsed,
+        "p50_latency_s": percentile(latencies, 0.50),
+        "p99_latency_s": percentile(latencies, 0.99),
+        "probes": len(latencies),
+        "backpressure": result["backpressure"],
+    }
+
+
+def graph_phase(collector: Collector, calls: int, repeats: int) -> dict:
+    """Send one run of `calls` LLM calls, then time its graph through the API."""
+    template = RunTemplate(calls=calls, per_request=512, seed=11)
+    run_id, bodies = template.stamp()
+    url = f"http://127.0.0.1:{collector.ports['http']}/v1/traces"
+    for body in bodies:
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/x-protobuf"})
+        urllib.request.urlopen(request, timeout=60).read()
+    while not collector.drained():
+        time.sleep(0.05)
+    times = []
+    graph: dict = {}
+    for _ in range(repeats):
+        started = time.perf_counter()
+        graph = get_json(f"{collector.api}/api/v1/runs/{run_id}/graph")  # type: ignore[assignment]
+        times.append((time.perf_counter() - started) * 1000)
+    return {"graph_ms": statistics.median(times), "graph_ms_all": times, "nodes": len(graph.get("nodes", [])),
+            "edges": len(graph.get("edges", []))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of load per repeat")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--protocols", default="http,grpc")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--spans-per-request", type=int, default=512)
+    parser.add_argument("--probe-every", type=int, default=5)
+    parser.add_argument("--graph-calls", type=int, default=10_000)
+    parser.add_argument("--collector-arg", action="append", default=[], help="extra `ao-collector serve` argument")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="ao-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        collector = Collector(data_dir, args.collector_arg)
+        try:
+            phases = []
+            for protocol in args.protocols.split(","):
+                for repeat in range(args.repeats):
+                    phase = load_phase(collector, protocol, args)
+                    phases.append(phase)
+                    print(f"{protocol} #{repeat + 1}: {phase['spans']} spans in {phase['seconds']:.1f}s, "
+                          f"{phase['spans_per_s']:,.0f} spans/s, {phase['spans_per_core_s']:,.0f} spans/s per core "
+                          f"({phase['cores_used']:.2f} cores), p50 {phase['p50_latency_s']:.2f}s "
+                          f"p99 {phase['p99_latency_s']:.2f}s over {phase['probes']} probes", flush=True)
+            graph = graph_phase(collector, args.graph_calls, repeats=7)
+            print(f"graph of a {args.graph_calls}-call run: {graph['nodes']} nodes, {graph['edges']} edges, "
+                  f"median {graph['graph_ms']:.0f} ms over 7 (all: {', '.join(f'{t:.0f}' for t in graph['graph_ms_all'])})")
+        finally:
+            collector.stop()
+
+    summary = {}
+    print(f"\n{'metric':<34}{'median':>14}{'target':>12}{'ratio':>8}")
+    for protocol in args.protocols.split(","):
+        runs = [p for p in phases if p["protocol"] == protocol]
+        for key in ("spans_per_core_s", "spans_per_s", "p99_latency_s"):
+            value = statistics.median(p[key] for p in runs)
+            summary[f"{protocol}.{key}"] = value
+            target = TARGETS.get(key)
+            ratio = "" if target is None else (f"{value / target:.2f}" if key.startswith("spans") else f"{target / value:.2f}")
+            print(f"{protocol + ' ' + key:<34}{value:>14,.2f}{(target or ''):>12}{ratio:>8}")
+    summary["graph_ms"] = graph["graph_ms"]
+    print(f"{'graph_ms (10k calls)':<34}{graph['graph_ms']:>14,.2f}{TARGETS['graph_ms']:>12}{TARGETS['graph_ms'] / graph['graph_ms']:>8.2f}")
+    print("(ratio > 1 meets the target)")
+    if args.json:
+        args.json.write_text(json.dumps({"phases": phases, "graph": graph, "summary": summary}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
