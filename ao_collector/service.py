@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +129,7 @@ class _HttpServers:
             for _ in range(int(timeout / 0.01)):
                 if server.started or future.done():
                     break
-                threading.Event().wait(0.01)
+                time.sleep(0.01)
             if future.done():
                 future.result()
             if not server.started:
@@ -216,15 +217,23 @@ class CollectorService:
         return True
 
     def health(self) -> dict[str, Any]:
-        """What `/healthz` answers."""
-        store_ok = False
+        """What `/healthz` answers: ports, whether the store answers and takes writes, pipeline counters."""
+        store: dict[str, Any] = {
+            "backend": "clickhouse" if self.config.clickhouse_url else "chdb",
+            "database": self.config.database,
+            "data_dir": str(self.config.resolved_data_dir() or ""),
+        }
         error = None
         if self.store is not None:
             try:
                 self.store.query("SELECT 1 AS ok")
-                store_ok = self.pipeline.store_ok if self.pipeline else True
             except Exception as exc:  # noqa: BLE001 - reported, not raised
                 error = str(exc)
+        if error is None and self.pipeline is not None and not self.pipeline.store_ok:
+            error = self.pipeline.stats.last_error
+        store["ok"] = self.store is not None and error is None
+        if error is not None:
+            store["error"] = error
         pipeline: dict[str, Any] = {}
         if self.pipeline is not None and self.spool is not None:
             pipeline = dict(vars(self.pipeline.stats))
@@ -236,13 +245,7 @@ class CollectorService:
             "pid": os.getpid(),
             "host": self.config.host,
             "ports": self.ports,
-            "store": {
-                "ok": store_ok and error is None,
-                "backend": "clickhouse" if self.config.clickhouse_url else "chdb",
-                "database": self.config.database,
-                "data_dir": str(self.config.resolved_data_dir() or ""),
-                **({"error": error or self.pipeline.stats.last_error} if not store_ok and self.pipeline else {}),
-            },
+            "store": store,
             "pipeline": pipeline,
         }
 

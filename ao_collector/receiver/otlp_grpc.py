@@ -67,7 +67,7 @@ class GrpcReceiver:
     def __init__(self, pipeline: Pipeline, host: str, port: int, *, max_body: int = DEFAULT_MAX_BODY, workers: int = 8) -> None:
         self.server = grpc.server(
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ao-otlp-grpc"),
-            maximum_concurrent_rpcs=workers * 4,
+            maximum_concurrent_rpcs=workers * 2,  # bounds the request bytes held at once
             options=[
                 ("grpc.max_receive_message_length", max_body),
                 ("grpc.so_reuseport", 0),

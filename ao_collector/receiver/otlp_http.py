@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 
@@ -58,9 +59,12 @@ def _media_type(request: Request) -> str:
 class HttpReceiver:
     """The Starlette application of the OTLP/HTTP receiver."""
 
-    def __init__(self, pipeline: Pipeline, *, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(self, pipeline: Pipeline, *, max_body: int = DEFAULT_MAX_BODY, max_concurrent: int = 8) -> None:
         self.pipeline = pipeline
         self.max_body = max_body
+        # Bodies are read only by this many exports at once (memory stays under about 2 x max_body each);
+        # the others wait unread, and TCP flow control slows their senders.
+        self._slots = asyncio.Semaphore(max_concurrent)
         self.app = Starlette(
             routes=[Route("/v1/traces", self.export, methods=["POST"])],
             exception_handlers={HTTPException: self._http_error},
@@ -86,8 +90,9 @@ class HttpReceiver:
             return _error(415, f"unsupported Content-Type {media_type!r}; use {PROTOBUF} or {JSON}")
         encoding = request.headers.get("content-encoding", "")
         try:
-            body = await self._read_body(request)
-            accepted = await run_in_threadpool(self._accept, body, encoding, answer_type)
+            async with self._slots:
+                body = await self._read_body(request)
+                accepted = await run_in_threadpool(self._accept, body, encoding, answer_type)
         except TooLarge as exc:
             return _error(413, str(exc), answer_type)
         except UnsupportedEncoding as exc:

@@ -17,9 +17,13 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 import grpc
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from spans import RunTemplate  # noqa: E402
@@ -33,11 +37,14 @@ class Counters:
         self.spans = 0
         self.requests = 0
         self.backpressure = 0
-        self.errors = 0
         self.rejected = 0
 
 
-def http_sender(endpoint: str) -> "callable":
+Sender = Callable[[bytes], "tuple[bool, float]"]
+"""Sends one request: (True, rejected spans) when taken, (False, seconds to wait) on backpressure."""
+
+
+def http_sender(endpoint: str) -> Sender:
     host_port = endpoint.split("//", 1)[1].split("/", 1)[0]
     host, port = host_port.rsplit(":", 1)
     connection = http.client.HTTPConnection(host, int(port), timeout=60)
@@ -61,7 +68,7 @@ def http_sender(endpoint: str) -> "callable":
     return send
 
 
-def grpc_sender(endpoint: str) -> "callable":
+def grpc_sender(endpoint: str) -> Sender:
     channel = grpc.insecure_channel(endpoint.split("//", 1)[-1], options=[("grpc.max_send_message_length", 64 << 20)])
     export = channel.unary_unary(_EXPORT, request_serializer=None, response_deserializer=ExportTraceServiceResponse.FromString)
 
@@ -141,7 +148,7 @@ def main() -> None:
                     number = next(runs)
                 if args.max_runs and number >= args.max_runs:
                     return
-                _run_id, bodies = template.stamp()
+                _, bodies = template.stamp()
                 probe = args.probe_every and number % args.probe_every == 0
                 sent = time.monotonic()
                 for body in bodies:
@@ -183,8 +190,6 @@ def main() -> None:
 
 
 def _last_span_id(body: bytes) -> str:
-    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
     request = ExportTraceServiceRequest.FromString(body)
     return request.resource_spans[-1].scope_spans[-1].spans[-1].span_id.hex()
 
