@@ -1,0 +1,508 @@
+"""Labelled values: `str`, `bytes`, `int` and `float` subclasses that carry the origins of their parts.
+
+A labelled value is always a fresh object (never an interned string or a cached small int), so a
+label cannot leak to an equal value that did not come from an LLM. Text carries `Ranges` (which
+characters came from which calls); numbers carry a tuple of origins. Every method that returns text
+computes the plain result first, then its ranges; operations these classes cannot see (f-strings,
+`%` with a tuple, `join`, `json`, `re`, ...) are handled at the rewritten call sites.
+
+The classes are named like their bases so that error messages read as without ao.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ao_instrument.dataflow import ranges as rg
+from ao_instrument.dataflow.ranges import Origins, Ranges
+
+_new_str = str.__new__
+_new_bytes = bytes.__new__
+_new_int = int.__new__
+_new_float = float.__new__
+
+
+class _Text:
+    """What labelled `str` and `bytes` share; `_base` is the builtin type, `_ao` the ranges."""
+
+    __slots__ = ()
+    _base: type
+    _ao: Ranges
+
+    def _sub(self, result: Any, offset: int) -> Any:
+        return text(result, rg.clip(self._ao, offset, offset + len(result)))
+
+    def _same(self, result: Any) -> Any:
+        return text(result, rg.scale(self._ao, len(self), len(result)))
+
+    def __getitem__(self, key: Any) -> Any:
+        base = self._base
+        result = base.__getitem__(self, key)
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step == 1:
+                return text(result, rg.clip(self._ao, start, stop))
+            return text(result, rg.stepped(self._ao, start, step, len(result)))
+        if base is bytes:
+            return result
+        i = operator.index(key)
+        if i < 0:
+            i += len(self)
+        return text(result, rg.clip(self._ao, i, i + 1))
+
+    def __add__(self, other: Any) -> Any:
+        base = self._base
+        if not isinstance(other, base):
+            return operator.add(plain(self), other)  # Python's own outcome (other's __radd__, or its TypeError)
+        return text(base.__add__(self, other), rg.concat(self._ao, len(self), ranges_of(other)))
+
+    def __radd__(self, other: Any) -> Any:
+        base = self._base
+        if not isinstance(other, base):
+            return NotImplemented
+        return text(base.__add__(other, self), rg.shift(self._ao, len(other)))
+
+    def __mul__(self, times: Any) -> Any:
+        if not hasattr(times, "__index__"):
+            return operator.mul(plain(self), times)
+        return text(self._base.__mul__(self, times), rg.repeat(self._ao, len(self), operator.index(times)))
+
+    __rmul__ = __mul__
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (self._base, (plain(self),))
+
+    def __repr__(self) -> str:
+        base = self._base
+        result = base.__repr__(self)
+        head = 1 if base is str else 2
+        body = lambda seg: len(base.__repr__(seg)) - head - 1  # noqa: E731
+        return text(result, _piecewise(self, result, body, head, 1))
+
+    # Parts at computable offsets.
+    def strip(self, chars: Any = None) -> Any:
+        base = self._base
+        return self._sub(base.strip(self, chars), len(self) - len(base.lstrip(self, chars)))
+
+    def lstrip(self, chars: Any = None) -> Any:
+        result = self._base.lstrip(self, chars)
+        return self._sub(result, len(self) - len(result))
+
+    def rstrip(self, chars: Any = None) -> Any:
+        return self._sub(self._base.rstrip(self, chars), 0)
+
+    def removeprefix(self, prefix: Any) -> Any:
+        result = self._base.removeprefix(self, prefix)
+        return self._sub(result, len(self) - len(result))
+
+    def removesuffix(self, suffix: Any) -> Any:
+        return self._sub(self._base.removesuffix(self, suffix), 0)
+
+    def ljust(self, width: Any, *fill: Any) -> Any:
+        return self._pad(self._base.ljust(self, width, *fill), 0)
+
+    def rjust(self, width: Any, *fill: Any) -> Any:
+        result = self._base.rjust(self, width, *fill)
+        return self._pad(result, len(result) - len(self))
+
+    def zfill(self, width: Any) -> Any:
+        result = self._base.zfill(self, width)
+        return self._pad(result, len(result) - len(self))
+
+    def center(self, width: Any, *fill: Any) -> Any:
+        result = self._base.center(self, width, *fill)
+        margin = len(result) - len(self)
+        return self._pad(result, margin // 2 + (margin & operator.index(width) & 1) if margin else 0)
+
+    def _pad(self, result: Any, offset: int) -> Any:
+        return text(result, rg.shift(self._ao, offset))
+
+    # Same positions unless the length changes.
+    def upper(self) -> Any:
+        return self._same(self._base.upper(self))
+
+    def lower(self) -> Any:
+        return self._same(self._base.lower(self))
+
+    def swapcase(self) -> Any:
+        return self._same(self._base.swapcase(self))
+
+    def title(self) -> Any:
+        return self._same(self._base.title(self))
+
+    def capitalize(self) -> Any:
+        return self._same(self._base.capitalize(self))
+
+    def expandtabs(self, tabsize: Any = 8) -> Any:
+        return self._same(self._base.expandtabs(self, tabsize))
+
+    def translate(self, *args: Any, **kwargs: Any) -> Any:
+        return self._same(self._base.translate(self, *args, **kwargs))
+
+    # Pieces.
+    def replace(self, old: Any, new: Any, count: Any = -1) -> Any:
+        base = self._base
+        result = base.replace(self, old, new, count)
+        if not old:
+            origins = rg.union(rg.origins_of(self._ao), rg.origins_of(ranges_of(new)))
+            return text(result, rg.whole(origins, len(result)))
+        new_ranges = ranges_of(new)
+        pieces: list[tuple[int, Ranges]] = []
+        pos = out = 0
+        left = operator.index(count)
+        while left:
+            i = base.find(self, old, pos)
+            if i < 0:
+                break
+            pieces.append((out, rg.clip(self._ao, pos, i)))
+            out += i - pos
+            pieces.append((out, new_ranges))
+            out += len(new)
+            pos = i + len(old)
+            left -= 1
+        pieces.append((out, rg.clip(self._ao, pos, len(self))))
+        return text(result, rg.join_at(pieces))
+
+    def split(self, sep: Any = None, maxsplit: Any = -1) -> Any:
+        return self._parts(self._base.split(self, sep, maxsplit), sep)
+
+    def rsplit(self, sep: Any = None, maxsplit: Any = -1) -> Any:
+        return self._parts(self._base.rsplit(self, sep, maxsplit), sep)
+
+    def splitlines(self, keepends: Any = False) -> Any:
+        return self._parts(self._base.splitlines(self, keepends), None)
+
+    def _parts(self, parts: list[Any], sep: Any) -> list[Any]:
+        """Label the parts of a split: at known steps with a separator, else found in order."""
+        find = self._base.find
+        out = []
+        pos = 0
+        for part in parts:
+            i = pos if sep is not None else find(self, part, pos)
+            out.append(text(part, rg.clip(self._ao, i, i + len(part))))
+            pos = i + len(part) + (len(sep) if sep is not None else 0)
+        return out
+
+    def partition(self, sep: Any) -> Any:
+        return self._three(self._base.partition(self, sep))
+
+    def rpartition(self, sep: Any) -> Any:
+        return self._three(self._base.rpartition(self, sep))
+
+    def _three(self, parts: tuple[Any, Any, Any]) -> tuple[Any, Any, Any]:
+        head, sep, tail = parts
+        a, b = len(head), len(head) + len(sep)
+        return (self._sub(head, 0), self._sub(sep, a), self._sub(tail, b))
+
+    def join(self, iterable: Iterable[Any]) -> Any:
+        return join(self, iterable)
+
+
+class LStr(_Text, str):
+    """A `str` whose `_ao` ranges say which characters came from which LLM calls."""
+
+    _base = str
+
+    def __str__(self) -> str:
+        return self
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return self
+        result = str.__format__(self, spec)
+        kept = _precision(spec)
+        kept = len(self) if kept is None else min(kept, len(self))
+        offset = str.find(result, str.__getitem__(self, slice(0, kept)))
+        return text(result, rg.shift(rg.clip(self._ao, 0, kept), max(offset, 0)))
+
+    def __iter__(self) -> Any:
+        rs = self._ao
+        return (text(ch, rg.clip(rs, i, i + 1)) for i, ch in enumerate(str.__iter__(self)))
+
+    def __mod__(self, args: Any) -> Any:
+        return formatting.percent(self, args)
+
+    def __rmod__(self, template: Any) -> Any:
+        if not isinstance(template, str):
+            return NotImplemented
+        return formatting.percent(template, self)
+
+    def casefold(self) -> Any:
+        return self._same(str.casefold(self))
+
+    def format(self, *args: Any, **kwargs: Any) -> Any:
+        return formatting.str_format(self, args, kwargs)
+
+    def format_map(self, mapping: Any) -> Any:
+        return formatting.str_format(self, (), mapping, use_map=True)
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> Any:
+        result = str.encode(self, encoding, errors)
+        seg_len = lambda seg: len(str.encode(seg, encoding, errors))  # noqa: E731
+        return text(result, _piecewise(self, result, seg_len, 0, 0))
+
+
+class LBytes(_Text, bytes):
+    """A `bytes` whose `_ao` ranges say which bytes came from which LLM calls."""
+
+    _base = bytes
+
+    def __mod__(self, args: Any) -> Any:
+        result = bytes.__mod__(self, args)
+        if result is NotImplemented:
+            return result
+        return text(result, rg.whole(rg.union(rg.origins_of(self._ao), origins_in(args)), len(result)))
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> Any:
+        result = bytes.decode(self, encoding, errors)
+        seg_len = lambda seg: len(bytes.decode(seg, encoding, errors))  # noqa: E731
+        return text(result, _piecewise(self, result, seg_len, 0, 0))
+
+
+class _Number:
+    """What labelled `int` and `float` share: every arithmetic result keeps (and unites) the origins."""
+
+    __slots__ = ()
+    _base: type
+    _ao: Origins
+
+    def __copy__(self) -> Any:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (self._base, (plain(self),))
+
+    def __str__(self) -> str:
+        result = self._base.__repr__(self)
+        return text(result, rg.whole(self._ao, len(result)))
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        result = self._base.__format__(self, spec)
+        return text(result, rg.whole(self._ao, len(result)))
+
+    def __round__(self, ndigits: Any = None) -> Any:
+        return _number_result(round(plain(self), ndigits), self, None)
+
+    def __trunc__(self) -> Any:
+        return _number_result(math.trunc(plain(self)), self, None)
+
+    def __floor__(self) -> Any:
+        return _number_result(math.floor(plain(self)), self, None)
+
+    def __ceil__(self) -> Any:
+        return _number_result(math.ceil(plain(self)), self, None)
+
+    def __neg__(self) -> Any:
+        return _number_result(-plain(self), self, None)
+
+    def __pos__(self) -> Any:
+        return _number_result(+plain(self), self, None)
+
+    def __abs__(self) -> Any:
+        return _number_result(abs(plain(self)), self, None)
+
+    def __pow__(self, other: Any, mod: Any = None) -> Any:
+        return _number_result(pow(plain(self), other, mod), self, other)
+
+    def __rpow__(self, other: Any, mod: Any = None) -> Any:
+        return _number_result(pow(other, plain(self), mod), self, other)
+
+
+def _binary(op: Callable[[Any, Any], Any]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """`__op__` and `__rop__`: the operator on the plain value (Python's own dispatch), then labelled."""
+
+    def forward(self: Any, other: Any) -> Any:
+        return _number_result(op(plain(self), other), self, other)
+
+    def reflected(self: Any, other: Any) -> Any:
+        return _number_result(op(other, plain(self)), self, other)
+
+    return forward, reflected
+
+
+for _name, _op in (
+    ("add", operator.add), ("sub", operator.sub), ("mul", operator.mul), ("truediv", operator.truediv),
+    ("floordiv", operator.floordiv), ("mod", operator.mod), ("divmod", divmod), ("lshift", operator.lshift),
+    ("rshift", operator.rshift), ("and", operator.and_), ("or", operator.or_), ("xor", operator.xor),
+):  # fmt: skip
+    _fwd, _rev = _binary(_op)
+    setattr(_Number, f"__{_name}__", _fwd)
+    setattr(_Number, f"__r{_name}__", _rev)
+
+
+class LInt(_Number, int):
+    """An `int` derived from LLM output; `_ao` holds its origins."""
+
+    _base = int
+
+    def __invert__(self) -> Any:
+        return _number_result(~plain(self), self, None)
+
+
+class LFloat(_Number, float):
+    """A `float` derived from LLM output; `_ao` holds its origins."""
+
+    _base = float
+
+
+for _cls in (LStr, LBytes, LInt, LFloat):
+    _cls.__name__ = _cls.__qualname__ = _cls._base.__name__
+
+TEXT_TYPES = frozenset((LStr, LBytes))
+NUMBER_TYPES = frozenset((LInt, LFloat))
+LABELLED = TEXT_TYPES | NUMBER_TYPES
+_LABELLED_TEXT = {str: LStr, bytes: LBytes, LStr: LStr, LBytes: LBytes}
+_LABELLED_NUMBER = {int: LInt, float: LFloat, LInt: LInt, LFloat: LFloat}
+_PLAIN = {LStr: str.__str__, LBytes: bytes, LInt: int.__int__, LFloat: float.__float__}
+BASE_TYPE = {LStr: str, LBytes: bytes, LInt: int, LFloat: float}
+
+
+def text(value: Any, ranges: Ranges) -> Any:
+    """`value` (str or bytes) labelled with `ranges`, or `value` itself when there is nothing to label."""
+    if not ranges:
+        return plain(value)
+    cls = _LABELLED_TEXT.get(type(value))
+    if cls is None:
+        return value
+    scope = ranges[0][2][0].scope
+    if scope.budget <= 0 or not scope.alive:
+        return plain(value)
+    scope.budget -= 1
+    obj = _new_str(cls, value) if cls is LStr else _new_bytes(cls, value)
+    obj._ao = ranges
+    return obj
+
+
+def number(value: Any, origins: Origins) -> Any:
+    """`value` (int or float, not bool) labelled with `origins`; tuples (divmod) element-wise."""
+    if not origins:
+        return value
+    cls = _LABELLED_NUMBER.get(type(value))
+    if cls is None:
+        if type(value) is tuple:
+            return tuple(number(v, origins) for v in value)
+        return value
+    scope = origins[0].scope
+    if scope.budget <= 0 or not scope.alive:
+        return plain(value)
+    scope.budget -= 1
+    obj = _new_int(cls, value) if cls is LInt else _new_float(cls, value)
+    obj._ao = origins
+    return obj
+
+
+def _number_result(result: Any, a: Any, b: Any) -> Any:
+    return number(result, rg.union(origins_of(a), origins_of(b)))
+
+
+def plain(value: Any) -> Any:
+    """The same value without labels (an exact builtin object)."""
+    unlabel = _PLAIN.get(type(value))
+    return value if unlabel is None else unlabel(value)
+
+
+def ranges_of(value: Any) -> Ranges:
+    """The ranges of a labelled text; () for anything else."""
+    return value._ao if type(value) in TEXT_TYPES else ()
+
+
+def origins_of(value: Any) -> Origins:
+    """The origins a labelled value carries (text or number); () for anything else."""
+    cls = type(value)
+    if cls in TEXT_TYPES:
+        return rg.origins_of(value._ao)
+    if cls in NUMBER_TYPES:
+        return value._ao
+    return ()
+
+
+def text_ranges(value: Any) -> Ranges:
+    """Ranges of the text form of any labelled value (a number labels its whole text)."""
+    cls = type(value)
+    if cls in TEXT_TYPES:
+        return value._ao
+    if cls in NUMBER_TYPES:
+        return rg.whole(value._ao, len(cls._base.__repr__(value)))
+    return ()
+
+
+def origins_in(value: Any) -> Origins:
+    """Origins of a value or of the items of a tuple/list/dict (shallow)."""
+    found = origins_of(value)
+    if type(value) in (tuple, list):
+        for item in value:
+            found = rg.union(found, origins_of(item))
+    elif type(value) is dict:
+        for item in value.values():
+            found = rg.union(found, origins_of(item))
+    return found
+
+
+def join(sep: Any, iterable: Iterable[Any]) -> Any:
+    """`sep.join(iterable)` with the ranges of the separator and of every item."""
+    items = iterable if type(iterable) is list else list(iterable)
+    base = str if isinstance(sep, str) else bytes
+    result = base.join(sep, items)
+    sep_ranges = ranges_of(sep)
+    step = len(sep)
+    pieces: list[tuple[int, Ranges]] = []
+    pos = 0
+    for i, item in enumerate(items):
+        if i and sep_ranges:
+            pieces.append((pos - step, sep_ranges))
+        item_ranges = ranges_of(item)
+        if item_ranges:
+            pieces.append((pos, item_ranges))
+        pos += len(item) + step
+    return text(result, rg.join_at(pieces))
+
+
+def _precision(spec: str) -> int | None:
+    """The precision of a format spec (`.N`), which truncates strings."""
+    dot = spec.rfind(".")
+    if dot < 0:
+        return None
+    digits = ""
+    for ch in spec[dot + 1 :]:
+        if not ch.isdigit():
+            break
+        digits += ch
+    return int(digits) if digits else None
+
+
+def _piecewise(value: Any, result: Any, seg_len: Callable[[Any], int], head: int, tail: int) -> Ranges:
+    """Ranges of `result`, a rendering of `value` made segment by segment (escaping, encoding).
+
+    Falls back to one coarse range when the segment lengths do not add up to the result.
+    """
+    ranges = value._ao
+    base = value._base
+    n = len(value)
+    if len(result) == n + head + tail:
+        return rg.shift(ranges, head)
+    bounds = sorted({0, n, *(s for s, _, _ in ranges), *(e for _, e, _ in ranges)})
+    where = {0: head}
+    pos = head
+    for a, b in zip(bounds, bounds[1:]):
+        pos += seg_len(base.__getitem__(value, slice(a, b)))
+        where[b] = pos
+    if pos + tail != len(result):
+        return rg.coarse(ranges, len(result))
+    return tuple((where[s], where[e], o) for s, e, o in ranges)
+
+
+from ao_instrument.dataflow import formatting  # noqa: E402  (formatting builds on the types above)

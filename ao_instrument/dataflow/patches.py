@@ -1,0 +1,71 @@
+"""Library code that rebuilds values and would drop labels, patched while tracking is on.
+
+- `pydantic.BaseModel.__init__`: validation returns new `str` objects, so fields validated from
+  labelled input take the labels of the input they came from.
+- `openai.types.responses.Response.output_text`: joins the output texts in SDK code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from ao_instrument.dataflow.propagation import PLAIN, exact_type
+from ao_instrument.dataflow.structures import has_labels, relabel_like, relabel_text
+from ao_instrument.genai.fail_open import report_internal_error
+
+_originals: list[tuple[Any, str, Any]] = []
+
+
+def _model_init(original: Callable[..., None]) -> Callable[..., None]:
+    def __init__(self: Any, /, **data: Any) -> None:
+        original(self, **data)
+        if data and not PLAIN.issuperset(map(exact_type, data.values())):
+            try:
+                if has_labels(data):
+                    relabel_like(self, data)
+            except Exception:
+                report_internal_error("labelling a pydantic model")
+
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]  # pydantic: not a custom __init__
+    __init__.__doc__ = original.__doc__
+    return __init__
+
+
+def _output_text(original: property) -> property:
+    def output_text(self: Any) -> str:
+        result = original.fget(self)  # type: ignore[misc]
+        try:
+            return relabel_text(result, self.output)
+        except Exception:
+            report_internal_error("labelling Response.output_text")
+            return result
+
+    return property(output_text, doc=original.__doc__)
+
+
+_PATCHES: tuple[tuple[str, str, str, Callable[[Any], Any]], ...] = (
+    ("pydantic", "BaseModel", "__init__", _model_init),
+    ("openai.types.responses.response", "Response", "output_text", _output_text),
+)
+
+
+def install() -> None:
+    """Patch every library above that can be imported (once)."""
+    if _originals:
+        return
+    for module_name, class_name, attr, wrap in _PATCHES:
+        try:
+            owner = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            continue
+        original = owner.__dict__[attr]
+        _originals.append((owner, attr, original))
+        setattr(owner, attr, wrap(original))
+
+
+def uninstall() -> None:
+    while _originals:
+        owner, attr, original = _originals.pop()
+        setattr(owner, attr, original)

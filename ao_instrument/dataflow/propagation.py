@@ -1,0 +1,361 @@
+"""What rewritten user code calls: cheap checks on the unlabelled path, labelled results otherwise.
+
+The rewriter (see `rewrite.py`) turns f-strings, `%` on strings and calls of a few names into calls
+of these helpers. `f_NAME(function, *args)` stands for a bare call `NAME(*args)` and receives the
+function the name resolved to; `m_NAME(receiver, *args)` stands for `receiver.NAME(*args)`. Each
+computes Python's own result first, so behaviour and exceptions are unchanged, and only looks for
+labels when an argument could carry one. Internal errors fall back to the plain result.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ao_instrument.dataflow import formatting, json_flow, regex
+from ao_instrument.dataflow import ranges as rg
+from ao_instrument.dataflow.labels import (
+    BASE_TYPE,
+    LABELLED,
+    TEXT_TYPES,
+    LBytes,
+    LStr,
+    join,
+    number,
+    origins_of,
+    plain,
+    text,
+)
+from ao_instrument.dataflow.structures import has_labels, relabel_like, relabel_text
+from ao_instrument.genai.fail_open import report_internal_error
+
+# Types whose values never carry labels: the guard of rewritten code lets them through untouched.
+PLAIN = frozenset((str, int, float, bool, type(None), bytes, complex))
+exact_type = builtins.type
+STR = str
+_no_labels = LABELLED.isdisjoint
+
+
+def _plain_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """True when no argument can carry a label (shallow types, then a deep look at containers)."""
+    if PLAIN.issuperset(map(exact_type, args)) and (not kwargs or PLAIN.issuperset(map(exact_type, kwargs.values()))):
+        return True
+    return not has_labels(args) and not has_labels(kwargs)
+
+
+def _fail_open(where: str, result: Any) -> Any:
+    report_internal_error(where)
+    return result
+
+
+# f-strings and %.
+def fstr(template: tuple[Any, ...], values: tuple[Any, ...], specs: tuple[Any, ...]) -> str:
+    """An f-string whose fields are not all plain (see `formatting.fstring`)."""
+    return formatting.fstring(template, values, specs)
+
+
+def mod(left: Any, right: Any) -> Any:
+    """`left % right`, labelled when `left` is a plain string formatting labelled values."""
+    result = left % right
+    if exact_type(result) is not str or exact_type(right) in PLAIN:
+        return result
+    try:
+        if not has_labels(right):
+            return result
+        return formatting.percent(left, right)
+    except Exception:
+        return _fail_open("propagating %", result)
+
+
+# Builtins called by name.
+def f_str(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+    result = f(*args, **kwargs)
+    if f is not str or exact_type(result) is not str or not args:
+        return result
+    value = args[0]
+    try:
+        if exact_type(value) is LBytes:
+            return value.decode(*args[1:], **kwargs)
+        return relabel_text(result, value)
+    except Exception:
+        return _fail_open("propagating str()", result)
+
+
+def _rendering(name: str) -> Callable[..., Any]:
+    def helper(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+        result = f(*args, **kwargs)
+        if exact_type(result) is not str or not args or exact_type(args[0]) in PLAIN:
+            return result
+        try:
+            return relabel_text(result, args[0])
+        except Exception:
+            return _fail_open(f"propagating {name}()", result)
+
+    helper.__name__ = helper.__qualname__ = f"f_{name}"
+    return helper
+
+
+f_repr = _rendering("repr")
+f_ascii = _rendering("ascii")
+f_format = _rendering("format")
+
+
+def _to_number(name: str) -> Callable[..., Any]:
+    def helper(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+        result = f(*args, **kwargs)
+        if not args or exact_type(result) not in (int, float):
+            return result
+        return number(result, origins_of(args[0]))
+
+    helper.__name__ = helper.__qualname__ = f"f_{name}"
+    return helper
+
+
+f_int = _to_number("int")
+f_float = _to_number("float")
+
+
+def f_bytes(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+    result = f(*args, **kwargs)
+    if f is bytes and args and exact_type(args[0]) is LStr and (len(args) > 1 or kwargs):
+        return args[0].encode(*args[1:], **kwargs)
+    if f is bytes and args and exact_type(args[0]) is LBytes:
+        return text(result, args[0]._ao)
+    return result
+
+
+def f_type(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """`type(x)` answers `str` (not the labelled subclass), so user code sees no difference."""
+    result = f(*args, **kwargs)
+    return BASE_TYPE.get(result, result) if len(args) == 1 else result
+
+
+def real_type(cls: Any) -> Any:
+    return BASE_TYPE.get(cls, cls)
+
+
+def _intern(value: Any) -> Any:
+    return sys.intern(plain(value))
+
+
+def f_intern(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+    if f is sys.intern and len(args) == 1:
+        return _intern(args[0])
+    return f(*args, **kwargs)
+
+
+def m_intern(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+    if receiver is sys and len(args) == 1:
+        return _intern(args[0])
+    return receiver.intern(*args, **kwargs)
+
+
+# String methods whose labels come from the arguments.
+def m_join(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+    if exact_type(receiver) is str and len(args) == 1 and not kwargs:
+        items = args[0]
+        if exact_type(items) is not list and exact_type(items) is not tuple:
+            items = list(items)
+        if _no_labels(map(exact_type, items)):
+            return receiver.join(items)
+        return join(receiver, items)
+    result = receiver.join(*args, **kwargs)
+    if exact_type(result) is str and args and not _plain_args(args, kwargs):
+        return relabel_text(result, args)
+    return result
+
+
+def m_format(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+    if exact_type(receiver) is not str:
+        return receiver.format(*args, **kwargs)
+    result = receiver.format(*args, **kwargs)
+    if _plain_args(args, kwargs):
+        return result
+    try:
+        return formatting.str_format(receiver, args, kwargs)
+    except Exception:
+        return _fail_open("propagating str.format", result)
+
+
+def m_format_map(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+    result = receiver.format_map(*args, **kwargs)
+    if exact_type(receiver) is not str or len(args) != 1 or kwargs or not has_labels(args[0]):
+        return result
+    try:
+        return formatting.str_format(receiver, (), args[0], use_map=True)
+    except Exception:
+        return _fail_open("propagating str.format_map", result)
+
+
+def m_replace(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+    if exact_type(receiver) is str and len(args) >= 2 and exact_type(args[1]) is LStr:
+        labelled = str.__new__(LStr, receiver)
+        labelled._ao = ()
+        return labelled.replace(*args, **kwargs)
+    return receiver.replace(*args, **kwargs)
+
+
+# json.
+def m_loads(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+    return _loaded(receiver.loads(*args, **kwargs), args)
+
+
+def f_loads(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+    return _loaded(f(*args, **kwargs), args)
+
+
+def _loaded(result: Any, args: tuple[Any, ...]) -> Any:
+    if not args or exact_type(args[0]) not in TEXT_TYPES:
+        return result
+    try:
+        return json_flow.label_loaded(result, args[0])
+    except Exception:
+        return _fail_open("propagating json.loads", result)
+
+
+def m_dumps(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+    return _dumped(receiver.dumps(*args, **kwargs), args)
+
+
+def f_dumps(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+    return _dumped(f(*args, **kwargs), args)
+
+
+def _dumped(result: Any, args: tuple[Any, ...]) -> Any:
+    if exact_type(result) is not str or not args or exact_type(args[0]) in PLAIN:
+        return result
+    try:
+        return json_flow.label_dumped(result, args[0])
+    except Exception:
+        return _fail_open("propagating json.dumps", result)
+
+
+# re.
+_RE_FUNCTIONS = {getattr(__import__("re"), name): name for name in regex.OPERATIONS}
+
+
+def _regex_method(name: str) -> Callable[..., Any]:
+    def helper(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if _no_labels(map(exact_type, args)) and not kwargs and not any(map(callable, args)):
+            return getattr(receiver, name)(*args, **kwargs)
+        return regex.call(receiver, name, args, kwargs)
+
+    helper.__name__ = helper.__qualname__ = f"m_{name}"
+    return helper
+
+
+def _regex_function(name: str) -> Callable[..., Any]:
+    method = _regex_method(name)
+
+    def helper(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if _RE_FUNCTIONS.get(f) == name:
+            return method(sys.modules["re"], *args, **kwargs)
+        return f(*args, **kwargs)
+
+    helper.__name__ = helper.__qualname__ = f"f_{name}"
+    return helper
+
+
+# Library calls that rebuild text from their arguments: encodings, escapes, wrapping, templates.
+def _label_like_args(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Coarse: every origin of the (shallow) arguments on the whole result (or each item of a list)."""
+    origins: rg.Origins = ()
+    for value in (*args, *kwargs.values()):
+        origins = rg.union(origins, origins_of(value))
+    if not origins:
+        return result
+    cls = exact_type(result)
+    if cls in (str, bytes, LStr, LBytes):
+        return text(plain(result), rg.whole(origins, len(result)))
+    if cls is list:
+        return [text(plain(item), rg.whole(origins, len(item))) if exact_type(item) in (str, bytes) else item for item in result]
+    return result
+
+
+def _transform_method(name: str) -> Callable[..., Any]:
+    def helper(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(receiver, name)(*args, **kwargs)
+        if _no_labels(map(exact_type, args)) and (not kwargs or _no_labels(map(exact_type, kwargs.values()))):
+            return result
+        return _label_like_args(result, args, kwargs)
+
+    helper.__name__ = helper.__qualname__ = f"m_{name}"
+    return helper
+
+
+def _transform_function(name: str) -> Callable[..., Any]:
+    def helper(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+        result = f(*args, **kwargs)
+        if _no_labels(map(exact_type, args)) and (not kwargs or _no_labels(map(exact_type, kwargs.values()))):
+            return result
+        return _label_like_args(result, args, kwargs)
+
+    helper.__name__ = helper.__qualname__ = f"f_{name}"
+    return helper
+
+
+def _render_method(name: str) -> Callable[..., Any]:
+    """Templates and pretty-printers: the labelled inputs are located in the text they produce."""
+
+    def helper(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(receiver, name)(*args, **kwargs)
+        if exact_type(result) is not str:
+            return result
+        try:
+            inputs = (receiver, args, kwargs) if name in ("model_dump_json", "pformat") else (args, kwargs)
+            return relabel_text(result, inputs)
+        except Exception:
+            return _fail_open(f"propagating {name}()", result)
+
+    helper.__name__ = helper.__qualname__ = f"m_{name}"
+    return helper
+
+
+# pydantic (and anything validating data into objects): labels follow the fields they were validated into.
+def _validate_method(name: str) -> Callable[..., Any]:
+    from_json = name.endswith("_json")
+
+    def helper(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(receiver, name)(*args, **kwargs)
+        if not args:
+            return result
+        source = args[0]
+        try:
+            if from_json:
+                if exact_type(source) not in TEXT_TYPES:
+                    return result
+                source = json_flow.label_loaded(json.loads(source), source)
+            elif exact_type(source) in PLAIN or not has_labels(source):
+                return result
+            return relabel_like(result, source)
+        except Exception:
+            return _fail_open(f"propagating {name}()", result)
+
+    helper.__name__ = helper.__qualname__ = f"m_{name}"
+    return helper
+
+
+def _install(names: tuple[str, ...], make: Callable[[str], Callable[..., Any]], prefix: str) -> None:
+    for name in names:
+        globals()[prefix + name] = make(name)
+
+
+TRANSFORMS = (
+    "b64encode", "b64decode", "urlsafe_b64encode", "urlsafe_b64decode", "standard_b64encode",
+    "standard_b64decode", "b32encode", "b32decode", "b16encode", "b16decode", "b85encode", "b85decode",
+    "a85encode", "a85decode", "encodebytes", "decodebytes", "hexlify", "unhexlify", "dedent", "indent",
+    "fill", "shorten", "wrap", "quote", "quote_plus", "unquote", "unquote_plus", "escape", "unescape",
+    "normalize", "capwords",
+)  # fmt: skip
+RENDERS = ("substitute", "safe_substitute", "render", "pformat", "model_dump_json")
+VALIDATES = ("model_validate", "model_validate_json", "model_validate_strings", "validate_python", "validate_json")
+
+_install(regex.OPERATIONS, _regex_method, "m_")
+_install(regex.OPERATIONS, _regex_function, "f_")
+_install(TRANSFORMS, _transform_method, "m_")
+_install(TRANSFORMS, _transform_function, "f_")
+_install(RENDERS, _render_method, "m_")
+_install(VALIDATES, _validate_method, "m_")

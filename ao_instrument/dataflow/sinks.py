@@ -1,0 +1,104 @@
+"""Sinks: find the origins inside an SDK request (the keyword arguments of the call), with their paths.
+
+The request is walked as data (dicts, lists, tuples, pydantic models such as SDK messages passed
+back in); every labelled value adds its origins with the path where it was first seen, like
+`messages[2].content`. Unlabelled text is collected for content matching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ao_instrument.dataflow import ranges as rg
+from ao_instrument.dataflow.labels import LABELLED, TEXT_TYPES, LStr, plain
+from ao_instrument.dataflow.scopes import Origin
+
+MAX_NODES = 20_000
+MAX_DEPTH = 24
+MIN_FRAGMENT = 16  # shorter unlabelled text is never content-matched
+_SKIP = frozenset((int, float, bool, type(None), bytes))
+
+
+@dataclass
+class Scan:
+    """What a request holds: origins by first path, unlabelled text fragments, and all its strings."""
+
+    found: dict[Origin, str] = field(default_factory=dict)
+    fragments: list[tuple[str, str]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+
+def format_path(path: tuple[Any, ...]) -> str:
+    """`("messages", 2, "content")` -> `messages[2].content`."""
+    out = []
+    for key in path:
+        if type(key) is int:
+            out.append(f"[{key}]")
+        elif out:
+            out.append(f".{key}")
+        else:
+            out.append(str(key))
+    return "".join(out)
+
+
+def scan(request: Mapping[str, Any]) -> Scan:
+    result = Scan()
+    budget = [MAX_NODES]
+    for key, value in request.items():
+        _walk(value, (plain(key),), result, budget, 0)
+    return result
+
+
+def _walk(value: Any, path: tuple[Any, ...], out: Scan, budget: list[int], depth: int) -> None:
+    cls = type(value)
+    if cls is str:
+        out.texts.append(value)
+        if len(value) >= MIN_FRAGMENT:
+            out.fragments.append((format_path(path), value))
+        return
+    if cls in _SKIP:
+        return
+    if cls in LABELLED:
+        _labelled(value, path, out)
+        return
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        return
+    if cls is dict or isinstance(value, Mapping):
+        for key, item in value.items():
+            _walk(item, (*path, plain(key)), out, budget, depth + 1)
+        return
+    if cls is list or cls is tuple:
+        for i, item in enumerate(value):
+            _walk(item, (*path, i), out, budget, depth + 1)
+        return
+    if getattr(cls, "__pydantic_fields__", None) is not None:
+        for name, item in value.__dict__.items():
+            _walk(item, (*path, name), out, budget, depth + 1)
+        extra = getattr(value, "__pydantic_extra__", None)
+        if type(extra) is dict:
+            for name, item in extra.items():
+                _walk(item, (*path, name), out, budget, depth + 1)
+
+
+def _labelled(value: Any, path: tuple[Any, ...], out: Scan) -> None:
+    cls = type(value)
+    found = out.found
+    if cls in TEXT_TYPES:
+        ranges = value._ao
+        for _, _, origins in ranges:
+            for origin in origins:
+                if origin not in found:
+                    found[origin] = format_path(path)
+        if cls is LStr:
+            shown = plain(value)
+            out.texts.append(shown)
+            for start, end in rg.gaps(ranges, len(value)):
+                if end - start >= MIN_FRAGMENT:
+                    out.fragments.append((format_path(path), shown[start:end]))
+        return
+    for origin in value._ao:
+        if origin not in found:
+            found[origin] = format_path(path)

@@ -1,0 +1,86 @@
+"""The origin tracker behind the instrumentors' seam (`ao_instrument.genai.origins.OriginTracker`)."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import Link, SpanContext
+
+from ao_instrument.dataflow import sinks, sources
+from ao_instrument.dataflow.content_match import ContentIndex
+from ao_instrument.dataflow.scopes import Origin, Scopes
+from ao_instrument.genai import semconv as sc
+from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.runs import root_span_name
+
+T = TypeVar("T")
+MAX_LINKS = 128
+LINK_TYPE = "ao.link.type"
+VIA = "ao.dataflow.via"
+PATH = "ao.dataflow.path"
+
+
+def _link(origin: Origin, via: str, path: str) -> Link:
+    return Link(origin.context, {LINK_TYPE: "dataflow", VIA: via, PATH: path})
+
+
+class Tracker:
+    """Labels SDK outputs with their call's origin, and turns the origins found in a request into links."""
+
+    def __init__(self, content_matching: bool = True) -> None:
+        self.scopes = Scopes(ContentIndex)
+        self.content_matching = content_matching
+        # The strings of the last request seen in this context, given to the origin of the call's outputs.
+        self._request_texts: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+            "ao_request_texts", default=()
+        )
+
+    def request_links(self, request: Mapping[str, Any]) -> Sequence[Link]:
+        scan = sinks.scan(request)
+        self._request_texts.set(tuple(scan.texts))
+        links = [_link(origin, "taint", path) for origin, path in scan.found.items() if origin.scope.alive]
+        if self.content_matching and scan.fragments and len(links) < MAX_LINKS:
+            scope = self.scopes.get(self.scopes.key_for())
+            content = scope.content if scope is not None else None
+            if content is not None and len(content):
+                for origin, path in content.match(scan.fragments, scan.found).items():
+                    if origin.scope.alive:
+                        links.append(_link(origin, "content", path))
+        return links[:MAX_LINKS]
+
+    def label_output(self, value: T, origin: SpanContext) -> T:
+        found = self.scopes.origin(origin, self._request_texts.get())
+        collected: list[str] = []
+        value = sources.label_output(value, found, collected)
+        content = found.scope.content
+        if collected and self.content_matching and content is not None:
+            content.add(found, collected)
+        return value
+
+
+class ScopeEnd(SpanProcessor):
+    """Ends a run's scope when its `ao.run` span ends, and a trace's when its local root span ends."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker: Tracker | None = tracker
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        pass
+
+    def on_end(self, span: ReadableSpan) -> None:
+        tracker = self.tracker
+        if tracker is None:
+            return
+        try:
+            attributes = span.attributes or {}
+            run_id = attributes.get(sc.AO_RUN_ID)
+            if run_id and span.name.startswith(root_span_name("")):
+                tracker.scopes.end(("run", run_id))
+            if span.parent is None or span.parent.is_remote:
+                tracker.scopes.end(("trace", span.context.trace_id))
+        except Exception:
+            report_internal_error("ending a dataflow scope")
