@@ -22,6 +22,11 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
+# Built once (a `json.dumps` with options builds an encoder per call); requests are trees, so the
+# circular-reference bookkeeping is skipped (a cycle raises RecursionError, which callers catch).
+_ENCODER = json.JSONEncoder(sort_keys=True, default=_jsonable, separators=(",", ":"), check_circular=False)
+
+
 def call_key(provider: str, operation: str, request: Mapping[str, Any]) -> str:
     """Hex digest of (provider, operation, request without transport-only and omitted fields)."""
     body = {
@@ -29,5 +34,5 @@ def call_key(provider: str, operation: str, request: Mapping[str, Any]) -> str:
         for k, v in request.items()
         if k not in TRANSPORT_FIELDS and v is not None and type(v).__name__ not in ("NotGiven", "Omit")
     }
-    text = json.dumps([provider, operation, body], sort_keys=True, default=_jsonable, separators=(",", ":"))
+    text = _ENCODER.encode([provider, operation, body])
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

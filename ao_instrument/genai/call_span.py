@@ -13,7 +13,7 @@ from opentelemetry.util.types import AttributeValue
 from ao_instrument import runs
 from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.call_key import call_key
-from ao_instrument.genai.capture import ContentPolicy
+from ao_instrument.genai.capture import ContentPolicy, JsonText
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.genai.metrics import GenAIMetrics
 from ao_instrument.genai.origins import tracker
@@ -94,11 +94,11 @@ class LLMCall:
 
     def set_input(
         self,
-        messages: list[dict[str, Any]] | None,
-        system_instructions: list[dict[str, Any]] | None = None,
-        tool_definitions: list[dict[str, Any]] | None = None,
+        messages: list[dict[str, Any]] | JsonText | None,
+        system_instructions: list[dict[str, Any]] | JsonText | None = None,
+        tool_definitions: list[dict[str, Any]] | JsonText | None = None,
     ) -> None:
-        """Record request content (semconv JSON shapes); call only when `capture` is true."""
+        """Record request content (semconv JSON shapes, or their `JsonText`); call only when `capture` is true."""
         dumps = self.telemetry.policy.dumps
         attrs: dict[str, AttributeValue] = {}
         if messages:
@@ -121,7 +121,7 @@ class LLMCall:
     def finish(
         self,
         attributes: dict[str, AttributeValue],
-        output_messages: list[dict[str, Any]] | None = None,
+        output_messages: list[dict[str, Any]] | JsonText | None = None,
         input_tokens: int | None = None,
         output_tokens: int | None = None,
     ) -> None:

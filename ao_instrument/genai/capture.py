@@ -8,8 +8,21 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_MAX_BYTES = 256 * 1024
+# Built once; content values are trees, so the circular-reference bookkeeping is skipped.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"), check_circular=False)
 _TRUE = {"1", "true", "yes", "on", "span_only", "span_and_event"}
 _FALSE = {"0", "false", "no", "off", "no_content", "event_only"}
+
+
+@dataclass(frozen=True)
+class JsonText:
+    """Content that an instrumentor already wrote as semconv JSON text: `dumps` only caps it.
+
+    Writing the JSON directly from SDK objects is several times cheaper than building dicts and
+    encoding them, which matters on the call path.
+    """
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -20,11 +33,11 @@ class ContentPolicy:
     max_bytes: int = DEFAULT_MAX_BYTES
 
     def dumps(self, value: Any) -> str:
-        """JSON text of `value` (a semconv message list or object), capped at `max_bytes`."""
-        text = json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+        """JSON text of `value` (a semconv message list or object, or `JsonText`), capped at `max_bytes`."""
+        text = value.text if isinstance(value, JsonText) else _ENCODER.encode(value)
         if len(text) <= self.max_bytes // 4 or len(text.encode()) <= self.max_bytes:
             return text
-        return truncate(value, text, self.max_bytes)
+        return truncate(json.loads(text) if isinstance(value, JsonText) else value, text, self.max_bytes)
 
 
 def truncate(value: Any, text: str, max_bytes: int) -> str:

@@ -10,7 +10,8 @@ import openai
 from openai._legacy_response import LegacyAPIResponse
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
-from ao_instrument.genai import LLMCall, LLMCallTelemetry
+from ao_instrument.genai import JsonText, LLMCall, LLMCallTelemetry
+from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.openai_sdk import attributes as attrs
 from ao_instrument.openai_sdk import messages
@@ -31,6 +32,9 @@ def _given(value: Any) -> bool:
     return value is not None and not isinstance(value, _ABSENT)
 
 
+Content = tuple[JsonText | None, JsonText | None, JsonText | None]  # messages, instructions, tools
+
+
 @dataclass(frozen=True)
 class Api:
     """How to observe one SDK method: its operation, parameters, content and result."""
@@ -38,39 +42,39 @@ class Api:
     operation: str
     params: attrs.Setters
     iterables: tuple[str, ...]
-    set_input: Callable[[LLMCall, Mapping[str, Any]], None]
+    content: Callable[[Mapping[str, Any]], Content]
     finish: Callable[[LLMCall, Any], None]
     accumulator: Callable[[LLMCall], Accumulator] | None = None
 
 
-def _chat_input(call: LLMCall, kwargs: Mapping[str, Any]) -> None:
+def _chat_content(kwargs: Mapping[str, Any]) -> Content:
     tools = kwargs.get("tools")
-    call.set_input(
+    return (
         messages.chat_input(kwargs.get("messages") or ()),
         None,
         messages.tool_definitions(tools) if _given(tools) else None,
     )
 
 
-def _responses_input(call: LLMCall, kwargs: Mapping[str, Any]) -> None:
+def _responses_content(kwargs: Mapping[str, Any]) -> Content:
     items, instructions, tools = kwargs.get("input"), kwargs.get("instructions"), kwargs.get("tools")
-    call.set_input(
+    return (
         messages.responses_input(items) if _given(items) else None,
         messages.instructions(instructions) if _given(instructions) else None,
         messages.tool_definitions(tools) if _given(tools) else None,
     )
 
 
-def _embeddings_input(call: LLMCall, kwargs: Mapping[str, Any]) -> None:
+def _embeddings_content(kwargs: Mapping[str, Any]) -> Content:
     items = kwargs.get("input")
-    if _given(items):
-        call.set_input(messages.embeddings_input(items))
+    return messages.embeddings_input(items) if _given(items) else None, None, None
 
 
-CHAT = Api("chat", attrs.CHAT_PARAMS, ("messages", "tools"), _chat_input, finish_chat, ChatAccumulator)
-RESPONSES = Api("chat", attrs.RESPONSES_PARAMS, ("input", "tools"), _responses_input, finish_responses,
+CHAT = Api("chat", attrs.CHAT_PARAMS, ("messages", "tools"), _chat_content, finish_chat, ChatAccumulator)
+RESPONSES = Api("chat", attrs.RESPONSES_PARAMS, ("input", "tools"), _responses_content, finish_responses,
                 ResponsesAccumulator)  # fmt: skip
-EMBEDDINGS = Api("embeddings", attrs.EMBEDDINGS_PARAMS, ("input",), _embeddings_input, finish_embeddings)
+EMBEDDINGS = Api("embeddings", attrs.EMBEDDINGS_PARAMS, ("input",), _embeddings_content, finish_embeddings)
+_CONTENT_KEYS = (sc.INPUT_MESSAGES, sc.SYSTEM_INSTRUCTIONS, sc.TOOL_DEFINITIONS)
 
 _CHAT_MODULE = "openai.resources.chat.completions.completions"
 _RESPONSES_MODULE = "openai.resources.responses.responses"
@@ -129,7 +133,10 @@ def _server(instance: Any) -> tuple[str | None, int | None]:
 
 
 def _start(telemetry: LLMCallTelemetry, api: Api, instance: Any, kwargs: MutableMapping[str, Any]) -> LLMCall | None:
-    """Start the call's span before the request goes out; `None` when ao fails (the call runs unobserved)."""
+    """Start the call's span before the request goes out; `None` when ao fails (the call runs unobserved).
+
+    Request content goes in with the start attributes (one attribute update less than `set_input`).
+    """
     try:
         for name in api.iterables:
             value = kwargs.get(name)
@@ -137,25 +144,32 @@ def _start(telemetry: LLMCallTelemetry, api: Api, instance: Any, kwargs: Mutable
                 kwargs[name] = list(value)  # a one-shot iterable is read by ao and by the SDK
         model = kwargs.get("model")
         address, port = _server(instance)
-        call = LLMCall(
+        attributes = attrs.request_attributes(kwargs, api.params)
+    except Exception:
+        report_internal_error("starting an OpenAI call span")
+        return None
+    policy = telemetry.policy
+    if policy.enabled:
+        try:
+            for key, content in zip(_CONTENT_KEYS, api.content(kwargs)):
+                if content is not None:
+                    attributes[key] = policy.dumps(content)
+        except Exception:
+            report_internal_error("recording OpenAI request content")
+    try:
+        return LLMCall(
             telemetry,
             provider=PROVIDER,
             operation=api.operation,
             model=model if isinstance(model, str) else None,
             request=kwargs,
-            attributes=attrs.request_attributes(kwargs, api.params),
+            attributes=attributes,
             server_address=address,
             server_port=port,
         )
     except Exception:
         report_internal_error("starting an OpenAI call span")
         return None
-    if call.capture:
-        try:
-            api.set_input(call, kwargs)
-        except Exception:
-            report_internal_error("recording OpenAI request content")
-    return call
 
 
 def _fail(call: LLMCall, error: BaseException) -> None:

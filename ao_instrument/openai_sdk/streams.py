@@ -33,15 +33,15 @@ class _Choice:
         self.tool_calls: dict[int, list[Any]] = {}  # index -> [id, name, argument pieces]
         self.finish_reason: str | None = None
 
-    def message(self) -> messages.Message:
-        parts: list[messages.Part] = []
+    def message(self) -> str:
+        parts: list[str] = []
         if self.text:
             parts.append(messages.text_part("".join(self.text)))
         if self.refusal:
-            parts.append({"type": "refusal", "content": "".join(self.refusal)})
+            parts.append(messages.typed_part("refusal", "".join(self.refusal)))
         for call_id, name, pieces in self.tool_calls.values():
             parts.append(messages.tool_call_part(call_id, name, "".join(pieces)))
-        return {"role": "assistant", "parts": parts, "finish_reason": messages.finish_reason(self.finish_reason)}
+        return messages.message("assistant", parts, messages.finish_reason(self.finish_reason))
 
 
 class ChatAccumulator:
@@ -104,7 +104,7 @@ class ChatAccumulator:
         if any(choice.finish_reason for choice in choices):
             attributes[sc.RESPONSE_FINISH_REASONS] = tuple(choice.finish_reason or "" for choice in choices)
         input_tokens, output_tokens = attrs.chat_usage(attributes, self.usage)
-        output = [choice.message() for choice in choices] if self.capture else None
+        output = messages.json_list([choice.message() for choice in choices]) if self.capture else None
         self.call.finish(attributes, output, input_tokens, output_tokens)
 
 
@@ -145,9 +145,10 @@ class ResponsesAccumulator:
         attributes.pop(sc.RESPONSE_FINISH_REASONS, None)
         output = None
         if self.capture:
-            output = messages.responses_output(self.items, "")
+            parts = messages.output_parts(self.items)
             if self.text:
-                output[0]["parts"].append(messages.text_part("".join(self.text)))
+                parts.append(messages.text_part("".join(self.text)))
+            output = messages.json_list([messages.message("assistant", parts, "")])
         self.call.finish(attributes, output, input_tokens, output_tokens)
 
 
