@@ -53,9 +53,10 @@ def _export_with_sdk(exporter: SpanExporter, run_id: str, calls: int = 3) -> str
     return trace_id
 
 
-def test_grpc_exporter_spans_become_rows(collector: Running) -> None:
+def test_grpc_exporter_with_gzip_spans_become_rows(collector: Running) -> None:
     run_id = uuid.uuid4().hex
-    trace_id = _export_with_sdk(GrpcExporter(endpoint=collector.grpc, insecure=True), run_id)
+    exporter = GrpcExporter(endpoint=collector.grpc, insecure=True, compression=grpc.Compression.Gzip)
+    trace_id = _export_with_sdk(exporter, run_id)
     assert wait_for(lambda: collector.rows(trace_id) == (4, 4), what="4 rows")
     calls = collector.store.query(
         "SELECT count() AS n FROM ao.ao_llm_calls WHERE RunId = {r:String}", {"r": run_id}
