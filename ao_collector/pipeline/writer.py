@@ -38,7 +38,12 @@ class PipelineStats:
 
 
 class Pipeline:
-    """Receivers call `submit`; one writer thread moves sealed spool segments into the store."""
+    """Receivers call `submit`; one writer thread moves sealed spool segments into the store.
+
+    While the store is unavailable the writer retries with backoff and the spool absorbs new exports up
+    to its bound. A batch the store keeps failing on with any other error is moved to `spool/rejected/`
+    after `max_attempts_on_error` tries (about 20 s), logged, and kept there: move it back to replay it.
+    """
 
     def __init__(
         self,
@@ -48,7 +53,7 @@ class Pipeline:
         linger: float = 0.2,
         retry_initial: float = 0.1,
         retry_max: float = 5.0,
-        max_attempts_on_error: int = 5,
+        max_attempts_on_error: int = 10,
         migrated: bool = True,
     ) -> None:
         self.store = store
