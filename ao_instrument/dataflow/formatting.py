@@ -62,12 +62,31 @@ def fstring(template: tuple[Any, ...], values: tuple[Any, ...], specs: tuple[Any
     return text("".join(out), rg.join_at(pieces))
 
 
+def plain_fstring(template: tuple[Any, ...], values: tuple[Any, ...], specs: tuple[Any, ...]) -> str:
+    """The f-string as Python computes it, without labels."""
+    out: list[str] = []
+    k = 0
+    for item in template:
+        if type(item) is str:
+            out.append(item)
+            continue
+        value = values[k]
+        conversion = _CONVERSIONS[item]
+        shown = repr(value) if conversion == "r" else str(value) if conversion == "s" else ascii(value) if conversion == "a" else value
+        out.append(plain(format(shown, "" if specs[k] is None else specs[k])))
+        k += 1
+    return "".join(out)
+
+
 def percent(template: Any, args: Any) -> Any:
     """`template % args` (printf-style) with labels from the template and the arguments."""
     result = str.__mod__(template, args)
     if result is NotImplemented:
         return result
-    built = _percent_pieces(template, args)
+    try:
+        built = _percent_pieces(template, args)
+    except Exception:
+        built = None
     if built is not None and built[0] == result:
         return text(result, built[1])
     return text(result, ranges_by_search(result, labelled_leaves((template, args))))

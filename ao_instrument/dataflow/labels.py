@@ -18,6 +18,7 @@ from typing import Any
 
 from ao_instrument.dataflow import ranges as rg
 from ao_instrument.dataflow.ranges import Origins, Ranges
+from ao_instrument.genai.fail_open import report_internal_error
 
 _new_str = str.__new__
 _new_bytes = bytes.__new__
@@ -362,6 +363,56 @@ class LFloat(_Number, float):
 for _cls in (LStr, LBytes, LInt, LFloat):
     _cls.__name__ = _cls.__qualname__ = _cls._base.__name__
 
+def _swapped(op: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda value, other, *rest: op(other, value, *rest)
+
+
+# Python's own operation behind each labelled method: what runs when the labelled one fails.
+_NATIVE: dict[str, Callable[..., Any]] = {
+    "__getitem__": operator.getitem, "__add__": operator.add, "__radd__": _swapped(operator.add),
+    "__mul__": operator.mul, "__rmul__": _swapped(operator.mul), "__mod__": operator.mod,
+    "__rmod__": _swapped(operator.mod), "__format__": format, "__repr__": repr, "__str__": repr,
+    "__round__": round, "__trunc__": math.trunc, "__floor__": math.floor, "__ceil__": math.ceil,
+    "__neg__": operator.neg, "__pos__": operator.pos, "__abs__": abs, "__invert__": operator.invert,
+    "__pow__": pow, "__rpow__": _swapped(pow), "__divmod__": divmod, "__rdivmod__": _swapped(divmod),
+}  # fmt: skip
+for _name, _op in (
+    ("sub", operator.sub), ("truediv", operator.truediv), ("floordiv", operator.floordiv),
+    ("lshift", operator.lshift), ("rshift", operator.rshift), ("and", operator.and_), ("or", operator.or_),
+    ("xor", operator.xor),
+):  # fmt: skip
+    _NATIVE[f"__{_name}__"], _NATIVE[f"__r{_name}__"] = _op, _swapped(_op)
+_UNGUARDED = {"__copy__", "__deepcopy__", "__reduce_ex__", "__iter__", "join"}
+
+
+def _guarded(method: Callable[..., Any], native: Callable[..., Any] | None) -> Callable[..., Any]:
+    """Fail open: if labelling fails, Python's own operation decides (its result, or its error)."""
+    name = method.__name__
+
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            unlabelled = plain(self)
+            python = native if native is not None else getattr(type(unlabelled), name)
+            result = python(unlabelled, *args, **kwargs)  # raises the user's own error, if it is one
+            report_internal_error(f"labelled {self._base.__name__}.{method.__name__}")
+            return result
+
+    guarded.__name__ = guarded.__qualname__ = method.__name__
+    guarded.__doc__ = method.__doc__
+    return guarded
+
+
+for _cls in (_Text, LStr, LBytes, _Number, LInt, LFloat):
+    for _name, _method in list(vars(_cls).items()):
+        if not callable(_method) or _name in _UNGUARDED or _name.startswith("_") and not _name.startswith("__"):
+            continue
+        if _cls is LStr and _name == "__str__":
+            continue
+        setattr(_cls, _name, _guarded(_method, _NATIVE.get(_name)))
+
+
 TEXT_TYPES = frozenset((LStr, LBytes))
 NUMBER_TYPES = frozenset((LInt, LFloat))
 LABELLED = TEXT_TYPES | NUMBER_TYPES
@@ -457,6 +508,14 @@ def join(sep: Any, iterable: Iterable[Any]) -> Any:
     items = iterable if type(iterable) is list else list(iterable)
     base = str if isinstance(sep, str) else bytes
     result = base.join(sep, items)
+    try:
+        return text(result, _join_ranges(sep, items))
+    except Exception:
+        report_internal_error("labelled join")
+        return result
+
+
+def _join_ranges(sep: Any, items: list[Any]) -> Ranges:
     sep_ranges = ranges_of(sep)
     step = len(sep)
     pieces: list[tuple[int, Ranges]] = []
@@ -468,7 +527,7 @@ def join(sep: Any, iterable: Iterable[Any]) -> Any:
         if item_ranges:
             pieces.append((pos, item_ranges))
         pos += len(item) + step
-    return text(result, rg.join_at(pieces))
+    return rg.join_at(pieces)
 
 
 def _precision(spec: str) -> int | None:

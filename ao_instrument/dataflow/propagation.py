@@ -54,7 +54,11 @@ def _fail_open(where: str, result: Any) -> Any:
 # f-strings and %.
 def fstr(template: tuple[Any, ...], values: tuple[Any, ...], specs: tuple[Any, ...]) -> str:
     """An f-string whose fields are not all plain (see `formatting.fstring`)."""
-    return formatting.fstring(template, values, specs)
+    try:
+        return formatting.fstring(template, values, specs)
+    except Exception:
+        result = formatting.plain_fstring(template, values, specs)  # the user's own error, if it is one
+        return _fail_open("propagating an f-string", result)
 
 
 def mod(left: Any, right: Any) -> Any:
@@ -108,7 +112,10 @@ def _to_number(name: str) -> Callable[..., Any]:
         result = f(*args, **kwargs)
         if not args or exact_type(result) not in (int, float):
             return result
-        return number(result, origins_of(args[0]))
+        try:
+            return number(result, origins_of(args[0]))
+        except Exception:
+            return _fail_open(f"propagating {name}()", result)
 
     helper.__name__ = helper.__qualname__ = f"f_{name}"
     return helper
@@ -120,11 +127,14 @@ f_float = _to_number("float")
 
 def f_bytes(f: Any, /, *args: Any, **kwargs: Any) -> Any:
     result = f(*args, **kwargs)
-    if f is bytes and args and exact_type(args[0]) is LStr and (len(args) > 1 or kwargs):
-        return args[0].encode(*args[1:], **kwargs)
-    if f is bytes and args and exact_type(args[0]) is LBytes:
+    if f is not bytes or not args or exact_type(args[0]) not in TEXT_TYPES:
+        return result
+    try:
+        if exact_type(args[0]) is LStr:
+            return args[0].encode(*args[1:], **kwargs) if len(args) > 1 or kwargs else result
         return text(result, args[0]._ao)
-    return result
+    except Exception:
+        return _fail_open("propagating bytes()", result)
 
 
 def f_type(f: Any, /, *args: Any, **kwargs: Any) -> Any:
@@ -159,13 +169,20 @@ def m_join(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
         items = args[0]
         if exact_type(items) is not list and exact_type(items) is not tuple:
             items = list(items)
+        result = receiver.join(items)
         if _no_labels(map(exact_type, items)):
-            return receiver.join(items)
-        return join(receiver, items)
+            return result
+        try:
+            return join(receiver, items)
+        except Exception:
+            return _fail_open("propagating str.join", result)
     result = receiver.join(*args, **kwargs)
-    if exact_type(result) is str and args and not _plain_args(args, kwargs):
+    if exact_type(result) is not str or not args or _plain_args(args, kwargs):
+        return result
+    try:
         return relabel_text(result, args)
-    return result
+    except Exception:
+        return _fail_open("propagating join()", result)
 
 
 def m_format(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
@@ -277,10 +294,7 @@ def _label_like_args(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any])
 
 def _transform_method(name: str) -> Callable[..., Any]:
     def helper(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
-        result = getattr(receiver, name)(*args, **kwargs)
-        if _no_labels(map(exact_type, args)) and (not kwargs or _no_labels(map(exact_type, kwargs.values()))):
-            return result
-        return _label_like_args(result, args, kwargs)
+        return _transformed(getattr(receiver, name)(*args, **kwargs), name, args, kwargs)
 
     helper.__name__ = helper.__qualname__ = f"m_{name}"
     return helper
@@ -288,13 +302,19 @@ def _transform_method(name: str) -> Callable[..., Any]:
 
 def _transform_function(name: str) -> Callable[..., Any]:
     def helper(f: Any, /, *args: Any, **kwargs: Any) -> Any:
-        result = f(*args, **kwargs)
-        if _no_labels(map(exact_type, args)) and (not kwargs or _no_labels(map(exact_type, kwargs.values()))):
-            return result
-        return _label_like_args(result, args, kwargs)
+        return _transformed(f(*args, **kwargs), name, args, kwargs)
 
     helper.__name__ = helper.__qualname__ = f"f_{name}"
     return helper
+
+
+def _transformed(result: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if _no_labels(map(exact_type, args)) and (not kwargs or _no_labels(map(exact_type, kwargs.values()))):
+        return result
+    try:
+        return _label_like_args(result, args, kwargs)
+    except Exception:
+        return _fail_open(f"propagating {name}()", result)
 
 
 def _render_method(name: str) -> Callable[..., Any]:

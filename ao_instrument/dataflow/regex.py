@@ -11,6 +11,7 @@ from typing import Any
 from ao_instrument.dataflow import ranges as rg
 from ao_instrument.dataflow.labels import TEXT_TYPES, origins_of, ranges_of, text
 from ao_instrument.dataflow.ranges import Ranges
+from ao_instrument.genai.fail_open import report_internal_error
 
 OPERATIONS = ("search", "match", "fullmatch", "findall", "finditer", "sub", "subn")
 _Pattern = re.Pattern
@@ -72,28 +73,45 @@ def _signature(owner: Any, name: str) -> inspect.Signature:
     return inspect.signature(getattr(owner, name))
 
 
-def call(receiver: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """`receiver.name(*args, **kwargs)` for `re` or a compiled pattern, with labelled results."""
+def _bind(receiver: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The compiled pattern and the pattern method's arguments of `re.name(...)` or `pattern.name(...)`."""
     if receiver is re:
         bound = _signature(re, name).bind(*args, **kwargs).arguments
-        pattern = re.compile(bound.pop("pattern"), bound.pop("flags", 0))
-    elif type(receiver) is _Pattern:
-        bound = _signature(_Pattern, name).bind(*args, **kwargs).arguments
-        pattern = receiver
-    else:
+        return re.compile(bound.pop("pattern"), bound.pop("flags", 0)), bound
+    bound = _signature(_Pattern, name).bind(receiver, *args, **kwargs).arguments
+    bound.pop("self", None)
+    return receiver, bound
+
+
+def call(receiver: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`receiver.name(*args, **kwargs)` for `re` or a compiled pattern, with labelled results.
+
+    Python's own call runs first (so errors are Python's); the labels are added after, or not at all
+    if that fails. `sub` runs Python's own implementation with a recording replacement function.
+    """
+    if receiver is not re and type(receiver) is not _Pattern:
         return getattr(receiver, name)(*args, **kwargs)
-    string = bound["string"]
     if name in ("sub", "subn"):
-        return _substitute(pattern, name, bound["repl"], string, bound.get("count", 0))
-    pos, endpos = bound.get("pos", 0), bound.get("endpos", sys.maxsize)
-    if type(string) not in TEXT_TYPES:
-        return getattr(pattern, name)(string, pos, endpos)
-    if name == "finditer":
-        return (LMatch(m, string) for m in pattern.finditer(string, pos, endpos))
-    if name == "findall":
-        return [_found(LMatch(m, string), pattern.groups) for m in pattern.finditer(string, pos, endpos)]
-    found = getattr(pattern, name)(string, pos, endpos)
-    return None if found is None else LMatch(found, string)
+        try:
+            pattern, bound = _bind(receiver, name, args, kwargs)
+        except TypeError:
+            return getattr(receiver, name)(*args, **kwargs)
+        return _substitute(pattern, name, bound["repl"], bound["string"], bound.get("count", 0))
+    result = getattr(receiver, name)(*args, **kwargs)
+    try:
+        pattern, bound = _bind(receiver, name, args, kwargs)
+        string = bound["string"]
+        if type(string) not in TEXT_TYPES or result is None:
+            return result
+        if name == "finditer":
+            return (LMatch(m, string) for m in result)
+        if name == "findall":
+            pos, endpos = bound.get("pos", 0), bound.get("endpos", sys.maxsize)
+            return [_found(LMatch(m, string), pattern.groups) for m in pattern.finditer(string, pos, endpos)]
+        return LMatch(result, string)
+    except Exception:
+        report_internal_error(f"labelling re.{name}")
+        return result
 
 
 def _found(match: LMatch, groups: int) -> Any:
@@ -128,7 +146,14 @@ def _substitute(pattern: re.Pattern[Any], name: str, repl: Any, string: Any, cou
 
     result = native(replace, string, count)
     out = result[0] if name == "subn" else result
-    subject = ranges_of(string)
+    try:
+        out = text(out, _substituted_ranges(records, ranges_of(string), len(string)))
+    except Exception:
+        report_internal_error("labelling re.sub")
+    return (out, result[1]) if name == "subn" else out
+
+
+def _substituted_ranges(records: list[tuple[int, int, Any]], subject: Ranges, length: int) -> Ranges:
     pieces: list[tuple[int, Ranges]] = []
     shift = last = 0
     for start, end, piece in records:
@@ -136,6 +161,5 @@ def _substitute(pattern: re.Pattern[Any], name: str, repl: Any, string: Any, cou
         pieces.append((start + shift, ranges_of(piece)))
         shift += len(piece) - (end - start)
         last = end
-    pieces.append((last + shift, rg.clip(subject, last, len(string))))
-    out = text(out, rg.join_at(pieces))
-    return (out, result[1]) if name == "subn" else out
+    pieces.append((last + shift, rg.clip(subject, last, length)))
+    return rg.join_at(pieces)

@@ -168,3 +168,19 @@ def test_budget(a: Origin) -> None:
     assert isinstance(x, LStr)
     assert type(x + "d") is str and origins_of(x)
     assert type(text("q", ((0, 1, (a,)),))) is str
+
+
+def test_fail_open_on_internal_errors(a: Origin, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ao_instrument.dataflow import labels
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(rg, "clip", broken)
+    x = label("  abc  ", a)
+    assert x.strip() == "abc" and type(x.strip()) is str
+    assert x[1:3] == " a" and label("xy", a).encode()[0:1] == b"x"
+    with pytest.raises(TypeError, match="can only concatenate"):
+        x + 1  # noqa: B018
+    with pytest.raises(AttributeError):
+        labels.LStr.no_such_method  # noqa: B018
