@@ -1,256 +1,232 @@
-"""Which spans are LLM calls, and their fields normalised to one row whatever instrumentation made them.
+"""Which spans are LLM calls, and their `ao_llm_calls` rows, computed column-wise over a batch of spans.
 
 Recognised conventions (attribute names as those instrumentations write them):
 
-- OpenTelemetry GenAI semantic conventions, used by ao itself (`ao.call.key` marks ao's spans), the
-  OpenTelemetry GenAI instrumentations, current OpenLLMetry and the Anthropic SDK's own tracing
-  (scope `com.anthropic.sdk.python`): `gen_ai.operation.name` (other than agent and tool operations),
-  `gen_ai.input.messages` / `gen_ai.output.messages` JSON.
-- Older OpenLLMetry: `gen_ai.system` or `llm.request.type`, indexed `gen_ai.prompt.N.*` / `gen_ai.completion.N.*`,
-  `llm.request.functions.N.*`, `gen_ai.usage.prompt_tokens` / `completion_tokens`.
-- OpenInference: `openinference.span.kind = LLM`, `llm.model_name`, indexed `llm.input_messages.N.message.*` /
-  `llm.output_messages.N.message.*`, `llm.tools.N.tool.json_schema`, `llm.token_count.*`.
+- OpenTelemetry GenAI semantic conventions, used by ao itself (`ao.call.key` / `ao.call.cached` mark its
+  spans), the OpenTelemetry GenAI instrumentations, current OpenLLMetry and the Anthropic SDK's own tracing
+  (scope `com.anthropic.sdk.python`): `gen_ai.operation.name` other than agent and tool operations;
+  content in `gen_ai.input.messages` / `gen_ai.output.messages` / `gen_ai.system_instructions` /
+  `gen_ai.tool.definitions`; usage in `gen_ai.usage.*` (cache reads `gen_ai.usage.cache_read.input_tokens`,
+  cache writes `gen_ai.usage.cache_creation.input_tokens`, or `...cache_write...` as the Anthropic SDK writes).
+- Older OpenLLMetry: `gen_ai.system` or `llm.request.type`; `gen_ai.usage.prompt_tokens` / `completion_tokens`;
+  content in indexed attributes (see `indexed_content`).
+- OpenInference: `openinference.span.kind = LLM`; `llm.provider`, `llm.model_name`, `llm.token_count.*`;
+  content in indexed attributes.
 
-Messages are normalised to the GenAI JSON shape: `[{"role", "parts": [{"type": "text", "content"}, ...]}]`.
+Input tokens count all input, cache reads and writes included (as the GenAI conventions define them).
+Cost is NULL for models without a price, 0 for calls ao answered from its replay cache (`ao.call.cached`).
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, NamedTuple
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from ao_collector.model.attributes import text_list
+from ao_collector.model import tables
+from ao_collector.model.attribute_columns import first_of
+from ao_collector.model.indexed_content import indexed_content, invocation_model
+from ao_collector.pricing import PriceTable
 
 ANTHROPIC_SDK_SCOPE = "com.anthropic.sdk.python"
 # GenAI operations that are not a call to a model.
-NOT_MODEL_CALLS = frozenset({"execute_tool", "invoke_agent", "create_agent"})
-_LEGACY_OPERATIONS = {"completion": "text_completion", "chat": "chat", "embedding": "embeddings"}
+NOT_MODEL_CALLS = ("execute_tool", "invoke_agent", "create_agent")
+_LEGACY_OPERATIONS = {"": "chat", "completion": "text_completion", "embedding": "embeddings"}
+_INDEXED_MARKERS = (
+    "gen_ai.prompt.0.role", "gen_ai.prompt.0.content", "gen_ai.completion.0.content",
+    "llm.input_messages.0.message.role", "llm.output_messages.0.message.role",
+)
+
+# Span attributes read for calls (and runs).
+CALL_ATTRIBUTES = (
+    "gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.system", "llm.request.type", "llm.provider",
+    "llm.system", "openinference.span.kind", "gen_ai.request.model", "gen_ai.response.model",
+    "llm.model_name", "llm.response.model_name", "llm.invocation_parameters",
+    "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt",
+    "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens", "llm.token_count.completion",
+    "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
+    "llm.token_count.prompt_details.cache_read", "gen_ai.usage.cache_creation.input_tokens",
+    "gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
+    "llm.token_count.prompt_details.cache_write", "ao.call.key", "ao.call.cached", "error.type",
+    "gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions", "gen_ai.tool.definitions",
+    "anthropic.message.stop_reason", "llm.finish_reason", *_INDEXED_MARKERS,
+)
 
 
-class CallFields(NamedTuple):
-    """The LLM-specific columns of an `ao_llm_calls` row."""
-
-    source: str
-    provider: str
-    operation: str
-    request_model: str
-    response_model: str
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_creation_tokens: int
-    call_key: str
-    cached: bool
-    error_type: str
-    input_messages: str
-    output_messages: str
-    system_instructions: str
-    tool_definitions: str
-    finish_reasons: list[str]
-    taint_origins: list[str]
-
-
-def llm_call(attrs: dict[str, str], scope_name: str) -> CallFields | None:
-    """The call fields of a span with text attributes `attrs`, or None when the span is no LLM call."""
-    operation = attrs.get("gen_ai.operation.name")
-    if operation is not None:
-        if operation in NOT_MODEL_CALLS:
-            return None
-        if "ao.call.key" in attrs:
-            source = "ao"
-        elif scope_name == ANTHROPIC_SDK_SCOPE:
-            source = "anthropic-sdk"
-        else:
-            source = "genai"
-    elif "gen_ai.system" in attrs or "llm.request.type" in attrs:
-        source = "openllmetry"
-        operation = _LEGACY_OPERATIONS.get(attrs.get("llm.request.type", "chat"), attrs.get("llm.request.type", "chat"))
-    elif attrs.get("openinference.span.kind") == "LLM":
-        source = "openinference"
-        operation = "chat" if "llm.input_messages.0.message.role" in attrs else "text_completion"
-    else:
-        return None
-
-    get = attrs.get
-    input_messages = get("gen_ai.input.messages", "")
-    output_messages = get("gen_ai.output.messages", "")
-    tool_definitions = get("gen_ai.tool.definitions", "")
-    if not input_messages and not output_messages:
-        input_messages, output_messages, tool_definitions = _indexed_content(attrs, tool_definitions)
-
-    finish = get("gen_ai.response.finish_reasons")
-    if finish is not None:
-        finish_reasons = text_list(finish)
-    elif "anthropic.message.stop_reason" in attrs:
-        finish_reasons = [attrs["anthropic.message.stop_reason"]]
-    elif "llm.finish_reason" in attrs:
-        finish_reasons = [attrs["llm.finish_reason"]]
-    else:
-        finish_reasons = _output_finish_reasons(output_messages) if source != "ao" else []
-
-    return CallFields(
-        source=source,
-        provider=(get("gen_ai.provider.name") or get("gen_ai.system") or get("llm.provider") or get("llm.system") or "").lower(),
-        operation=operation,
-        request_model=get("gen_ai.request.model") or _invocation_model(attrs) or get("llm.model_name", ""),
-        response_model=get("gen_ai.response.model") or get("llm.response.model_name") or get("llm.model_name", ""),
-        input_tokens=_int(get("gen_ai.usage.input_tokens") or get("gen_ai.usage.prompt_tokens") or get("llm.token_count.prompt")),
-        output_tokens=_int(
-            get("gen_ai.usage.output_tokens") or get("gen_ai.usage.completion_tokens") or get("llm.token_count.completion")
-        ),
-        cache_read_tokens=_int(
-            get("gen_ai.usage.cache_read.input_tokens")
-            or get("gen_ai.usage.cache_read_input_tokens")
-            or get("llm.token_count.prompt_details.cache_read")
-        ),
-        cache_creation_tokens=_int(
-            get("gen_ai.usage.cache_creation.input_tokens")
-            or get("gen_ai.usage.cache_write.input_tokens")
-            or get("gen_ai.usage.cache_creation_input_tokens")
-            or get("llm.token_count.prompt_details.cache_write")
-        ),
-        call_key=get("ao.call.key", ""),
-        cached=get("ao.call.cached") == "true",
-        error_type=get("error.type", ""),
-        input_messages=input_messages,
-        output_messages=output_messages,
-        system_instructions=get("gen_ai.system_instructions", ""),
-        tool_definitions=tool_definitions,
-        finish_reasons=finish_reasons,
-        taint_origins=text_list(get("ao.taint.origins", "")),
+def call_mask(attrs: dict[str, pa.Array]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Per span: (GenAI-convention call, older-OpenLLMetry call, OpenInference call); at most one is true."""
+    operation = attrs["gen_ai.operation.name"]
+    has_operation = pc.is_valid(operation)
+    semconv = pc.and_(has_operation, pc.invert(pc.is_in(operation, pa.array(NOT_MODEL_CALLS))))
+    legacy = pc.and_(pc.invert(has_operation), pc.or_(pc.is_valid(attrs["gen_ai.system"]), pc.is_valid(attrs["llm.request.type"])))
+    openinference = pc.and_(
+        pc.invert(pc.or_(has_operation, legacy)), pc.equal(attrs["openinference.span.kind"], "LLM").fill_null(False)
     )
+    return semconv, legacy, openinference
 
 
-def _int(text: str | None) -> int:
-    if not text:
-        return 0
-    try:
-        return max(int(text), 0)
-    except ValueError:
-        try:
-            return max(int(float(text)), 0)
-        except ValueError:
-            return 0
-
-
-def _invocation_model(attrs: dict[str, str]) -> str:
-    """The model named in OpenInference's `llm.invocation_parameters` JSON."""
-    parameters = attrs.get("llm.invocation_parameters")
-    if not parameters:
-        return ""
-    try:
-        model = json.loads(parameters).get("model")
-    except (ValueError, AttributeError):
-        return ""
-    return model if isinstance(model, str) else ""
-
-
-def _indexed(attrs: dict[str, str], prefix: str) -> list[dict[str, str]]:
-    """`prefix.N.rest = value` attributes grouped by N (in index order) as {rest: value}."""
-    groups: dict[int, dict[str, str]] = {}
-    for key, value in attrs.items():
-        if not key.startswith(prefix):
-            continue
-        index, _, rest = key[len(prefix) :].partition(".")
-        if index.isdigit() and rest:
-            groups.setdefault(int(index), {})[rest] = value
-    return [groups[index] for index in sorted(groups)]
-
-
-def _indexed_content(attrs: dict[str, str], tool_definitions: str) -> tuple[str, str, str]:
-    """Input messages, output messages and tool definitions from indexed attributes (OpenLLMetry, OpenInference)."""
-    if "gen_ai.prompt.0.content" in attrs or "gen_ai.prompt.0.role" in attrs or "gen_ai.completion.0.content" in attrs:
-        inputs = [_message(fields, "", "tool_calls.", "") for fields in _indexed(attrs, "gen_ai.prompt.")]
-        outputs = [_message(fields, "", "tool_calls.", "") for fields in _indexed(attrs, "gen_ai.completion.")]
-        if not tool_definitions:
-            tools = [_function_tool(fields) for fields in _indexed(attrs, "llm.request.functions.")]
-            tool_definitions = _dumps(tools) if tools else ""
-    elif "llm.input_messages.0.message.role" in attrs or "llm.output_messages.0.message.role" in attrs:
-        inputs = [_message(fields, "message.", "message.tool_calls.", "tool_call.") for fields in _indexed(attrs, "llm.input_messages.")]
-        outputs = [_message(fields, "message.", "message.tool_calls.", "tool_call.") for fields in _indexed(attrs, "llm.output_messages.")]
-        if not tool_definitions:
-            tools = [_schema_tool(fields.get("tool.json_schema", "")) for fields in _indexed(attrs, "llm.tools.")]
-            tool_definitions = _dumps(tools) if tools else ""
-    else:
-        return "", "", tool_definitions
-    return (_dumps(inputs) if inputs else ""), (_dumps(outputs) if outputs else ""), tool_definitions
-
-
-def _message(fields: dict[str, str], base: str, calls: str, call: str) -> dict[str, Any]:
-    """One message in GenAI JSON shape from its indexed fields (`base` prefixes message fields,
-    `calls` the tool-call list, `call` each tool call's fields)."""
-    role = fields.get(base + "role", "user")
-    parts: list[dict[str, Any]] = []
-    content = fields.get(base + "content")
-    tool_call_id = fields.get(base + "tool_call_id")
-    if role == "tool" and tool_call_id is not None:
-        parts.append({"type": "tool_call_response", "id": tool_call_id, "response": content or ""})
-    elif content:
-        parts.append({"type": "text", "content": content})
-    for item in _indexed(fields, base + "contents."):
-        text = item.get("message_content.text")
-        if text is not None:
-            parts.append({"type": "text", "content": text})
-    for item in _indexed(fields, calls):
-        arguments = item.get(call + "function.arguments", item.get("arguments", ""))
-        parts.append(
-            {
-                "type": "tool_call",
-                "id": item.get(call + "id", item.get("id", "")),
-                "name": item.get(call + "function.name", item.get("name", "")),
-                "arguments": _json_or_text(arguments),
-            }
-        )
-    message: dict[str, Any] = {"role": role, "parts": parts}
-    finish_reason = fields.get("finish_reason")
-    if finish_reason:
-        message["finish_reason"] = finish_reason
-    return message
-
-
-def _function_tool(fields: dict[str, str]) -> dict[str, Any]:
-    return {
-        "type": "function",
-        "name": fields.get("name", ""),
-        "description": fields.get("description", ""),
-        "parameters": _json_or_text(fields.get("parameters", "")),
+def call_table(spans: pa.RecordBatch, attrs: dict[str, pa.Array], run_ids: pa.Array, prices: PriceTable) -> pa.Table:
+    """The `ao_llm_calls` rows of the LLM-call spans among `spans` (attribute columns `attrs`, runs `run_ids`)."""
+    semconv, legacy, openinference = call_mask(attrs)
+    rows = pc.indices_nonzero(pc.or_(pc.or_(semconv, legacy), openinference))
+    if len(rows) == 0:
+        return tables.AO_LLM_CALLS.empty_table()
+    a = {key: column.take(rows) for key, column in attrs.items()}
+    semconv, legacy, openinference = semconv.take(rows), legacy.take(rows), openinference.take(rows)
+    span = {name: spans[name].take(rows) for name in ("TraceId", "SpanId", "ParentSpanId", "Timestamp", "Duration",
+                                                     "SpanName", "ServiceName", "ScopeName", "StatusCode",
+                                                     "FinishReasons", "TaintOrigins", "SpanAttributes", "Events.Attributes")}
+    ao = pc.or_(pc.is_valid(a["ao.call.key"]), pc.is_valid(a["ao.call.cached"]))
+    source = pc.if_else(
+        semconv,
+        pc.if_else(ao, "ao", pc.if_else(pc.equal(span["ScopeName"], ANTHROPIC_SDK_SCOPE), "anthropic-sdk", "genai")),
+        pc.if_else(legacy, "openllmetry", "openinference"),
+    )
+    request_type = a["llm.request.type"].fill_null("")
+    legacy_operation = request_type
+    for name, operation in _LEGACY_OPERATIONS.items():
+        legacy_operation = pc.if_else(pc.equal(request_type, name), operation, legacy_operation)
+    chat_like = pc.is_valid(a["llm.input_messages.0.message.role"])
+    operation = pc.if_else(
+        semconv, a["gen_ai.operation.name"],
+        pc.if_else(legacy, legacy_operation, pc.if_else(chat_like, "chat", "text_completion")),
+    )
+    request_model = first_of(a["gen_ai.request.model"], a["llm.model_name"])
+    response_model = first_of(a["gen_ai.response.model"], a["llm.response.model_name"], a["llm.model_name"])
+    input_tokens = _count(first_of(a["gen_ai.usage.input_tokens"], a["gen_ai.usage.prompt_tokens"], a["llm.token_count.prompt"]))
+    output_tokens = _count(first_of(a["gen_ai.usage.output_tokens"], a["gen_ai.usage.completion_tokens"], a["llm.token_count.completion"]))
+    cache_read = _count(first_of(a["gen_ai.usage.cache_read.input_tokens"], a["gen_ai.usage.cache_read_input_tokens"],
+                                 a["llm.token_count.prompt_details.cache_read"]))
+    cache_write = _count(first_of(a["gen_ai.usage.cache_creation.input_tokens"], a["gen_ai.usage.cache_write.input_tokens"],
+                                  a["gen_ai.usage.cache_creation_input_tokens"], a["llm.token_count.prompt_details.cache_write"]))
+    cached = pc.equal(a["ao.call.cached"], "true").fill_null(False)
+    columns = {
+        "RunId": run_ids.take(rows),
+        "TraceId": span["TraceId"],
+        "SpanId": span["SpanId"],
+        "ParentSpanId": span["ParentSpanId"],
+        "Timestamp": span["Timestamp"],
+        "Duration": span["Duration"],
+        "SpanName": span["SpanName"],
+        "ServiceName": span["ServiceName"],
+        "Source": source,
+        "Provider": pc.utf8_lower(first_of(a["gen_ai.provider.name"], a["gen_ai.system"], a["llm.provider"], a["llm.system"])).fill_null(""),
+        "Operation": operation,
+        "RequestModel": request_model.fill_null(""),
+        "ResponseModel": response_model.fill_null(""),
+        "InputTokens": input_tokens,
+        "OutputTokens": output_tokens,
+        "CacheReadInputTokens": cache_read,
+        "CacheCreationInputTokens": cache_write,
+        "CallKey": a["ao.call.key"].fill_null(""),
+        "Cached": cached,
+        "StatusCode": span["StatusCode"],
+        "ErrorType": a["error.type"].fill_null(""),
+        "InputMessages": a["gen_ai.input.messages"].fill_null(""),
+        "OutputMessages": a["gen_ai.output.messages"].fill_null(""),
+        "SystemInstructions": a["gen_ai.system_instructions"].fill_null(""),
+        "ToolDefinitions": a["gen_ai.tool.definitions"].fill_null(""),
+        "FinishReasons": span["FinishReasons"],
+        "TaintOrigins": span["TaintOrigins"],
     }
+    _complete_from_attributes(columns, a, span)
+    columns["CostUsd"] = _costs(prices, columns, cached)
+    return pa.Table.from_arrays([columns[f.name].cast(f.type) for f in tables.AO_LLM_CALLS], schema=tables.AO_LLM_CALLS)
 
 
-def _schema_tool(schema: str) -> dict[str, Any]:
-    """An OpenAI-style tool JSON (OpenInference `tool.json_schema`) in GenAI tool-definition shape."""
-    tool = _json_or_text(schema)
-    if not isinstance(tool, dict):
-        return {"type": "function", "name": "", "parameters": tool}
-    function = tool.get("function", tool)
-    return {
-        "type": tool.get("type", "function"),
-        "name": function.get("name", ""),
-        "description": function.get("description", ""),
-        "parameters": function.get("parameters", {}),
-    }
+def _complete_from_attributes(columns: dict, a: dict[str, pa.Array], span: dict[str, pa.Array]) -> None:
+    """Fields that need a look at whole rows, for the few calls that need them: content in indexed
+    attributes, OpenInference's invocation model, finish reasons named otherwise, the type of an error
+    recorded only as an exception event."""
+    indexed = pc.and_(
+        pc.and_(pc.equal(columns["InputMessages"], ""), pc.equal(columns["OutputMessages"], "")),
+        _any_valid(a, _INDEXED_MARKERS),
+    )
+    no_reason = pc.and_(pc.equal(pc.list_value_length(columns["FinishReasons"]), 0),
+                        pc.or_(pc.is_valid(a["anthropic.message.stop_reason"]), pc.is_valid(a["llm.finish_reason"])))
+    unnamed_error = pc.and_(pc.equal(columns["ErrorType"], ""), pc.equal(columns["StatusCode"], "Error"))
+    needs_model = pc.and_(pc.equal(columns["RequestModel"], ""), pc.is_valid(a["llm.invocation_parameters"]))
+    fix = pc.indices_nonzero(pc.or_(pc.or_(indexed, no_reason), pc.or_(unnamed_error, needs_model))).to_pylist()
+    if not fix:
+        return
+    patches: dict[str, dict[int, object]] = {name: {} for name in
+                                             ("InputMessages", "OutputMessages", "ToolDefinitions", "FinishReasons", "ErrorType", "RequestModel")}
+    for row in fix:
+        attrs = dict(span["SpanAttributes"][row].as_py())
+        if indexed[row].as_py():
+            content = indexed_content(attrs)
+            patches["InputMessages"][row] = content.input_messages
+            patches["OutputMessages"][row] = content.output_messages
+            if not columns["ToolDefinitions"][row].as_py():
+                patches["ToolDefinitions"][row] = content.tool_definitions
+            if content.finish_reasons and not columns["FinishReasons"][row].as_py():
+                patches["FinishReasons"][row] = content.finish_reasons
+        if no_reason[row].as_py():
+            patches["FinishReasons"][row] = [attrs.get("anthropic.message.stop_reason") or attrs["llm.finish_reason"]]
+        if unnamed_error[row].as_py():
+            events = span["Events.Attributes"][row].as_py() or []
+            types = [dict(event).get("exception.type") for event in events]
+            patches["ErrorType"][row] = next((t for t in types if t), "error")
+        if needs_model[row].as_py():
+            patches["RequestModel"][row] = invocation_model(attrs)
+    for name, values in patches.items():
+        if values:
+            columns[name] = _patch(columns[name], values)
 
 
-def _output_finish_reasons(output_messages: str) -> list[str]:
-    if not output_messages:
-        return []
+def _any_valid(a: dict[str, pa.Array], keys: tuple[str, ...]) -> pa.Array:
+    result = pc.is_valid(a[keys[0]])
+    for key in keys[1:]:
+        result = pc.or_(result, pc.is_valid(a[key]))
+    return result
+
+
+def _patch(column: pa.Array, values: dict[int, object]) -> pa.Array:
+    """`column` with the rows in `values` replaced."""
+    index = np.arange(len(column), dtype=np.int64)
+    rows = np.fromiter(values.keys(), dtype=np.int64)
+    index[rows] = len(column) + np.arange(len(rows))
+    replacement = pa.array(list(values.values()), type=column.type)
+    return pa.concat_arrays([column, replacement]).take(pa.array(index))
+
+
+def _count(text: pa.Array) -> pa.Array:
+    """Token counts from attribute text: integers (or decimals) ≥ 0; absent or malformed as 0."""
     try:
-        messages = json.loads(output_messages)
+        numbers = pc.cast(text, pa.float64())
+    except pa.ArrowInvalid:
+        numbers = pa.array([_number(value) for value in text.to_pylist()], pa.float64())
+    return pc.cast(pc.max_element_wise(numbers.fill_null(0), 0), pa.uint64())
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text) if text else 0.0
     except ValueError:
-        return []
-    if not isinstance(messages, list):
-        return []
-    return [m["finish_reason"] for m in messages if isinstance(m, dict) and isinstance(m.get("finish_reason"), str) and m["finish_reason"]]
+        return 0.0
 
 
-def _json_or_text(text: str) -> Any:
-    if text and text[0] in "[{":
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def _costs(prices: PriceTable, columns: dict, cached: pa.Array) -> pa.Array:
+    """USD per call (null for unknown models, 0 for cached replays), priced once per distinct model."""
+    models = pc.if_else(pc.equal(columns["ResponseModel"], ""), columns["RequestModel"], columns["ResponseModel"])
+    encoded = models.dictionary_encode()
+    per_model = [prices.price(model) for model in encoded.dictionary.to_pylist()]
+    known = np.array([price is not None for price in per_model] + [False])
+    codes = encoded.indices.to_numpy()
+    rates = {
+        field: np.array([getattr(price, field) if price else 0.0 for price in per_model] + [0.0])[codes]
+        for field in ("input", "output", "cached_input", "cache_write_input")
+    }
+    inputs = columns["InputTokens"].to_numpy().astype(np.float64)
+    reads = columns["CacheReadInputTokens"].to_numpy().astype(np.float64)
+    writes = columns["CacheCreationInputTokens"].to_numpy().astype(np.float64)
+    outputs = columns["OutputTokens"].to_numpy().astype(np.float64)
+    cost = (
+        np.maximum(inputs - reads - writes, 0) * rates["input"]
+        + reads * rates["cached_input"]
+        + writes * rates["cache_write_input"]
+        + outputs * rates["output"]
+    ) / 1_000_000
+    is_cached = cached.to_numpy(zero_copy_only=False)
+    cost[is_cached] = 0.0
+    return pa.array(cost, mask=~(known[codes] | is_cached))

@@ -36,6 +36,17 @@ class ChdbStore(SqlStore):
                 f"while a collector runs, go through its API): {error}"
             ) from error
         self._lock = threading.Lock()
+        self._scratch = os.path.join(self.data_dir, "ao-ingest")
+        os.makedirs(self._scratch, exist_ok=True)
+
+    @property
+    def scratch_dir(self) -> str:
+        """`DATA_DIR/ao-ingest`: request bytes of the batch being decoded."""
+        return self._scratch
+
+    def arrow(self, sql: str) -> pa.Table:
+        """The result of a query as Arrow."""
+        return self._run(sql, "ArrowTable", None)
 
     def _run(self, sql: str, fmt: str, parameters: dict[str, Any] | None) -> Any:
         params = {name: _param_text(value) for name, value in parameters.items()} if parameters else None

@@ -9,6 +9,8 @@ made on first use and again after a failure, so the collector starts while the s
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import clickhouse_connect
 import pyarrow as pa
+from chdb import session as chdb_session
 from clickhouse_connect.driver.exceptions import OperationalError
 
 from ao_collector.store.base import StoreUnavailable
@@ -68,6 +71,20 @@ class ServerStore(SqlStore):
         super().__init__(self.address.database or database, cluster)
         self._client: Any = None
         self._lock = threading.Lock()
+        # Batches are decoded by an in-memory chDB engine, then shipped as Arrow.
+        self._decoder = chdb_session.Session()
+        self._decoder_lock = threading.Lock()
+        self._scratch = tempfile.mkdtemp(prefix="ao-ingest-")
+
+    @property
+    def scratch_dir(self) -> str:
+        """A private temp dir: request bytes of the batch being decoded."""
+        return self._scratch
+
+    def arrow(self, sql: str) -> pa.Table:
+        """The result of a query on the local decoding engine, as Arrow."""
+        with self._decoder_lock:
+            return self._decoder.query(sql, "ArrowTable")
 
     def _connected(self) -> Any:
         with self._lock:
@@ -112,11 +129,14 @@ class ServerStore(SqlStore):
         self._call("insert_arrow", table, rows, database=self.database, settings=settings)
 
     def close(self) -> None:
-        """Close the HTTP connection pool."""
+        """Close the HTTP connection pool and the decoding engine."""
         with self._lock:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+        with self._decoder_lock:
+            self._decoder.close()
+        shutil.rmtree(self._scratch, ignore_errors=True)
 
 
 def _is_unreachable(error: Exception) -> bool:

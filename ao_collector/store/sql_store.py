@@ -51,6 +51,15 @@ class SqlStore(ABC):
         """Insert Arrow `rows` (columns named as in the table) into `table` of this database, deduplicated by `token`."""
 
     @abstractmethod
+    def arrow(self, sql: str) -> pa.Table:
+        """The result of a query as Arrow, from the chDB engine that decodes batches."""
+
+    @property
+    @abstractmethod
+    def scratch_dir(self) -> str:
+        """A directory for the request bytes of a batch while it is decoded."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the connection."""
 
@@ -58,9 +67,10 @@ class SqlStore(ABC):
         """Create or upgrade the schema (versioned, idempotent)."""
         apply_migrations(self, self.cluster)
 
-    def write(self, requests: Sequence[ExportTraceServiceRequest], token: str) -> int:
-        """Write every span of `requests` to all tables, one insert per table; see `Store.write`."""
-        batch = build_batch(requests)
+    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
+        """Write every span of `requests` (messages or serialized bytes) to all tables, one insert per table;
+        see `Store.write`."""
+        batch = build_batch(self.arrow, requests, self.scratch_dir)
         if batch.span_count == 0:
             return 0
         if batch.content_targets:
@@ -69,8 +79,8 @@ class SqlStore(ABC):
         self.insert("otel_traces", batch.traces, token)
         if batch.calls.num_rows:
             self.insert("ao_llm_calls", batch.calls, token)
-        if batch.edges:
-            self.insert("ao_dataflow_edges", batch.edges_table(), token)
+        if batch.edges.num_rows:
+            self.insert("ao_dataflow_edges", batch.edges, token)
         self.insert("ao_runs", batch.runs, token)
         return batch.span_count
 

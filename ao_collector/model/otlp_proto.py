@@ -1,0 +1,84 @@
+"""The OTLP trace request as ClickHouse reads it: a reduced protobuf schema (same field numbers as
+opentelemetry-proto) and the matching column structure for the `Protobuf` input format.
+
+Decoding in ClickHouse avoids touching every attribute from Python. Attribute values are read one level
+deep: arrays of scalars and key-value lists of scalars; deeper nesting reads as `null`.
+The `kind` columns are the oneof presence (`input_format_protobuf_oneof_presence`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+
+MESSAGE = "Request"
+
+PROTO = """syntax = "proto3";
+message Scalar { oneof kind { string string_value = 1; bool bool_value = 2; int64 int_value = 3;
+  double double_value = 4; bytes bytes_value = 7; } }
+message ScalarList { repeated Scalar values = 1; }
+message ScalarPair { string key = 1; Scalar value = 2; }
+message ScalarPairs { repeated ScalarPair values = 1; }
+message Value { oneof kind { string string_value = 1; bool bool_value = 2; int64 int_value = 3;
+  double double_value = 4; ScalarList array_value = 5; ScalarPairs kvlist_value = 6; bytes bytes_value = 7; } }
+message Pair { string key = 1; Value value = 2; }
+message Resource { repeated Pair attributes = 1; }
+message Scope { string name = 1; string version = 2; }
+message Event { fixed64 time_unix_nano = 1; string name = 2; repeated Pair attributes = 3; }
+message Link { bytes trace_id = 1; bytes span_id = 2; string trace_state = 3; repeated Pair attributes = 4; }
+message Status { string message = 2; int32 code = 3; }
+message Span { bytes trace_id = 1; bytes span_id = 2; string trace_state = 3; bytes parent_span_id = 4;
+  string name = 5; int32 kind = 6; fixed64 start_time_unix_nano = 7; fixed64 end_time_unix_nano = 8;
+  repeated Pair attributes = 9; repeated Event events = 11; repeated Link links = 13; Status status = 15; }
+message ScopeSpans { Scope scope = 1; repeated Span spans = 2; }
+message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; }
+message Request { repeated ResourceSpans resource_spans = 1; }
+"""
+
+_KIND = (
+    "Enum8('none' = 0, 'string_value' = 1, 'bool_value' = 2, 'int_value' = 3, 'double_value' = 4, "
+    "'array_value' = 5, 'kvlist_value' = 6, 'bytes_value' = 7)"
+)
+_SCALAR = f"Tuple(string_value String, bool_value Bool, int_value Int64, double_value Float64, bytes_value String, kind {_KIND})"
+_VALUE = (
+    "Tuple(string_value String, bool_value Bool, int_value Int64, double_value Float64, bytes_value String, "
+    f"array_value Tuple(values Array({_SCALAR})), kvlist_value Tuple(values Array(Tuple(key String, value {_SCALAR}))), kind {_KIND})"
+)
+_PAIRS = f"Array(Tuple(key String, value {_VALUE}))"
+_SPAN = (
+    "Tuple(trace_id String, span_id String, trace_state String, parent_span_id String, name String, kind Int32, "
+    f"start_time_unix_nano UInt64, end_time_unix_nano UInt64, attributes {_PAIRS}, "
+    f"events Array(Tuple(time_unix_nano UInt64, name String, attributes {_PAIRS})), "
+    f"links Array(Tuple(trace_id String, span_id String, trace_state String, attributes {_PAIRS})), "
+    "status Tuple(message String, code Int32))"
+)
+STRUCTURE = (
+    f"resource_spans Array(Tuple(resource Tuple(attributes {_PAIRS}), "
+    f"scope_spans Array(Tuple(scope Tuple(name String, version String), spans Array({_SPAN})))))"
+)
+
+
+def proto_file() -> str:
+    """Path of the schema file, written once per content version to the temp dir."""
+    digest = hashlib.sha256(PROTO.encode()).hexdigest()[:16]
+    path = os.path.join(tempfile.gettempdir(), f"ao-otlp-trace-{digest}.proto")
+    if not os.path.exists(path):
+        partial = f"{path}.{os.getpid()}"
+        with open(partial, "w", encoding="utf-8") as file:
+            file.write(PROTO)
+        os.replace(partial, path)
+    return path
+
+
+def length_delimited(messages: list[bytes]) -> bytes:
+    """Serialized messages, each prefixed by its varint length (ClickHouse's `Protobuf` format)."""
+    out = bytearray()
+    for message in messages:
+        size = len(message)
+        while size > 0x7F:
+            out.append((size & 0x7F) | 0x80)
+            size >>= 7
+        out.append(size)
+        out += message
+    return bytes(out)

@@ -1,0 +1,90 @@
+"""The decode query: length-delimited OTLP requests in a file → one Arrow row per span, in ClickHouse.
+
+Each row has the `otel_traces` columns (attribute values as the exporter's text: strings as they are,
+booleans `true`/`false`, numbers in decimal, bytes in base64, arrays and key-value lists as JSON), plus:
+`EndTime`, the array attributes `FinishReasons` (`gen_ai.response.finish_reasons`) and `TaintOrigins`
+(`ao.taint.origins`) read from the decoded arrays, and `DataflowLinks` (links with `ao.link.type = "dataflow"`).
+"""
+
+from __future__ import annotations
+
+from ao_collector.model.otlp_proto import MESSAGE, STRUCTURE
+
+
+def _scalar_json(x: str) -> str:
+    """JSON of a decoded scalar value tuple `x`."""
+    return (
+        f"multiIf({x}.kind = 'string_value', toJSONString({x}.string_value), {x}.kind = 'bool_value', "
+        f"if({x}.bool_value, 'true', 'false'), {x}.kind = 'int_value', toString({x}.int_value), "
+        f"{x}.kind = 'double_value', toString({x}.double_value), {x}.kind = 'bytes_value', "
+        f"toJSONString(base64Encode({x}.bytes_value)), 'null')"
+    )
+
+
+def _text(v: str) -> str:
+    """The exporter's text of a decoded value tuple `v` (strings first: the common case short-circuits)."""
+    return (
+        f"if({v}.kind = 'string_value', {v}.string_value, multiIf("
+        f"{v}.kind = 'bool_value', if({v}.bool_value, 'true', 'false'), "
+        f"{v}.kind = 'int_value', toString({v}.int_value), {v}.kind = 'double_value', toString({v}.double_value), "
+        f"{v}.kind = 'bytes_value', base64Encode({v}.bytes_value), "
+        f"{v}.kind = 'array_value', concat('[', arrayStringConcat(arrayMap(x -> {_scalar_json('x')}, {v}.array_value.values), ','), ']'), "
+        f"{v}.kind = 'kvlist_value', concat('{{', arrayStringConcat(arrayMap(x -> concat(toJSONString(x.key), ':', "
+        f"{_scalar_json('x.value')}), {v}.kvlist_value.values), ','), '}}'), ''))"
+    )
+
+
+def _map(pairs: str) -> str:
+    return f"CAST((arrayMap(p -> p.key, {pairs}), arrayMap(p -> {_text('p.value')}, {pairs})), 'Map(String, String)')"
+
+
+def _string_array(key: str) -> str:
+    """A span attribute as Array(String): an array's string items, or a single string as one item."""
+    value = f"arrayFirst(p -> p.key = '{key}', s.attributes).value"
+    return f"if({value}.kind = 'string_value', [{value}.string_value], arrayMap(x -> x.string_value, {value}.array_value.values))"
+
+
+_COLUMNS = f"""
+    fromUnixTimestamp64Nano(toInt64(s.start_time_unix_nano), 'UTC') AS Timestamp,
+    lower(hex(s.trace_id)) AS TraceId,
+    lower(hex(s.span_id)) AS SpanId,
+    lower(hex(s.parent_span_id)) AS ParentSpanId,
+    s.trace_state AS TraceState,
+    s.name AS SpanName,
+    ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'][s.kind + 1] AS SpanKind,
+    ResourceAttributes['service.name'] AS ServiceName,
+    {_map('rs.resource.attributes')} AS ResourceAttributes,
+    ss.scope.name AS ScopeName,
+    ss.scope.version AS ScopeVersion,
+    {_map('s.attributes')} AS SpanAttributes,
+    toUInt64(greatest(toInt64(s.end_time_unix_nano) - toInt64(s.start_time_unix_nano), 0)) AS Duration,
+    ['Unset', 'Ok', 'Error'][s.status.code + 1] AS StatusCode,
+    s.status.message AS StatusMessage,
+    arrayMap(e -> fromUnixTimestamp64Nano(toInt64(e.time_unix_nano), 'UTC'), s.events) AS `Events.Timestamp`,
+    arrayMap(e -> e.name, s.events) AS `Events.Name`,
+    arrayMap(e -> {_map('e.attributes')}, s.events) AS `Events.Attributes`,
+    arrayMap(l -> lower(hex(l.trace_id)), s.links) AS `Links.TraceId`,
+    arrayMap(l -> lower(hex(l.span_id)), s.links) AS `Links.SpanId`,
+    arrayMap(l -> l.trace_state, s.links) AS `Links.TraceState`,
+    arrayMap(l -> {_map('l.attributes')}, s.links) AS `Links.Attributes`,
+    fromUnixTimestamp64Nano(toInt64(greatest(s.end_time_unix_nano, s.start_time_unix_nano)), 'UTC') AS EndTime,
+    {_string_array('gen_ai.response.finish_reasons')} AS FinishReasons,
+    {_string_array('ao.taint.origins')} AS TaintOrigins,
+    CAST(arrayMap(l -> (l.1, l.2, l.3['ao.dataflow.via'], l.3['ao.dataflow.path']),
+            arrayFilter(l -> l.3['ao.link.type'] = 'dataflow', arrayZip(`Links.TraceId`, `Links.SpanId`, `Links.Attributes`))),
+        'Array(Tuple(trace_id String, span_id String, via String, path String))') AS DataflowLinks"""
+
+
+def decode_query(data_file: str, proto_file: str) -> str:
+    """The query reading length-delimited requests from `data_file` into span rows."""
+    structure = STRUCTURE.replace("'", "\\'")
+    return (
+        f"SELECT {_COLUMNS}\n"
+        f"FROM file('{_escape(data_file)}', 'Protobuf', '{structure}')\n"
+        "ARRAY JOIN resource_spans AS rs ARRAY JOIN rs.scope_spans AS ss ARRAY JOIN ss.spans AS s\n"
+        f"SETTINGS format_schema = '{_escape(proto_file)}:{MESSAGE}', input_format_protobuf_oneof_presence = 1"
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
