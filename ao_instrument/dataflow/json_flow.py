@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json.decoder
+import json.encoder
 import json.scanner
 import re
 from typing import Any
 
 from ao_instrument.dataflow import ranges as rg
-from ao_instrument.dataflow.labels import LStr, number, plain, text
+from ao_instrument.dataflow.labels import LABELLED, LFloat, LInt, LStr, number, plain, text
 from ao_instrument.dataflow.ranges import Origins, Ranges
-from ao_instrument.dataflow.structures import relabel_text
+from ao_instrument.dataflow.structures import normalize_ranges, relabel_text
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = json.scanner.NUMBER_RE
 _scanstring = json.decoder.scanstring
 _CONSTANTS = ("null", "true", "false", "NaN", "Infinity", "-Infinity")
+_LEAVES = frozenset((str, int, float, bool, type(None)))
+_new_str, _new_int, _new_float = str.__new__, int.__new__, float.__new__
+_plain_str, _int_repr, _float_repr = str.__str__, int.__repr__, float.__repr__
 
 
 def label_loaded(result: Any, source: Any) -> Any:
@@ -50,21 +54,40 @@ def label_loaded(result: Any, source: Any) -> Any:
 
 
 def _label_all(value: Any, origins: Origins) -> Any:
-    cls = type(value)
-    if cls is str:
+    """Every string and number in `value` labelled with `origins` over its whole text (in place)."""
+    scope = origins[0].scope
+    if scope.budget <= 0 or not scope.alive:
+        return value
+    if type(value) is str:
         return text(value, rg.whole(origins, len(value)))
-    if cls is int or cls is float:
+    if type(value) in (int, float):
         return number(value, origins)
-    if cls is dict:
-        for key, item in value.items():
-            new = _label_all(item, origins)
-            if new is not item:
-                value[key] = new
-    elif cls is list:
-        for i, item in enumerate(value):
-            new = _label_all(item, origins)
-            if new is not item:
-                value[i] = new
+    made = 0
+    stack = [value]
+    while stack:
+        holder = stack.pop()
+        items = holder.items() if type(holder) is dict else enumerate(holder)
+        for key, item in items:
+            cls = type(item)
+            if cls is str:
+                if item:
+                    new = _new_str(LStr, item)
+                    new._ao = ((0, len(item), origins),)
+                    holder[key] = new
+                    made += 1
+            elif cls is int:
+                new = _new_int(LInt, item)
+                new._ao = origins
+                holder[key] = new
+                made += 1
+            elif cls is float:
+                new = _new_float(LFloat, item)
+                new._ao = origins
+                holder[key] = new
+                made += 1
+            elif cls is dict or cls is list:
+                stack.append(item)
+    scope.budget -= made
     return value
 
 
@@ -129,6 +152,73 @@ def _value(s: str, i: int, spans: list[tuple[int, int]]) -> int:
     raise ValueError("value")
 
 
-def label_dumped(result: Any, obj: Any) -> Any:
-    """`result` (JSON text serialized from `obj`) labelled where the labelled values of `obj` appear."""
-    return relabel_text(result, obj)
+def label_dumped(result: Any, obj: Any, ensure_ascii: bool = True) -> Any:
+    """`result` (JSON text serialized from `obj`) labelled where the labelled values of `obj` appear.
+
+    The values are visited in the encoder's order and each is looked for in its JSON form after the
+    previous one, so positions are exact unless an unlabelled value in between has the same text.
+    """
+    leaves: list[Any] = []
+    _labelled_in_order(obj, leaves, 0)
+    if not leaves:
+        return relabel_text(result, obj)
+    encode = json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
+    find = result.find
+    found: list[tuple[int, int, Any]] = []
+    cursor = 0
+    ordered = True
+    for leaf in leaves:
+        cls = type(leaf)
+        if cls is LStr:
+            shown = encode(_plain_str(leaf))
+        elif cls is LInt:
+            shown = _int_repr(leaf)
+        else:
+            shown = _float_repr(leaf)
+        at = find(shown, cursor)
+        if at < 0:
+            at = find(shown)
+            if at < 0:
+                continue
+            ordered = False
+        end = at + len(shown)
+        if cls is LStr:
+            ranges = leaf._ao
+            if end - at == len(leaf) + 2:
+                if len(ranges) == 1:
+                    s, e, o = ranges[0]
+                    found.append((s + at + 1, e + at + 1, o))
+                else:
+                    found.extend([(s + at + 1, e + at + 1, o) for s, e, o in ranges])
+            else:
+                found.append((at, end, rg.origins_of(ranges)))
+        else:
+            found.append((at, end, leaf._ao))
+        cursor = end
+    if not found:
+        return result
+    if not ordered or len(found) > rg.MAX_RANGES:
+        return text(result, normalize_ranges(found))
+    return text(result, tuple(found))
+
+
+def _labelled_in_order(value: Any, out: list[Any], depth: int) -> None:
+    """The labelled keys and values of JSON-like data, in the order `json.dumps` writes them."""
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is LStr:
+                out.append(key)
+            kind = type(item)
+            if kind in LABELLED:
+                out.append(item)
+            elif kind not in _LEAVES and depth < 64:
+                _labelled_in_order(item, out, depth + 1)
+    elif type(value) is list or type(value) is tuple:
+        for item in value:
+            kind = type(item)
+            if kind in LABELLED:
+                out.append(item)
+            elif kind not in _LEAVES and depth < 64:
+                _labelled_in_order(item, out, depth + 1)
+    elif type(value) in LABELLED:
+        out.append(value)

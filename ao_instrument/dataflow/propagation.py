@@ -29,7 +29,7 @@ from ao_instrument.dataflow.labels import (
     plain,
     text,
 )
-from ao_instrument.dataflow.structures import has_labels, relabel_like, relabel_text
+from ao_instrument.dataflow.structures import has_labels, json_has_labels, relabel_like, relabel_text
 from ao_instrument.genai.fail_open import report_internal_error
 
 # Types whose values never carry labels: the guard of rewritten code lets them through untouched.
@@ -164,6 +164,28 @@ def m_intern(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
 
 
 # String methods whose labels come from the arguments.
+def m_join_1(receiver: Any, items: Any, /) -> Any:
+    """`receiver.join(items)`: the common form, without argument packing."""
+    if exact_type(receiver) is not str:
+        return receiver.join(items)
+    cls = exact_type(items)
+    if cls is not list and cls is not tuple:
+        items = list(items)
+    result = receiver.join(items)
+    if len(items) < 16:
+        for item in items:
+            if exact_type(item) is not str:
+                break
+        else:
+            return result
+    if _no_labels(map(exact_type, items)):
+        return result
+    try:
+        return join(receiver, items)
+    except Exception:
+        return _fail_open("propagating str.join", result)
+
+
 def m_join(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
     if exact_type(receiver) is str and len(args) == 1 and not kwargs:
         items = args[0]
@@ -207,6 +229,12 @@ def m_format_map(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
         return _fail_open("propagating str.format_map", result)
 
 
+def m_replace_2(receiver: Any, old: Any, new: Any, /) -> Any:
+    if exact_type(new) is not LStr or exact_type(receiver) is not str:
+        return receiver.replace(old, new)
+    return m_replace(receiver, old, new)
+
+
 def m_replace(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
     if exact_type(receiver) is str and len(args) >= 2 and exact_type(args[1]) is LStr:
         labelled = str.__new__(LStr, receiver)
@@ -216,6 +244,11 @@ def m_replace(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
 
 
 # json.
+def m_loads_1(receiver: Any, source: Any, /) -> Any:
+    result = receiver.loads(source)
+    return result if exact_type(source) not in TEXT_TYPES else _loaded(result, (source,))
+
+
 def m_loads(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
     return _loaded(receiver.loads(*args, **kwargs), args)
 
@@ -233,19 +266,23 @@ def _loaded(result: Any, args: tuple[Any, ...]) -> Any:
         return _fail_open("propagating json.loads", result)
 
 
+def m_dumps_1(receiver: Any, value: Any, /) -> Any:
+    return _dumped(receiver.dumps(value), (value,), {})
+
+
 def m_dumps(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
-    return _dumped(receiver.dumps(*args, **kwargs), args)
+    return _dumped(receiver.dumps(*args, **kwargs), args, kwargs)
 
 
 def f_dumps(f: Any, /, *args: Any, **kwargs: Any) -> Any:
-    return _dumped(f(*args, **kwargs), args)
+    return _dumped(f(*args, **kwargs), args, kwargs)
 
 
-def _dumped(result: Any, args: tuple[Any, ...]) -> Any:
-    if exact_type(result) is not str or not args or exact_type(args[0]) in PLAIN:
+def _dumped(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if exact_type(result) is not str or not args or exact_type(args[0]) in PLAIN or not json_has_labels(args[0]):
         return result
     try:
-        return json_flow.label_dumped(result, args[0])
+        return json_flow.label_dumped(result, args[0], kwargs.get("ensure_ascii", True))
     except Exception:
         return _fail_open("propagating json.dumps", result)
 
@@ -261,6 +298,35 @@ def _regex_method(name: str) -> Callable[..., Any]:
         return regex.call(receiver, name, args, kwargs)
 
     helper.__name__ = helper.__qualname__ = f"m_{name}"
+    return helper
+
+
+def _regex_method_n(name: str, arity: int) -> Callable[..., Any]:
+    """`receiver.name(a[, b[, c]])` without argument packing on the unlabelled path."""
+    labelled = LABELLED
+    substitutes = name in ("sub", "subn")
+
+    def helper(receiver: Any, /, *args: Any) -> Any:
+        for value in args:
+            if exact_type(value) in labelled or substitutes and callable(value):
+                return regex.call(receiver, name, args, {})
+        return getattr(receiver, name)(*args)
+
+    if arity == 1:
+
+        def helper(receiver: Any, a: Any, /) -> Any:  # type: ignore[misc]  # noqa: F811
+            if exact_type(a) in labelled or substitutes and callable(a):
+                return regex.call(receiver, name, (a,), {})
+            return getattr(receiver, name)(a)
+
+    elif arity == 2:
+
+        def helper(receiver: Any, a: Any, b: Any, /) -> Any:  # type: ignore[misc]  # noqa: F811
+            if exact_type(a) in labelled or exact_type(b) in labelled or substitutes and (callable(a) or callable(b)):
+                return regex.call(receiver, name, (a, b), {})
+            return getattr(receiver, name)(a, b)
+
+    helper.__name__ = helper.__qualname__ = f"m_{name}_{arity}"
     return helper
 
 
@@ -359,6 +425,7 @@ def _validate_method(name: str) -> Callable[..., Any]:
 
 
 def _install(names: tuple[str, ...], make: Callable[[str], Callable[..., Any]], prefix: str) -> None:
+    """Define `prefix + name` for each name."""
     for name in names:
         globals()[prefix + name] = make(name)
 
@@ -374,6 +441,9 @@ RENDERS = ("substitute", "safe_substitute", "render", "pformat", "model_dump_jso
 VALIDATES = ("model_validate", "model_validate_json", "model_validate_strings", "validate_python", "validate_json")
 
 _install(regex.OPERATIONS, _regex_method, "m_")
+for _arity in (1, 2, 3):
+    for _name in regex.OPERATIONS:
+        globals()[f"m_{_name}_{_arity}"] = _regex_method_n(_name, _arity)
 _install(regex.OPERATIONS, _regex_function, "f_")
 _install(TRANSFORMS, _transform_method, "m_")
 _install(TRANSFORMS, _transform_function, "f_")

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import ast
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ao_instrument.dataflow import propagation, regex
 
 RUNTIME = "@ao"
+NESTED_MAX = 6  # values guarded one by one (nested conditionals); more are checked together
 PLAIN_TYPES = "@P"
 TYPE = "@type"
 
@@ -174,13 +176,44 @@ class Rewriter(ast.NodeTransformer):
         if frame is None:
             call = _runtime_call("fstr", [template, _tuple([f.value for f in fields]), _specs(fields)])
             return ast.copy_location(call, node)
-        temps = [self._temp(frame) for _ in fields]
-        checks = [_is_plain(ast.NamedExpr(_store(t), f.value)) for t, f in zip(temps, fields)]
-        slow_specs = _specs(fields)
-        for t, f in zip(temps, fields):
-            f.value = _load(t)
-        slow = _runtime_call("fstr", [template, _tuple([_load(t) for t in temps]), slow_specs])
-        return _located(ast.IfExp(_all(checks), node, slow), node)
+        specs = [f.format_spec for f in fields]
+        values = [f.value for f in fields]
+
+        def native(temps: list[ast.expr]) -> ast.expr:
+            for f, t in zip(fields, temps):
+                f.value = t
+            return node
+
+        def slow(temps: list[ast.expr]) -> ast.expr:
+            spec_copies = _tuple([ast.Constant(None) if sp is None else copy.deepcopy(sp) for sp in specs])
+            return _runtime_call("fstr", [copy.deepcopy(template), _tuple(temps), spec_copies])
+
+        return _located(self._guarded(frame, values, native, slow), node)
+
+    def _guarded(
+        self,
+        frame: _Frame,
+        values: list[ast.expr],
+        native: Callable[[list[ast.expr]], ast.expr],
+        slow: Callable[[list[ast.expr]], ast.expr],
+    ) -> ast.expr:
+        """Evaluate `values` in order into temporaries, each checked as soon as it is evaluated.
+
+        All plain: `native(temporaries)`. At the first that is not: `slow(temporaries so far + the
+        remaining value expressions)`, so every value is still evaluated once and in order. Beyond
+        `NESTED_MAX` values, all are evaluated first and checked together (`&`).
+        """
+        temps = [self._temp(frame) for _ in values]
+        loads = [_load(t) for t in temps]
+        if len(values) > NESTED_MAX:
+            checks = [_is_plain(ast.NamedExpr(_store(t), v)) for t, v in zip(temps, values)]
+            return ast.IfExp(_all(checks), native(loads), slow([_load(t) for t in temps]))
+        expr = native(loads)
+        for i in reversed(range(len(values))):
+            test = _is_plain(ast.NamedExpr(_store(temps[i]), values[i]))
+            rest = [_load(t) for t in temps[: i + 1]] + [copy.deepcopy(v) for v in values[i + 1 :]]
+            expr = ast.IfExp(test, expr, slow(rest))
+        return expr
 
     # %-formatting.
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
@@ -189,34 +222,32 @@ class Rewriter(ast.NodeTransformer):
         if not isinstance(node.op, ast.Mod):
             return node
         left, right = node.left, node.right
-        text_template = _is_fstring(left) or isinstance(left, ast.Constant) and isinstance(left.value, str)
         if isinstance(left, ast.Constant) and not isinstance(left.value, str):
             return node
-        if not text_template and isinstance(right, ast.Constant) and not isinstance(right.value, str):
+        if not isinstance(left, ast.Constant) and isinstance(right, ast.Constant) and not isinstance(right.value, str):
             return node
         self.changed = True
         frame = self._walrus_frame()
         if frame is None:
             return _located(_runtime_call("mod", [left, right]), node)
-        if text_template:
-            if isinstance(right, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in right.elts):
-                temps = [self._temp(frame) for _ in right.elts]
-                checks = [_is_plain(ast.NamedExpr(_store(t), e)) for t, e in zip(temps, right.elts)]
-                args = _tuple([_load(t) for t in temps])
-                native = ast.BinOp(copy.deepcopy(left), ast.Mod(), args)
-                slow = _runtime_call("mod", [left, copy.deepcopy(args)])
-                return _located(ast.IfExp(_all(checks), native, slow), node)
-            t = self._temp(frame)
-            native = ast.BinOp(copy.deepcopy(left), ast.Mod(), _load(t))
-            slow = _runtime_call("mod", [left, _load(t)])
-            return _located(ast.IfExp(_is_plain(ast.NamedExpr(_store(t), right)), native, slow), node)
+        if isinstance(left, ast.Constant):
+            is_tuple = isinstance(right, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in right.elts)
+            items = right.elts if is_tuple else [right]  # type: ignore[attr-defined]
+
+            def native(temps: list[ast.expr]) -> ast.expr:
+                return ast.BinOp(copy.deepcopy(left), ast.Mod(), _tuple(temps) if is_tuple else temps[0])
+
+            def slow(values: list[ast.expr]) -> ast.expr:
+                return _runtime_call("mod", [copy.deepcopy(left), _tuple(values) if is_tuple else values[0]])
+
+            return _located(self._guarded(frame, items, native, slow), node)
         t = self._temp(frame)
         is_text = ast.Compare(
             _type_of(ast.NamedExpr(_store(t), left)), [ast.IsNot()], [ast.Attribute(_load(RUNTIME), "STR", ast.Load())]
         )
-        native = ast.BinOp(_load(t), ast.Mod(), right)
-        slow = _runtime_call("mod", [_load(t), copy.deepcopy(right)])
-        return _located(ast.IfExp(is_text, native, slow), node)
+        native_mod = ast.BinOp(_load(t), ast.Mod(), right)
+        slow_mod = _runtime_call("mod", [_load(t), copy.deepcopy(right)])
+        return _located(ast.IfExp(is_text, native_mod, slow_mod), node)
 
     # Calls.
     def visit_Call(self, node: ast.Call) -> ast.AST:
@@ -227,7 +258,11 @@ class Rewriter(ast.NodeTransformer):
             return _located(self._bare(node, func.id), node)
         if isinstance(func, ast.Attribute) and func.attr in METHODS:
             self.changed = True
-            call = _runtime_call(f"m_{func.attr}", [func.value, *node.args], node.keywords)
+            name = f"m_{func.attr}"
+            arity = f"{name}_{len(node.args)}"
+            if not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args) and hasattr(propagation, arity):
+                name = arity
+            call = _runtime_call(name, [func.value, *node.args], node.keywords)
             return _located(call, node)
         return node
 
@@ -249,13 +284,6 @@ class Rewriter(ast.NodeTransformer):
             f"f_{name}", [ast.Name(name, ast.Load()), _load(t), *copy.deepcopy(rest)], copy.deepcopy(node.keywords)
         )
         return ast.IfExp(_is_plain(ast.NamedExpr(_store(t), first)), native, slow)
-
-
-def _is_fstring(node: ast.expr) -> bool:
-    return isinstance(node, ast.JoinedStr) or isinstance(node, ast.IfExp) and isinstance(node.body, ast.JoinedStr) or (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "fstr"
-        and isinstance(node.func.value, ast.Name) and node.func.value.id == RUNTIME
-    )  # fmt: skip
 
 
 def _load(name: str) -> ast.Name:

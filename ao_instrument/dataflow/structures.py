@@ -66,6 +66,30 @@ def _collect(value: Any, found: list[Any], budget: list[int], depth: int, seen: 
             _collect(getattr(value, name, None), found, budget, depth + 1, seen)
 
 
+def json_has_labels(value: Any, depth: int = 0) -> bool:
+    """Whether JSON-like data (dicts, lists, tuples of leaves) holds a labelled value."""
+    cls = type(value)
+    if cls is dict:
+        items: Any = value.items()
+    elif cls is list or cls is tuple:
+        items = enumerate(value)
+    else:
+        return has_labels(value)
+    if depth > MAX_DEPTH:
+        return False
+    for key, item in items:
+        kind = type(item)
+        if kind in _LEAF_TYPES:
+            if type(key) in LABELLED:
+                return True
+            continue
+        if kind in LABELLED or type(key) in LABELLED:
+            return True
+        if json_has_labels(item, depth + 1):
+            return True
+    return False
+
+
 def has_labels(value: Any) -> bool:
     cls = type(value)
     if cls in LABELLED:
@@ -108,10 +132,10 @@ def ranges_by_search(result: str, leaves: list[Any]) -> Ranges:
                 found.extend((s + at, e + at, o) for s, e, o in ranges)
                 cursor = at + len(shown)
                 break
-    return _normalize(found)
+    return normalize_ranges(found)
 
 
-def _normalize(found: list[tuple[int, int, Any]]) -> Ranges:
+def normalize_ranges(found: list[tuple[int, int, Any]]) -> Ranges:
     """Sorted, non-overlapping, merged ranges from possibly overlapping ones."""
     found.sort(key=lambda r: (r[0], r[1]))
     out: list[tuple[int, int, Any]] = []
