@@ -40,6 +40,20 @@ class Tracker:
         )
 
     def request_links(self, request: Mapping[str, Any]) -> Sequence[Link]:
+        try:
+            return self._links(request)
+        except Exception:
+            report_internal_error("finding the dataflow links of a request")
+            return ()
+
+    def label_output(self, value: T, origin: SpanContext) -> T:
+        try:
+            return self._label(value, origin)
+        except Exception:
+            report_internal_error("labelling an output")
+            return value
+
+    def _links(self, request: Mapping[str, Any]) -> list[Link]:
         scan = sinks.scan(request)
         self._request_texts.set(tuple(scan.texts))
         links = [_link(origin, "taint", path) for origin, path in scan.found.items() if origin.scope.alive]
@@ -52,7 +66,7 @@ class Tracker:
                         links.append(_link(origin, "content", path))
         return links[:MAX_LINKS]
 
-    def label_output(self, value: T, origin: SpanContext) -> T:
+    def _label(self, value: T, origin: SpanContext) -> T:
         found = self.scopes.origin(origin, self._request_texts.get())
         collected: list[str] = []
         value = sources.label_output(value, found, collected)

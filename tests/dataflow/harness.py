@@ -109,15 +109,15 @@ def edges_of(spans: list[ReceivedSpan]) -> set[Edge]:
     return edges
 
 
-def run(program: Program, sink: OTLPSink, timeout: float = 90.0) -> Outcome:
-    service = f"corpus.{program.name}"
+def run(program: Program, sink: OTLPSink, timeout: float = 90.0, **extra_env: str) -> Outcome:
+    service = f"corpus.{program.name}.{len(extra_env)}"
     with FakeLLM() as fake:
         for model, spec in program.replies.items():
             fake.on(rule_from_spec({"match": "", "model": model, **(spec if isinstance(spec, dict) else {"text": spec})}))
         env = {
             **os.environ, **fake.env(), "OTEL_SERVICE_NAME": service,
             "OTEL_EXPORTER_OTLP_ENDPOINT": sink.http_endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none",
+            "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none", **extra_env,
         }  # fmt: skip
         try:
             done = subprocess.run(
@@ -138,12 +138,12 @@ def run(program: Program, sink: OTLPSink, timeout: float = 90.0) -> Outcome:
     return Outcome(program, edges_of(spans), spans=spans)
 
 
-def run_isolated(selected: list[Program], jobs: int = 2) -> list[Outcome]:
+def run_isolated(selected: list[Program], jobs: int = 2, **extra_env: str) -> list[Outcome]:
     """Each program in its own `ao-instrument` process, links read from the exported OTLP."""
     sink = OTLPSink().start()
     try:
         with ThreadPoolExecutor(jobs) as pool:
-            return list(pool.map(lambda p: run(p, sink), selected))
+            return list(pool.map(lambda p: run(p, sink, **extra_env), selected))
     finally:
         sink.stop()
 

@@ -29,3 +29,9 @@ def test_programs_run_alone_export_their_links_over_otlp() -> None:
     b = next(s for s in content.spans if s.attributes.get("gen_ai.request.model") == "B")
     assert [a["ao.dataflow.via"] for _, a in b.links] == ["content"]
     assert [a["ao.dataflow.path"] for _, a in b.links] == ["messages[0].content"]
+
+
+def test_taint_off_means_no_rewriting_and_no_links() -> None:
+    (outcome,) = harness.run_isolated(harness.programs(["chat_loop"]), AO_TAINT="off")
+    assert not outcome.error and outcome.edges == set()
+    assert not any("ao.taint.origins" in s.attributes for s in outcome.spans)
