@@ -19,6 +19,7 @@ app = typer.Typer(
     help="ao collector: OTLP traces in, ClickHouse out, LLM dataflow graphs back.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,
 )
 console = Console()
 errors = Console(stderr=True)

@@ -6,8 +6,6 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-
 from ao_collector.pipeline.spool import Segment, Spool, SpoolFull
 from ao_collector.store.base import Store, StoreUnavailable
 
@@ -112,7 +110,7 @@ class Pipeline:
     def _write(self, segment: Segment) -> bool:
         """Write one batch until it sticks; False when told to give up."""
         token = self.spool.token(segment)
-        requests = [ExportTraceServiceRequest.FromString(p) for p in segment.read()]
+        payloads = segment.read()  # serialized requests: the store has ClickHouse decode them
         delay = self.retry_initial
         failures = 0
         while True:
@@ -120,7 +118,7 @@ class Pipeline:
                 if not self._migrated:
                     self.store.migrate()
                     self._migrated = True
-                self.store.write(requests, token)
+                self.store.write(payloads, token)
             except StoreUnavailable as exc:
                 self._note_failure(f"store unavailable: {exc}")
             except Exception as exc:  # noqa: BLE001 - a batch the store cannot take must not stop the pipeline

@@ -22,8 +22,10 @@ class Store(Protocol):
     def migrate(self) -> None:
         """Create or upgrade the schema (versioned, idempotent)."""
 
-    def write(self, requests: Sequence[ExportTraceServiceRequest], token: str) -> int:
+    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
         """Write every span of `requests` to all tables (otel_traces, ao_llm_calls, ao_dataflow_edges, ao_runs).
+
+        Requests may be given as serialized protobuf bytes (cheapest: they are decoded by ClickHouse) or as messages.
 
         `token` names this batch: writing the same batch again with the same token (after a crash or a
         retry) must not duplicate rows. Returns the number of spans written. Raises StoreUnavailable when

@@ -25,7 +25,7 @@ class OutageStore:
         self.down = False
         self.failed_writes = 0
 
-    def write(self, requests: Sequence[ExportTraceServiceRequest], token: str) -> int:
+    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
         if self.down:
             self.failed_writes += 1
             raise StoreUnavailable("injected outage")

@@ -316,7 +316,7 @@ def test_batch_replayed_after_crash_is_written_once(collector: Running, tmp_path
     segment = spool.next_batch(linger=0.0)
     assert segment is not None
     token = spool.token(segment)
-    collector.store.store.write([ExportTraceServiceRequest.FromString(p) for p in segment.read()], token)
+    collector.store.store.write(segment.read(), token)
     spool.close()  # "crash": the segment was never acknowledged
 
     reopened = Spool(tmp_path / "spool")
