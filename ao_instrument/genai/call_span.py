@@ -171,11 +171,11 @@ class LLMCall:
         if error_type:
             attrs[sc.ERROR_TYPE] = error_type
         metrics = self.telemetry.metrics
-        metrics.duration.record(time.perf_counter() - self._start, attrs)
+        metrics.record(metrics.duration, time.perf_counter() - self._start, attrs)
         if input_tokens is not None:
-            metrics.token_usage.record(input_tokens, {**attrs, sc.TOKEN_TYPE: "input"})
+            metrics.record(metrics.token_usage, input_tokens, {**attrs, sc.TOKEN_TYPE: "input"})
         if output_tokens is not None:
-            metrics.token_usage.record(output_tokens, {**attrs, sc.TOKEN_TYPE: "output"})
+            metrics.record(metrics.token_usage, output_tokens, {**attrs, sc.TOKEN_TYPE: "output"})
 
 
 def _error_type(error: BaseException) -> str:

@@ -117,19 +117,23 @@ class State:
         self.active = True
 
 
-# id(base_url) -> (base_url, server.address, server.port); the URL is kept so its id is not reused.
-_servers: dict[int, tuple[Any, str | None, int | None]] = {}
+# id(base_url) -> (base_url, provider, server.address, server.port); the URL is kept so its id is not reused.
+_clients: dict[int, tuple[Any, str, str | None, int | None]] = {}
+_AZURE = (openai.AzureOpenAI, openai.AsyncAzureOpenAI)
 
 
-def _server(instance: Any) -> tuple[str | None, int | None]:
-    url = instance._client.base_url
-    entry = _servers.get(id(url))
+def _client(instance: Any) -> tuple[str, str | None, int | None]:
+    """Provider name, server address and port of a resource's client, read once per base URL."""
+    client = instance._client
+    url = client.base_url
+    entry = _clients.get(id(url))
     if entry is None or entry[0] is not url:
-        if len(_servers) >= 64:
-            _servers.clear()
+        if len(_clients) >= 64:
+            _clients.clear()
+        provider = "azure.ai.openai" if isinstance(client, _AZURE) else PROVIDER
         port = url.port or {"https": 443, "http": 80}.get(url.scheme)
-        entry = _servers[id(url)] = (url, url.host or None, port)
-    return entry[1], entry[2]
+        entry = _clients[id(url)] = (url, provider, url.host or None, port)
+    return entry[1], entry[2], entry[3]
 
 
 def _start(telemetry: LLMCallTelemetry, api: Api, instance: Any, kwargs: MutableMapping[str, Any]) -> LLMCall | None:
@@ -143,7 +147,7 @@ def _start(telemetry: LLMCallTelemetry, api: Api, instance: Any, kwargs: Mutable
             if value is not None and not isinstance(value, (list, tuple, str, dict, *_ABSENT)):
                 kwargs[name] = list(value)  # a one-shot iterable is read by ao and by the SDK
         model = kwargs.get("model")
-        address, port = _server(instance)
+        provider, address, port = _client(instance)
         attributes = attrs.request_attributes(kwargs, api.params)
     except Exception:
         report_internal_error("starting an OpenAI call span")
@@ -159,7 +163,7 @@ def _start(telemetry: LLMCallTelemetry, api: Api, instance: Any, kwargs: Mutable
     try:
         return LLMCall(
             telemetry,
-            provider=PROVIDER,
+            provider=provider,
             operation=api.operation,
             model=model if isinstance(model, str) else None,
             request=kwargs,

@@ -15,6 +15,13 @@ from openai.resources.embeddings import AsyncEmbeddings, Embeddings
 from openai.resources.responses import AsyncResponses, Responses
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+    PeriodicExportingMetricReader,
+)
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -144,3 +151,52 @@ def test_broken_exporter_endpoint(
     provider.shutdown()
     assert calls < 3  # export happens off the calling thread
     assert time.perf_counter() - started < 4  # shutdown gives up after the exporter's timeout
+
+
+class KeptMetrics(MetricExporter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.exported: list[MetricsData] = []
+
+    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+        self.exported.append(metrics_data)
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        pass
+
+
+def test_metrics_reach_a_periodic_exporter(fake: FakeLLM, client: openai.OpenAI) -> None:
+    """Queued measurements are recorded before each collection, also the last one at shutdown."""
+    exporter = KeptMetrics()
+    meter_provider = MeterProvider(metric_readers=[PeriodicExportingMetricReader(exporter, 3_600_000)])
+    instrumentor = OpenAIInstrumentor()
+    instrumentor.instrument(tracer_provider=TracerProvider(), meter_provider=meter_provider)
+    try:
+        for _ in range(3):
+            client.chat.completions.create(model=MODEL, messages=HELLO)
+    finally:
+        instrumentor.uninstrument()
+    meter_provider.shutdown()
+    points = [
+        point
+        for data in exporter.exported
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "gen_ai.client.operation.duration"
+        for point in metric.data.data_points
+    ]
+    assert sum(point.count for point in points) == 3
+
+
+def test_azure_provider_name(telemetry: Telemetry, fake: FakeLLM) -> None:
+    client = openai.AzureOpenAI(base_url=fake.openai_base_url, api_key="test", api_version="2024-10-21", max_retries=0)
+    with pytest.raises(openai.NotFoundError):  # the fake server has no Azure deployment routes
+        client.chat.completions.create(model=MODEL, messages=HELLO)
+    attrs = telemetry.span().attributes
+    assert attrs["gen_ai.provider.name"] == "azure.ai.openai"
+    assert attrs["server.port"] == fake.port
