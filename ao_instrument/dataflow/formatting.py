@@ -13,7 +13,7 @@ from typing import Any
 import _string
 
 from ao_instrument.dataflow import ranges as rg
-from ao_instrument.dataflow.labels import NUMBER_TYPES, TEXT_TYPES, plain, ranges_of, text
+from ao_instrument.dataflow.labels import NUMBER_TYPES, TEXT_TYPES, LStr, plain, ranges_of, text
 from ao_instrument.dataflow.ranges import Ranges
 from ao_instrument.dataflow.structures import labelled_leaves, ranges_by_search
 
@@ -51,12 +51,15 @@ def fstring(template: tuple[Any, ...], values: tuple[Any, ...], specs: tuple[Any
             out.append(item)
             pos += len(item)
             continue
+        value = values[k]
         spec = specs[k]
-        piece = field(values[k], _CONVERSIONS[item], "" if spec is None else spec)
         k += 1
-        ranges = ranges_of(piece)
-        if ranges:
-            pieces.append((pos, ranges))
+        if item == -1 and spec is None and type(value) is LStr:
+            piece = value  # the common case: a labelled string as it is
+        else:
+            piece = field(value, _CONVERSIONS[item], "" if spec is None else spec)
+        if type(piece) in TEXT_TYPES:
+            pieces.append((pos, piece._ao))
         out.append(piece)
         pos += len(piece)
     return text("".join(out), rg.join_at(pieces))

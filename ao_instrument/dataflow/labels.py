@@ -42,34 +42,49 @@ class _Text:
     def __getitem__(self, key: Any) -> Any:
         base = self._base
         result = base.__getitem__(self, key)
-        if isinstance(key, slice):
-            start, stop, step = key.indices(len(self))
-            if step == 1:
-                return text(result, rg.clip(self._ao, start, stop))
-            return text(result, rg.stepped(self._ao, start, step, len(result)))
-        if base is bytes:
+        if base is bytes and not isinstance(key, slice):
             return result
-        i = operator.index(key)
-        if i < 0:
-            i += len(self)
-        return text(result, rg.clip(self._ao, i, i + 1))
+        try:
+            if isinstance(key, slice):
+                start, stop, step = key.indices(len(self))
+                if step == 1:
+                    return text(result, rg.clip(self._ao, start, stop))
+                return text(result, rg.stepped(self._ao, start, step, len(result)))
+            i = operator.index(key)
+            if i < 0:
+                i += len(self)
+            return text(result, rg.clip(self._ao, i, i + 1))
+        except Exception:
+            return _failed("indexing", result)
 
     def __add__(self, other: Any) -> Any:
         base = self._base
         if not isinstance(other, base):
             return operator.add(plain(self), other)  # Python's own outcome (other's __radd__, or its TypeError)
-        return text(base.__add__(self, other), rg.concat(self._ao, len(self), ranges_of(other)))
+        result = base.__add__(self, other)
+        try:
+            return text(result, rg.concat(self._ao, len(self), ranges_of(other)))
+        except Exception:
+            return _failed("+", result)
 
     def __radd__(self, other: Any) -> Any:
         base = self._base
         if not isinstance(other, base):
             return NotImplemented
-        return text(base.__add__(other, self), rg.shift(self._ao, len(other)))
+        result = base.__add__(other, self)
+        try:
+            return text(result, rg.shift(self._ao, len(other)))
+        except Exception:
+            return _failed("+", result)
 
     def __mul__(self, times: Any) -> Any:
         if not hasattr(times, "__index__"):
             return operator.mul(plain(self), times)
-        return text(self._base.__mul__(self, times), rg.repeat(self._ao, len(self), operator.index(times)))
+        result = self._base.__mul__(self, times)
+        try:
+            return text(result, rg.repeat(self._ao, len(self), operator.index(times)))
+        except Exception:
+            return _failed("*", result)
 
     __rmul__ = __mul__
 
@@ -85,9 +100,12 @@ class _Text:
     def __repr__(self) -> str:
         base = self._base
         result = base.__repr__(self)
-        head = 1 if base is str else 2
-        body = lambda seg: len(base.__repr__(seg)) - head - 1  # noqa: E731
-        return text(result, _piecewise(self, result, body, head, 1))
+        try:
+            head = 1 if base is str else 2
+            body = lambda seg: len(base.__repr__(seg)) - head - 1  # noqa: E731
+            return text(result, _piecewise(self, result, body, head, 1))
+        except Exception:
+            return _failed("repr", result)  # type: ignore[no-any-return]
 
     # Parts at computable offsets.
     def strip(self, chars: Any = None) -> Any:
@@ -220,10 +238,13 @@ class LStr(_Text, str):
         if not spec:
             return self
         result = str.__format__(self, spec)
-        kept = _precision(spec)
-        kept = len(self) if kept is None else min(kept, len(self))
-        offset = str.find(result, str.__getitem__(self, slice(0, kept)))
-        return text(result, rg.shift(rg.clip(self._ao, 0, kept), max(offset, 0)))
+        try:
+            kept = _precision(spec)
+            kept = len(self) if kept is None else min(kept, len(self))
+            offset = str.find(result, str.__getitem__(self, slice(0, kept)))
+            return text(result, rg.shift(rg.clip(self._ao, 0, kept), max(offset, 0)))
+        except Exception:
+            return _failed("format", result)  # type: ignore[no-any-return]
 
     def __iter__(self) -> Any:
         rs = self._ao
@@ -261,7 +282,10 @@ class LBytes(_Text, bytes):
         result = bytes.__mod__(self, args)
         if result is NotImplemented:
             return result
-        return text(result, rg.whole(rg.union(rg.origins_of(self._ao), origins_in(args)), len(result)))
+        try:
+            return text(result, rg.whole(rg.union(rg.origins_of(self._ao), origins_in(args)), len(result)))
+        except Exception:
+            return _failed("%", result)
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> Any:
         result = bytes.decode(self, encoding, errors)
@@ -287,13 +311,19 @@ class _Number:
 
     def __str__(self) -> str:
         result = self._base.__repr__(self)
-        return text(result, rg.whole(self._ao, len(result)))
+        try:
+            return text(result, rg.whole(self._ao, len(result)))  # type: ignore[no-any-return]
+        except Exception:
+            return _failed("str", result)  # type: ignore[no-any-return]
 
     __repr__ = __str__
 
     def __format__(self, spec: str) -> str:
         result = self._base.__format__(self, spec)
-        return text(result, rg.whole(self._ao, len(result)))
+        try:
+            return text(result, rg.whole(self._ao, len(result)))  # type: ignore[no-any-return]
+        except Exception:
+            return _failed("format", result)  # type: ignore[no-any-return]
 
     def __round__(self, ndigits: Any = None) -> Any:
         return _number_result(round(plain(self), ndigits), self, None)
@@ -363,55 +393,45 @@ class LFloat(_Number, float):
 for _cls in (LStr, LBytes, LInt, LFloat):
     _cls.__name__ = _cls.__qualname__ = _cls._base.__name__
 
-def _swapped(op: Callable[..., Any]) -> Callable[..., Any]:
-    return lambda value, other, *rest: op(other, value, *rest)
+# Named methods that take keyword arguments (the others are guarded without keyword packing).
+_KEYWORDS = frozenset(("split", "rsplit", "splitlines", "encode", "decode", "expandtabs", "translate", "format", "format_map"))
 
 
-# Python's own operation behind each labelled method: what runs when the labelled one fails.
-_NATIVE: dict[str, Callable[..., Any]] = {
-    "__getitem__": operator.getitem, "__add__": operator.add, "__radd__": _swapped(operator.add),
-    "__mul__": operator.mul, "__rmul__": _swapped(operator.mul), "__mod__": operator.mod,
-    "__rmod__": _swapped(operator.mod), "__format__": format, "__repr__": repr, "__str__": repr,
-    "__round__": round, "__trunc__": math.trunc, "__floor__": math.floor, "__ceil__": math.ceil,
-    "__neg__": operator.neg, "__pos__": operator.pos, "__abs__": abs, "__invert__": operator.invert,
-    "__pow__": pow, "__rpow__": _swapped(pow), "__divmod__": divmod, "__rdivmod__": _swapped(divmod),
-}  # fmt: skip
-for _name, _op in (
-    ("sub", operator.sub), ("truediv", operator.truediv), ("floordiv", operator.floordiv),
-    ("lshift", operator.lshift), ("rshift", operator.rshift), ("and", operator.and_), ("or", operator.or_),
-    ("xor", operator.xor),
-):  # fmt: skip
-    _NATIVE[f"__{_name}__"], _NATIVE[f"__r{_name}__"] = _op, _swapped(_op)
-_UNGUARDED = {"__copy__", "__deepcopy__", "__reduce_ex__", "__iter__", "join"}
-
-
-def _guarded(method: Callable[..., Any], native: Callable[..., Any] | None) -> Callable[..., Any]:
-    """Fail open: if labelling fails, Python's own operation decides (its result, or its error)."""
+def _guarded(method: Callable[..., Any], keywords: bool) -> Callable[..., Any]:
+    """Fail open: if labelling fails, Python's own method decides (its result, or its error)."""
     name = method.__name__
 
-    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except Exception:
-            unlabelled = plain(self)
-            python = native if native is not None else getattr(type(unlabelled), name)
-            result = python(unlabelled, *args, **kwargs)  # raises the user's own error, if it is one
-            report_internal_error(f"labelled {self._base.__name__}.{method.__name__}")
-            return result
+    def fallback(self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        unlabelled = plain(self)
+        result = getattr(type(unlabelled), name)(unlabelled, *args, **kwargs)  # the user's own error, if any
+        report_internal_error(f"labelled {type(unlabelled).__name__}.{name}")
+        return result
 
-    guarded.__name__ = guarded.__qualname__ = method.__name__
+    if keywords:
+
+        def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except Exception:
+                return fallback(self, args, kwargs)
+
+    else:
+
+        def guarded(self: Any, *args: Any) -> Any:  # type: ignore[misc]
+            try:
+                return method(self, *args)
+            except Exception:
+                return fallback(self, args, {})
+
+    guarded.__name__ = guarded.__qualname__ = name
     guarded.__doc__ = method.__doc__
     return guarded
 
 
-for _cls in (_Text, LStr, LBytes, _Number, LInt, LFloat):
+for _cls in (_Text, LStr, LBytes):
     for _name, _method in list(vars(_cls).items()):
-        if not callable(_method) or _name in _UNGUARDED or _name.startswith("_") and not _name.startswith("__"):
-            continue
-        if _cls is LStr and _name == "__str__":
-            continue
-        setattr(_cls, _name, _guarded(_method, _NATIVE.get(_name)))
-
+        if callable(_method) and not _name.startswith("_") and _name != "join":
+            setattr(_cls, _name, _guarded(_method, _name in _KEYWORDS))
 
 TEXT_TYPES = frozenset((LStr, LBytes))
 NUMBER_TYPES = frozenset((LInt, LFloat))
@@ -457,7 +477,16 @@ def number(value: Any, origins: Origins) -> Any:
 
 
 def _number_result(result: Any, a: Any, b: Any) -> Any:
-    return number(result, rg.union(origins_of(a), origins_of(b)))
+    try:
+        return number(result, rg.union(origins_of(a), origins_of(b)))
+    except Exception:
+        return _failed("arithmetic", result)
+
+
+def _failed(where: str, result: Any) -> Any:
+    """Fail open: the plain result of an operation whose labelling failed."""
+    report_internal_error(f"labelling {where}")
+    return plain(result)
 
 
 def plain(value: Any) -> Any:

@@ -3,6 +3,7 @@
 - `pydantic.BaseModel.__init__`: validation returns new `str` objects, so fields validated from
   labelled input take the labels of the input they came from.
 - `openai.types.responses.Response.output_text`: joins the output texts in SDK code.
+- PyYAML's dumpers pick representers by exact type: labelled values are represented as their bases.
 """
 
 from __future__ import annotations
@@ -51,10 +52,27 @@ _PATCHES: tuple[tuple[str, str, str, Callable[[Any], Any]], ...] = (
 )
 
 
+def _yaml_representers() -> None:
+    try:
+        import yaml
+    except ImportError:
+        return
+    from ao_instrument.dataflow.labels import LFloat, LInt, LStr
+
+    base = yaml.representer.SafeRepresenter
+    for dumper in (yaml.SafeDumper, yaml.Dumper):
+        for cls, represent in ((LStr, base.represent_str), (LInt, base.represent_int), (LFloat, base.represent_float)):
+            dumper.add_representer(cls, represent)
+
+
 def install() -> None:
     """Patch every library above that can be imported (once)."""
     if _originals:
         return
+    try:
+        _yaml_representers()
+    except Exception:
+        report_internal_error("registering labelled values with PyYAML")
     for module_name, class_name, attr, wrap in _PATCHES:
         try:
             owner = getattr(importlib.import_module(module_name), class_name)

@@ -38,15 +38,25 @@ def whole(origins: Origins, length: int) -> Ranges:
 
 
 def shift(ranges: Ranges, offset: int) -> Ranges:
-    if not offset:
+    if not offset or not ranges:
         return ranges
-    return tuple((s + offset, e + offset, o) for s, e, o in ranges)
+    if len(ranges) == 1:
+        s, e, o = ranges[0]
+        return ((s + offset, e + offset, o),)
+    return tuple([(s + offset, e + offset, o) for s, e, o in ranges])
 
 
 def clip(ranges: Ranges, start: int, stop: int) -> Ranges:
     """The part of `ranges` in `[start, stop)`, re-based at `start`."""
     if stop <= start:
         return ()
+    if len(ranges) == 1:
+        s, e, o = ranges[0]
+        if e <= start or s >= stop:
+            return ()
+        if s >= start and e <= stop:
+            return ((s - start, e - start, o),) if start else ranges
+        return ((max(s, start) - start, min(e, stop) - start, o),)
     out = []
     for s, e, o in ranges:
         if e <= start:
@@ -71,6 +81,8 @@ def stepped(ranges: Ranges, start: int, step: int, count: int) -> Ranges:
 
 def join_at(pieces: Iterable[tuple[int, Ranges]]) -> Ranges:
     """Ranges of pieces placed at increasing offsets, merged."""
+    if type(pieces) is list and len(pieces) == 1:
+        return shift(pieces[0][1], pieces[0][0])
     out: list[tuple[int, int, Origins]] = []
     for offset, ranges in pieces:
         for s, e, o in ranges:
@@ -92,7 +104,13 @@ def concat(left: Ranges, left_len: int, right: Ranges) -> Ranges:
         return left
     if not left:
         return shift(right, left_len)
-    return join_at(((0, left), (left_len, right)))
+    if len(left) == 1 and len(right) == 1:
+        ls, le, lo = left[0]
+        rs, re_, ro = right[0]
+        if le == left_len and rs == 0 and (lo is ro or lo == ro):
+            return ((ls, left_len + re_, lo),)
+        return (left[0], (rs + left_len, re_ + left_len, ro))
+    return join_at([(0, left), (left_len, right)])
 
 
 def repeat(ranges: Ranges, length: int, times: int) -> Ranges:
