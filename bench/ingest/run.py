@@ -73,7 +73,7 @@ class Collector:
 
     def health(self) -> dict | None:
         try:
-            return get_json(self.api + "/healthz", timeout=2)  # type: ignore[return-value]
+            return get_json(self.api + "/healthz", timeout=10)  # type: ignore[return-value]
         except OSError:
             return None
 
