@@ -64,6 +64,7 @@ class ServiceConfig:
     spool_max_bytes: int = 512 << 20
     batch_max_spans: int = 10_000
     batch_linger: float = 0.2
+    max_lag: float = 2.0
     fsync: bool = True
     max_body: int = DEFAULT_MAX_BODY
     shutdown_timeout: float = 30.0
@@ -182,7 +183,9 @@ class CollectorService:
                 cluster=cfg.cluster,
             )
             migrated = self._migrate()
-            self.pipeline = Pipeline(self.store, self.spool, linger=cfg.batch_linger, migrated=migrated)
+            self.pipeline = Pipeline(
+                self.store, self.spool, linger=cfg.batch_linger, migrated=migrated, max_lag=cfg.max_lag
+            )
             self.pipeline.start()
             self.grpc = GrpcReceiver(self.pipeline, cfg.host, cfg.grpc_port, max_body=cfg.max_body)
             self.grpc.start()
@@ -231,7 +234,7 @@ class CollectorService:
         pipeline: dict[str, Any] = {}
         if self.pipeline is not None and self.spool is not None:
             pipeline = dict(vars(self.pipeline.stats))
-            pipeline["pending_spans"] = self.spool.pending_spans()
+            pipeline["pending_spans"] = self.spool.pending_spans
             pipeline["spool_bytes"] = self.spool.pending_bytes
         return {
             "status": "ok",
@@ -257,7 +260,7 @@ class CollectorService:
             flushed = self.pipeline.close(timeout)
             if not flushed:
                 log.warning("store did not take everything; %d spans wait in the spool for the next start",
-                            self.spool.pending_spans() if self.spool else 0)
+                            self.spool.pending_spans if self.spool else 0)
         if self.spool is not None:
             self.spool.close()
         if self.http is not None:

@@ -40,6 +40,7 @@ def serve(
     spool_max_mb: int = typer.Option(512, "--spool-max-mb", help="Spool bound; over it, exports get backpressure."),
     batch_max_spans: int = typer.Option(10_000, "--batch-max-spans", help="Most spans per store insert."),
     batch_linger_ms: int = typer.Option(200, "--batch-linger-ms", help="Longest wait to fill a batch."),
+    max_lag: float = typer.Option(2.0, "--max-lag", help="Refuse exports (429) while more than this many seconds of writing wait."),
     fsync: bool = typer.Option(True, "--fsync/--no-fsync", help="fsync the spool before acknowledging an export."),
     max_body_mb: int = typer.Option(16, "--max-body-mb", help="Largest accepted (decompressed) export request."),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
@@ -61,6 +62,7 @@ def serve(
         spool_max_bytes=spool_max_mb << 20,
         batch_max_spans=batch_max_spans,
         batch_linger=batch_linger_ms / 1000,
+        max_lag=max_lag,
         fsync=fsync,
         max_body=max_body_mb << 20,
     )

@@ -109,6 +109,7 @@ class Spool:
         self._sealed: list[Segment] = []
         self._active: Segment | None = None
         self._bytes = 0
+        self._spans = 0
         self._next_seq = 1
         self._recover()
 
@@ -139,6 +140,7 @@ class Spool:
                     os.fsync(f.fileno())
             self._sealed.append(Segment(seq, path, size=valid, spans=_count_spans(data[:valid]), synced=valid))
             self._bytes += valid
+            self._spans += self._sealed[-1].spans
             self._next_seq = max(self._next_seq, seq + 1)
 
     def token(self, segment: Segment) -> str:
@@ -149,10 +151,9 @@ class Spool:
     def pending_bytes(self) -> int:
         return self._bytes
 
+    @property
     def pending_spans(self) -> int:
-        with self._lock:
-            active = self._active.spans if self._active else 0
-            return active + sum(s.spans for s in self._sealed)
+        return self._spans
 
     def pending_segments(self) -> int:
         with self._lock:
@@ -173,6 +174,7 @@ class Spool:
             segment.spans += spans
             segment.records += 1
             self._bytes += len(record)
+            self._spans += spans
             upto = segment.size
             if segment.spans >= self.segment_max_spans or segment.size >= self.segment_max_bytes:
                 self._seal_locked()
@@ -262,6 +264,7 @@ class Spool:
         with self._lock:
             self._sealed.remove(segment)
             self._bytes -= segment.size
+            self._spans -= segment.spans
         segment.path.unlink(missing_ok=True)
 
     def quarantine(self, segment: Segment) -> Path:
@@ -272,6 +275,7 @@ class Spool:
         with self._lock:
             self._sealed.remove(segment)
             self._bytes -= segment.size
+            self._spans -= segment.spans
         os.replace(segment.path, target)
         return target
 

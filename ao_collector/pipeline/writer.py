@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from ao_collector.pipeline.spool import Segment, Spool, SpoolFull
@@ -39,7 +40,9 @@ class Pipeline:
     """Receivers call `submit`; one writer thread moves sealed spool segments into the store.
 
     While the store is unavailable the writer retries with backoff and the spool absorbs new exports up
-    to its bound. A batch the store keeps failing on with any other error is moved to `spool/rejected/`
+    to its bound. While the store is up but slower than the senders, exports are refused once the spool
+    holds more than `max_lag` seconds of writing (at the measured write rate), so that what is accepted
+    becomes queryable within seconds instead of queueing for minutes. A batch the store keeps failing on with any other error is moved to `spool/rejected/`
     after `max_attempts_on_error` tries (about 20 s), logged, and kept there: move it back to replay it.
     """
 
@@ -53,6 +56,8 @@ class Pipeline:
         retry_max: float = 5.0,
         max_attempts_on_error: int = 10,
         migrated: bool = True,
+        max_lag: float = 2.0,
+        min_pending_spans: int = 20_000,
     ) -> None:
         self.store = store
         self.spool = spool
@@ -68,11 +73,21 @@ class Pipeline:
         self._abandon = threading.Event()
         self._thread: threading.Thread | None = None
         self._retry_after = 1.0
+        self.max_lag = max_lag
+        self.min_pending_spans = min_pending_spans
+        self._write_rate: float | None = None  # spans/s of recent writes (moving average)
 
     def submit(self, payload: bytes, spans: int) -> None:
         """Spool one serialized request; when this returns, the spans are durable. Raises Backpressure."""
         if self._closing.is_set():
             raise Backpressure("collector is shutting down", retry_after=5.0, closing=True)
+        pending = self.spool.pending_spans
+        if self.store_ok and self._write_rate and pending > self.min_pending_spans:
+            lag = pending / self._write_rate
+            if lag > self.max_lag:
+                self.stats.refused_requests += 1
+                raise Backpressure(f"store is behind: {pending} spans wait, about {lag:.1f}s of writing",
+                                   retry_after=min(lag, 5.0))
         try:
             self.spool.append(payload, spans)
         except SpoolFull as exc:
@@ -114,6 +129,7 @@ class Pipeline:
         delay = self.retry_initial
         failures = 0
         while True:
+            started = time.monotonic()
             try:
                 if not self._migrated:
                     self.store.migrate()
@@ -131,6 +147,7 @@ class Pipeline:
                     log.error("batch %s moved aside to %s after %d failures", token, path, failures)
                     return True
             else:
+                self._note_rate(segment.spans, time.monotonic() - started)
                 self.spool.ack(segment)
                 self.store_ok = True
                 self._retry_after = 1.0
@@ -141,6 +158,10 @@ class Pipeline:
                 return False
             delay = min(delay * 2, self.retry_max)
             self._retry_after = max(1.0, delay)
+
+    def _note_rate(self, spans: int, seconds: float) -> None:
+        rate = spans / max(seconds, 1e-3)
+        self._write_rate = rate if self._write_rate is None else 0.7 * self._write_rate + 0.3 * rate
 
     def _note_failure(self, message: str) -> None:
         if self.store_ok:
