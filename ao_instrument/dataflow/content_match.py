@@ -84,7 +84,7 @@ class ContentIndex:
     def __len__(self) -> int:
         return len(self._outputs)
 
-    def match(self, fragments: list[tuple[str, str]], skip: Any) -> dict[Any, str]:
+    def match(self, fragments: list[tuple[Any, str]], skip: Any) -> dict[Any, Any]:
         """Origins whose output appears in the unlabelled `fragments` (path, text), with the path."""
         if not self._outputs or not fragments:
             return {}
@@ -92,18 +92,21 @@ class ContentIndex:
             outputs = [(o, out) for o, out in self._outputs.items() if o not in skip]
         if not outputs:
             return {}
-        texts = [(path, normalize(text)) for path, text in fragments]
-        words = set()
-        for _, text in texts:
-            words.update(text.split())
-        found: dict[Any, str] = {}
+        texts = [normalize(text) for _, text in fragments]
+        everything = "\x00".join(texts)
+        words = set(everything.split())
+        found: dict[Any, Any] = {}
         for origin, output in outputs:
             if not output.ready:
                 output.prepare(normalize(" ".join(origin.request_texts)))
-            if not output.probes or len(output.words & words) < min(MIN_SHARED_WORDS, len(output.words)):
+            probes = output.probes
+            if not probes or len(output.words & words) < min(MIN_SHARED_WORDS, len(output.words)):
                 continue
-            for path, text in texts:
-                if any(probe in text for probe in output.probes):
+            hit = next((probe for probe in probes if probe in everything), None)
+            if hit is None:
+                continue
+            for (path, _), text in zip(fragments, texts):
+                if hit in text:
                     found[origin] = path
                     break
         return found

@@ -27,7 +27,7 @@ PROCESS: ScopeKey = ("process",)
 class Scope:
     """Where labels live. `budget` counts down the labelled values it may still create."""
 
-    __slots__ = ("key", "alive", "budget", "origins", "content")
+    __slots__ = ("key", "alive", "budget", "origins", "content", "links")
 
     def __init__(self, key: ScopeKey, content: Any) -> None:
         self.key = key
@@ -35,6 +35,7 @@ class Scope:
         self.budget = LABEL_BUDGET
         self.origins: dict[int, Origin] = {}
         self.content = content
+        self.links: dict[Any, Any] = {}  # span links already made, by (origin, via, path)
 
 
 class Origin:
@@ -97,6 +98,7 @@ class Scopes:
         if scope is not None:
             scope.alive = False
             scope.origins.clear()
+            scope.links.clear()
             scope.content = None
 
     def end_all(self) -> None:

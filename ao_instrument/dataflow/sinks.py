@@ -19,14 +19,15 @@ MAX_NODES = 20_000
 MAX_DEPTH = 24
 MIN_FRAGMENT = 16  # shorter unlabelled text is never content-matched
 _SKIP = frozenset((int, float, bool, type(None), bytes))
+_KEYS = frozenset((str, int))
 
 
 @dataclass
 class Scan:
     """What a request holds: origins by first path, unlabelled text fragments, and all its strings."""
 
-    found: dict[Origin, str] = field(default_factory=dict)
-    fragments: list[tuple[str, str]] = field(default_factory=list)
+    found: dict[Origin, tuple[Any, ...]] = field(default_factory=dict)  # origin -> first path
+    fragments: list[tuple[tuple[Any, ...], str]] = field(default_factory=list)  # (path, text)
     texts: list[str] = field(default_factory=list)
 
 
@@ -47,7 +48,7 @@ def scan(request: Mapping[str, Any]) -> Scan:
     result = Scan()
     budget = [MAX_NODES]
     for key, value in request.items():
-        _walk(value, (plain(key),), result, budget, 0)
+        _walk(value, (key if type(key) is str else plain(key),), result, budget, 0)
     return result
 
 
@@ -56,7 +57,7 @@ def _walk(value: Any, path: tuple[Any, ...], out: Scan, budget: list[int], depth
     if cls is str:
         out.texts.append(value)
         if len(value) >= MIN_FRAGMENT:
-            out.fragments.append((format_path(path), value))
+            out.fragments.append((path, value))
         return
     if cls in _SKIP:
         return
@@ -67,20 +68,23 @@ def _walk(value: Any, path: tuple[Any, ...], out: Scan, budget: list[int], depth
     if budget[0] < 0 or depth > MAX_DEPTH:
         return
     if cls is dict or isinstance(value, Mapping):
-        for key, item in value.items():
-            _walk(item, (*path, plain(key)), out, budget, depth + 1)
-        return
-    if cls is list or cls is tuple:
-        for i, item in enumerate(value):
-            _walk(item, (*path, i), out, budget, depth + 1)
-        return
-    if getattr(cls, "__pydantic_fields__", None) is not None:
-        for name, item in value.__dict__.items():
-            _walk(item, (*path, name), out, budget, depth + 1)
+        items: Any = value.items()
+    elif cls is list or cls is tuple:
+        items = enumerate(value)
+    elif getattr(cls, "__pydantic_fields__", None) is not None:
         extra = getattr(value, "__pydantic_extra__", None)
-        if type(extra) is dict:
-            for name, item in extra.items():
-                _walk(item, (*path, name), out, budget, depth + 1)
+        items = list(value.__dict__.items()) + (list(extra.items()) if type(extra) is dict else [])
+    else:
+        return
+    texts, fragments = out.texts, out.fragments
+    for key, item in items:
+        kind = type(item)
+        if kind is str:
+            texts.append(item)
+            if len(item) >= MIN_FRAGMENT:
+                fragments.append(((*path, key if type(key) is str else plain(key)), item))
+        elif kind not in _SKIP:
+            _walk(item, (*path, key if type(key) in _KEYS else plain(key)), out, budget, depth + 1)
 
 
 def _labelled(value: Any, path: tuple[Any, ...], out: Scan) -> None:
@@ -91,14 +95,18 @@ def _labelled(value: Any, path: tuple[Any, ...], out: Scan) -> None:
         for _, _, origins in ranges:
             for origin in origins:
                 if origin not in found:
-                    found[origin] = format_path(path)
+                    found[origin] = path
         if cls is LStr:
-            shown = plain(value)
-            out.texts.append(shown)
-            for start, end in rg.gaps(ranges, len(value)):
-                if end - start >= MIN_FRAGMENT:
-                    out.fragments.append((format_path(path), shown[start:end]))
+            gaps = rg.gaps(ranges, len(value))
+            if gaps:
+                shown = plain(value)
+                out.texts.append(shown)
+                for start, end in gaps:
+                    if end - start >= MIN_FRAGMENT:
+                        out.fragments.append((path, shown[start:end]))
+            else:
+                out.texts.append(value)
         return
     for origin in value._ao:
         if origin not in found:
-            found[origin] = format_path(path)
+            found[origin] = path

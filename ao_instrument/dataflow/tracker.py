@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Link, SpanContext
 
 from ao_instrument.dataflow import sinks, sources
+from ao_instrument.dataflow.sinks import format_path
 from ao_instrument.dataflow.content_match import ContentIndex
 from ao_instrument.dataflow.scopes import Origin, Scopes
 from ao_instrument.genai import semconv as sc
@@ -24,8 +25,19 @@ VIA = "ao.dataflow.via"
 PATH = "ao.dataflow.path"
 
 
-def _link(origin: Origin, via: str, path: str) -> Link:
-    return Link(origin.context, {LINK_TYPE: "dataflow", VIA: via, PATH: path})
+MAX_CACHED_LINKS = 4096
+
+
+def _link(origin: Origin, via: str, path: Any) -> Link:
+    """The span link to `origin` (links are immutable: made once per origin, via and path)."""
+    cache = origin.scope.links
+    key = (origin, via, path)
+    link = cache.get(key)
+    if link is None:
+        if len(cache) >= MAX_CACHED_LINKS:
+            cache.clear()
+        link = cache[key] = Link(origin.context, {LINK_TYPE: "dataflow", VIA: via, PATH: format_path(path)})
+    return link
 
 
 class Tracker:
