@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,18 +18,21 @@ TOKEN = "test-token-1234"
 
 
 class OutageStore:
-    """Fault injector around the real chDB store: while `down`, writes raise StoreUnavailable."""
+    """Fault injector around the real chDB store: while `down`, writes raise StoreUnavailable;
+    `slow` adds seconds to every write."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.database = store.database
         self.down = False
+        self.slow = 0.0
         self.failed_writes = 0
 
     def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
         if self.down:
             self.failed_writes += 1
             raise StoreUnavailable("injected outage")
+        time.sleep(self.slow)
         return self.store.write(requests, token)
 
     def __getattr__(self, name: str) -> Any:
@@ -77,5 +81,6 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         yield Running(service, store)
     finally:
         store.down = False
+        store.slow = 0.0
         service.stop()
         real.close()

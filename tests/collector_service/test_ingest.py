@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import threading
+import time
 import uuid
 import zlib
 
@@ -281,6 +282,34 @@ def test_overload_answers_backpressure_with_bounded_memory(collector: Running) -
     for trace_id in accepted:
         assert wait_for(lambda: collector.rows(trace_id) == (401, 401), timeout=30, what="accepted spans")
     assert all(collector.rows(t) == (0, 0) for t in refused)
+
+
+def test_slow_store_gets_backpressure_before_the_lag_grows(collector: Running) -> None:
+    """With the store up but slower than the senders, exports are refused once the backlog is over max_lag."""
+    pipeline = collector.service.pipeline
+    assert pipeline is not None
+    limits = pipeline.max_lag, pipeline.min_pending_spans
+    collector.store.slow = 0.5
+    pipeline.max_lag, pipeline.min_pending_spans = 0.5, 100
+    accepted: list[str] = []
+    refused = None
+    try:
+        for _ in range(60):
+            request = llm_request(uuid.uuid4().hex, calls=60)
+            answer = requests.post(collector.http + "/v1/traces", data=request.SerializeToString(), headers=PROTOBUF, timeout=10)
+            if answer.status_code != 200:
+                refused = answer
+                break
+            accepted.append(request.resource_spans[0].scope_spans[0].spans[0].trace_id.hex())
+            time.sleep(0.02)
+        assert refused is not None and refused.status_code == 429
+        assert "store is behind" in status_pb2.Status.FromString(refused.content).message
+        assert int(refused.headers["Retry-After"]) >= 1
+    finally:
+        collector.store.slow = 0.0
+        pipeline.max_lag, pipeline.min_pending_spans = limits
+    for trace_id in accepted:
+        assert wait_for(lambda: collector.rows(trace_id) == (61, 61), timeout=30, what="accepted spans")
 
 
 def test_sdk_exporter_retries_after_backpressure(collector: Running) -> None:
