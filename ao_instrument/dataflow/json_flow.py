@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from ao_instrument.dataflow import ranges as rg
-from ao_instrument.dataflow.labels import LABELLED, LFloat, LInt, LStr, number, plain, text
+from ao_instrument.dataflow.labels import BUDGET, LABELLED, LFloat, LInt, LStr, number, plain, text
 from ao_instrument.dataflow.ranges import Origins, Ranges
 from ao_instrument.dataflow.structures import normalize_ranges, relabel_text
 
@@ -55,8 +55,7 @@ def label_loaded(result: Any, source: Any) -> Any:
 
 def _label_all(value: Any, origins: Origins) -> Any:
     """Every string and number in `value` labelled with `origins` over its whole text (in place)."""
-    scope = origins[0].scope
-    if scope.budget <= 0 or not scope.alive:
+    if BUDGET[0] <= 0:
         return value
     if type(value) is str:
         return text(value, rg.whole(origins, len(value)))
@@ -87,7 +86,7 @@ def _label_all(value: Any, origins: Origins) -> Any:
                 made += 1
             elif cls is dict or cls is list:
                 stack.append(item)
-    scope.budget -= made
+    BUDGET[0] -= made
     return value
 
 

@@ -20,6 +20,16 @@ from ao_instrument.dataflow import ranges as rg
 from ao_instrument.dataflow.ranges import Origins, Ranges
 from ao_instrument.genai.fail_open import report_internal_error
 
+# Labelled values that may still be created: a fail-safe bound on tracking work, refilled whenever a
+# run (or trace) scope ends; once spent, operations return plain values.
+LABEL_BUDGET = 5_000_000
+BUDGET = [LABEL_BUDGET]
+
+
+def refill_budget() -> None:
+    BUDGET[0] = LABEL_BUDGET
+
+
 _new_str = str.__new__
 _new_bytes = bytes.__new__
 _new_int = int.__new__
@@ -234,6 +244,67 @@ class LStr(_Text, str):
     def __str__(self) -> str:
         return self
 
+    # The most frequent operations, specialised for `str` (one call deep, failing open inline).
+    def __getitem__(self, key: Any) -> Any:
+        result = str.__getitem__(self, key)
+        try:
+            if type(key) is int:
+                if key < 0:
+                    key += len(self)
+                return _str(result, rg.clip(self._ao, key, key + 1))
+            if isinstance(key, slice):
+                start, stop, step = key.indices(len(self))
+                if step == 1:
+                    return _str(result, rg.clip(self._ao, start, stop))
+                return _str(result, rg.stepped(self._ao, start, step, len(result)))
+            i = operator.index(key)
+            if i < 0:
+                i += len(self)
+            return _str(result, rg.clip(self._ao, i, i + 1))
+        except Exception:
+            return _failed("indexing", result)
+
+    def __add__(self, other: Any) -> Any:
+        if not isinstance(other, str):
+            return operator.add(str.__str__(self), other)  # Python's own outcome (other's __radd__, or its TypeError)
+        result = str.__add__(self, other)
+        try:
+            return _str(result, rg.concat(self._ao, len(self), other._ao if type(other) is LStr else ()))
+        except Exception:
+            return _failed("+", result)
+
+    def __radd__(self, other: Any) -> Any:
+        if not isinstance(other, str):
+            return NotImplemented
+        result = str.__add__(other, self)
+        try:
+            return _str(result, rg.shift(self._ao, len(other)))
+        except Exception:
+            return _failed("+", result)
+
+    def strip(self, chars: Any = None) -> Any:
+        result = str.strip(self, chars)
+        try:
+            start = len(self) - len(str.lstrip(self, chars))
+            return _str(result, rg.clip(self._ao, start, start + len(result)))
+        except Exception:
+            return _failed("strip", result)
+
+    def lstrip(self, chars: Any = None) -> Any:
+        result = str.lstrip(self, chars)
+        try:
+            start = len(self) - len(result)
+            return _str(result, rg.clip(self._ao, start, start + len(result)))
+        except Exception:
+            return _failed("lstrip", result)
+
+    def rstrip(self, chars: Any = None) -> Any:
+        result = str.rstrip(self, chars)
+        try:
+            return _str(result, rg.clip(self._ao, 0, len(result)))
+        except Exception:
+            return _failed("rstrip", result)
+
     def __format__(self, spec: str) -> str:
         if not spec:
             return self
@@ -428,9 +499,10 @@ def _guarded(method: Callable[..., Any], keywords: bool) -> Callable[..., Any]:
     return guarded
 
 
+_FAIL_OPEN_INLINE = {(LStr, "strip"), (LStr, "lstrip"), (LStr, "rstrip")}
 for _cls in (_Text, LStr, LBytes):
     for _name, _method in list(vars(_cls).items()):
-        if callable(_method) and not _name.startswith("_") and _name != "join":
+        if callable(_method) and not _name.startswith("_") and _name != "join" and (_cls, _name) not in _FAIL_OPEN_INLINE:
             setattr(_cls, _name, _guarded(_method, _name in _KEYWORDS))
 
 TEXT_TYPES = frozenset((LStr, LBytes))
@@ -449,11 +521,20 @@ def text(value: Any, ranges: Ranges) -> Any:
     cls = _LABELLED_TEXT.get(type(value))
     if cls is None:
         return value
-    scope = ranges[0][2][0].scope
-    if scope.budget <= 0 or not scope.alive:
+    if BUDGET[0] <= 0:
         return plain(value)
-    scope.budget -= 1
+    BUDGET[0] -= 1
     obj = _new_str(cls, value) if cls is LStr else _new_bytes(cls, value)
+    obj._ao = ranges
+    return obj
+
+
+def _str(value: str, ranges: Ranges) -> Any:
+    """`text` for a result known to be an exact `str` (the hot path of labelled string methods)."""
+    if not ranges or BUDGET[0] <= 0:
+        return value
+    BUDGET[0] -= 1
+    obj = _new_str(LStr, value)
     obj._ao = ranges
     return obj
 
@@ -467,10 +548,9 @@ def number(value: Any, origins: Origins) -> Any:
         if type(value) is tuple:
             return tuple(number(v, origins) for v in value)
         return value
-    scope = origins[0].scope
-    if scope.budget <= 0 or not scope.alive:
+    if BUDGET[0] <= 0:
         return plain(value)
-    scope.budget -= 1
+    BUDGET[0] -= 1
     obj = _new_int(cls, value) if cls is LInt else _new_float(cls, value)
     obj._ao = origins
     return obj

@@ -13,10 +13,9 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import SpanContext
 
+from ao_instrument.dataflow.labels import refill_budget
 from ao_instrument.runs import current_run_id
 
-# Labelled values a scope may create before propagation stops for it (fail safe, not a limit in practice).
-LABEL_BUDGET = 5_000_000
 # Origins a scope keeps (each is one LLM call); the oldest are forgotten beyond this.
 MAX_ORIGINS = 10_000
 
@@ -25,14 +24,13 @@ PROCESS: ScopeKey = ("process",)
 
 
 class Scope:
-    """Where labels live. `budget` counts down the labelled values it may still create."""
+    """Where labels live: its origins, its indexed outputs and the links made to them."""
 
-    __slots__ = ("key", "alive", "budget", "origins", "content", "links")
+    __slots__ = ("key", "alive", "origins", "content", "links")
 
     def __init__(self, key: ScopeKey, content: Any) -> None:
         self.key = key
         self.alive = True
-        self.budget = LABEL_BUDGET
         self.origins: dict[int, Origin] = {}
         self.content = content
         self.links: dict[Any, Any] = {}  # span links already made, by (origin, via, path)
@@ -100,6 +98,7 @@ class Scopes:
             scope.origins.clear()
             scope.links.clear()
             scope.content = None
+            refill_budget()
 
     def end_all(self) -> None:
         for key in list(self._live):

@@ -110,12 +110,15 @@ def test_memory_returns_to_baseline_after_a_run(tracker: Tracker, provider: Trac
     assert after - before < 200_000
 
 
-def test_labelling_stops_when_the_budget_is_spent(tracker: Tracker) -> None:
-    out = tracker.label_output("abc", ctx(1))
-    scope = next(iter(origins_of(out))).scope
-    scope.budget = 2
+def test_labelling_stops_when_the_budget_is_spent(tracker: Tracker, provider: TracerProvider) -> None:
+    from ao_instrument.dataflow import labels
+
     f = run("def f(x): return [f'{x}{i}' for i in range(5)]")["f"]
-    assert [isinstance(v, LStr) for v in f(out)] == [True, True, False, False, False]
+    with ao_instrument.run("budget", tracer_provider=provider):
+        out = tracker.label_output("abc", ctx(1))
+        labels.BUDGET[0] = 2
+        assert [isinstance(v, LStr) for v in f(out)] == [True, True, False, False, False]
+    assert labels.BUDGET[0] == labels.LABEL_BUDGET  # refilled when the run ended
 
 
 def test_streamed_snapshots_are_relabelled_as_they_grow(tracker: Tracker) -> None:
