@@ -590,16 +590,6 @@ def origins_of(value: Any) -> Origins:
     return ()
 
 
-def text_ranges(value: Any) -> Ranges:
-    """Ranges of the text form of any labelled value (a number labels its whole text)."""
-    cls = type(value)
-    if cls in TEXT_TYPES:
-        return value._ao
-    if cls in NUMBER_TYPES:
-        return rg.whole(value._ao, len(cls._base.__repr__(value)))
-    return ()
-
-
 def origins_in(value: Any) -> Origins:
     """Origins of a value or of the items of a tuple/list/dict (shallow)."""
     found = origins_of(value)
