@@ -27,22 +27,16 @@ CREATE TABLE IF NOT EXISTS {{table ao_llm_calls}} {{on_cluster}} (
     Cached Bool CODEC(ZSTD(1)),
     StatusCode LowCardinality(String) CODEC(ZSTD(1)),
     ErrorType LowCardinality(String) CODEC(ZSTD(1)),
-    InputMessages String CODEC(ZSTD(3)),
-    OutputMessages String CODEC(ZSTD(3)),
-    SystemInstructions String CODEC(ZSTD(3)),
-    ToolDefinitions String CODEC(ZSTD(3)),
+    InputMessages String CODEC(ZSTD(1)),
+    OutputMessages String CODEC(ZSTD(1)),
+    SystemInstructions String CODEC(ZSTD(1)),
+    ToolDefinitions String CODEC(ZSTD(1)),
     FinishReasons Array(LowCardinality(String)) CODEC(ZSTD(1)),
     TaintOrigins Array(String) CODEC(ZSTD(1)),
-    -- Short texts for graph views, computed by the server on insert: the text of the last user message,
-    -- and the text of the first output message (its raw JSON when it has no text part).
-    InputPreview String MATERIALIZED leftUTF8(arrayStringConcat(arrayMap(p -> JSONExtractString(p, 'content'),
-        arrayFilter(p -> JSONExtractString(p, 'type') = 'text',
-            JSONExtractArrayRaw(arrayFilter(m -> JSONExtractString(m, 'role') = 'user',
-                JSONExtractArrayRaw(InputMessages))[-1], 'parts'))), '\n'), 500) CODEC(ZSTD(1)),
-    OutputPreview String MATERIALIZED leftUTF8(if(empty(OutputMessages), '', coalesce(nullIf(
-        arrayStringConcat(arrayMap(p -> JSONExtractString(p, 'content'),
-            arrayFilter(p -> JSONExtractString(p, 'type') = 'text',
-                JSONExtractArrayRaw(OutputMessages, 1, 'parts'))), '\n'), ''), OutputMessages)), 500) CODEC(ZSTD(1)),
+    -- Short texts for graph views, computed by the server on insert: the first part of the last input
+    -- message (the prompt, in a chat) and of the first output message.
+    InputPreview String MATERIALIZED leftUTF8(JSONExtractString(InputMessages, -1, 'parts', 1, 'content'), 300) CODEC(ZSTD(1)),
+    OutputPreview String MATERIALIZED leftUTF8(JSONExtractString(OutputMessages, 1, 'parts', 1, 'content'), 300) CODEC(ZSTD(1)),
     INDEX idx_span_id SpanId TYPE bloom_filter(0.001) GRANULARITY 1,
     INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
     INDEX idx_call_key CallKey TYPE bloom_filter(0.01) GRANULARITY 1
@@ -113,7 +107,7 @@ CREATE TABLE IF NOT EXISTS {{table ao_edits}} {{on_cluster}} (
     RunId String CODEC(ZSTD(1)),
     SpanId String CODEC(ZSTD(1)),
     Kind LowCardinality(String) CODEC(ZSTD(1)),
-    Body String CODEC(ZSTD(3)),
+    Body String CODEC(ZSTD(1)),
     CreatedAt DateTime64(6) CODEC(Delta(8), ZSTD(1)),
     Deleted UInt8 CODEC(ZSTD(1))
 ) ENGINE = {{engine ReplacingMergeTree(CreatedAt, Deleted)}}

@@ -1,0 +1,103 @@
+"""LLM calls: the summaries of a run's calls (graph nodes), and one call in full."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ao_collector.store.base import Store
+
+# A call as a graph node (C7): `id` is the span id; input and output are short previews.
+NODE_FIELDS = """
+    SpanId AS id,
+    RunId AS run_id,
+    TraceId AS trace_id,
+    ParentSpanId AS parent_span_id,
+    SpanName AS name,
+    if(ResponseModel != '', ResponseModel, RequestModel) AS model,
+    RequestModel AS request_model,
+    Provider AS provider,
+    Operation AS operation,
+    Source AS source,
+    InputPreview AS input,
+    OutputPreview AS output,
+    Cached AS cached,
+    CallKey AS call_key,
+    InputTokens AS input_tokens,
+    OutputTokens AS output_tokens,
+    CacheReadInputTokens AS cache_read_input_tokens,
+    CacheCreationInputTokens AS cache_creation_input_tokens,
+    CostUsd AS cost_usd,
+    Duration / 1e6 AS duration_ms,
+    StatusCode AS status,
+    ErrorType AS error_type,
+    formatDateTime(Timestamp, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS start_time"""
+
+# Columns holding JSON documents, returned parsed by get_call.
+_JSON_FIELDS = ("input_messages", "output_messages", "system_instructions", "tool_definitions")
+
+
+def call_summaries(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """The calls of a run as nodes, in start order."""
+    return store.query(
+        f"SELECT {NODE_FIELDS} FROM {store.database}.ao_llm_calls FINAL "
+        "WHERE RunId = {run:String} ORDER BY Timestamp, SpanId",
+        {"run": run_id},
+    )
+
+
+def calls_by_id(store: Store, span_ids: list[str]) -> list[dict[str, Any]]:
+    """Calls (as nodes) by span id, in any run."""
+    if not span_ids:
+        return []
+    return store.query(
+        f"SELECT {NODE_FIELDS} FROM {store.database}.ao_llm_calls FINAL WHERE SpanId IN {{ids:Array(String)}}",
+        {"ids": span_ids},
+    )
+
+
+def get_call(store: Store, span_id: str) -> dict[str, Any] | None:
+    """One call in full: node fields, content as parsed JSON (GenAI message shape), finish reasons, taint
+    origins, its dataflow edges in and out, and its edits. None when unknown."""
+    db = store.database
+    rows = store.query(
+        f"SELECT {NODE_FIELDS}, InputMessages AS input_messages, OutputMessages AS output_messages, "
+        "SystemInstructions AS system_instructions, ToolDefinitions AS tool_definitions, "
+        "FinishReasons AS finish_reasons, TaintOrigins AS taint_origins "
+        f"FROM {db}.ao_llm_calls FINAL WHERE SpanId = {{span:String}} LIMIT 1",
+        {"span": span_id},
+    )
+    if not rows:
+        return None
+    call = rows[0]
+    for name in _JSON_FIELDS:
+        call[name] = _parsed(call[name])
+    parameters = {"run": call["run_id"], "span": span_id}
+    call["sources"] = store.query(
+        f"SELECT DISTINCT SourceSpanId AS span_id, SourceTraceId AS trace_id, Via AS via, Path AS path "
+        f"FROM {db}.ao_dataflow_edges FINAL WHERE RunId = {{run:String}} AND TargetSpanId = {{span:String}} "
+        "ORDER BY span_id, via, path",
+        parameters,
+    )
+    call["targets"] = store.query(
+        f"SELECT DISTINCT TargetSpanId AS span_id, TargetTraceId AS trace_id, RunId AS run_id, Via AS via, Path AS path "
+        f"FROM {db}.ao_dataflow_edges FINAL WHERE SourceSpanId = {{span:String}} ORDER BY span_id, via, path",
+        parameters,
+    )
+    edits = store.query(
+        f"SELECT Kind AS kind, Body AS body FROM {db}.ao_edits FINAL "
+        "WHERE RunId = {run:String} AND SpanId = {span:String} AND Deleted = 0",
+        parameters,
+    )
+    call["edits"] = {edit["kind"]: _parsed(edit["body"]) for edit in edits}
+    return call
+
+
+def _parsed(text: str) -> Any:
+    """A JSON column's value parsed; empty as None; text that is not JSON as it is."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

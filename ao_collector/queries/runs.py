@@ -1,0 +1,62 @@
+"""Runs: the list, and one run with its calls and subruns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ao_collector.queries.calls import call_summaries
+from ao_collector.store.base import Store
+
+# One row per run from the partial rows of ao_runs (see its DDL), with the API's field names.
+_RUN_FIELDS = """
+    RunId AS run_id,
+    max(Name) AS name,
+    max(ParentRunId) AS parent_run_id,
+    max(ReplayOf) AS replay_of,
+    max(TraceId) AS trace_id,
+    max(RootSpanId) AS root_span_id,
+    max(ServiceName) AS service,
+    max(CommandArgs) AS command,
+    max(Cwd) AS cwd,
+    formatDateTime(min(StartTime), '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS start_time,
+    formatDateTime(max(EndTime), '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS end_time,
+    (toUnixTimestamp64Nano(max(EndTime)) - toUnixTimestamp64Nano(min(StartTime))) / 1e6 AS duration_ms,
+    multiIf(max(RootSpanId) = '', 'running', max(RootStatus) = 'Error', 'error', 'ok') AS status,
+    max(AoRun) = 1 AS ao_run,
+    sum(SpanCount) AS span_count,
+    sum(CallCount) AS call_count,
+    sum(ErrorCount) AS error_count,
+    sum(CachedCount) AS cached_count,
+    sum(InputTokens) AS input_tokens,
+    sum(OutputTokens) AS output_tokens,
+    if(sum(CallCount) > sum(UnpricedCount), sum(CostUsd), NULL) AS cost_usd,
+    sum(UnpricedCount) AS unpriced_calls"""
+
+
+def list_runs(store: Store, limit: int = 50, offset: int = 0, parent_run_id: str | None = None) -> list[dict[str, Any]]:
+    """Runs, newest first: ao runs, and traces of other instrumentations that made LLM calls.
+    With `parent_run_id`, only the subruns of that run."""
+    having = "(max(AoRun) = 1 OR sum(CallCount) > 0)"
+    parameters: dict[str, Any] = {"limit": limit, "offset": offset}
+    if parent_run_id is not None:
+        having += " AND max(ParentRunId) = {parent:String}"
+        parameters["parent"] = parent_run_id
+    return store.query(
+        f"SELECT {_RUN_FIELDS} FROM {store.database}.ao_runs GROUP BY RunId HAVING {having} "
+        "ORDER BY min(StartTime) DESC, RunId LIMIT {limit:UInt32} OFFSET {offset:UInt32}",
+        parameters,
+    )
+
+
+def get_run(store: Store, run_id: str) -> dict[str, Any] | None:
+    """One run with its calls (in start order, content as previews) and its subruns; None when unknown."""
+    rows = store.query(
+        f"SELECT {_RUN_FIELDS} FROM {store.database}.ao_runs WHERE RunId = {{run:String}} GROUP BY RunId",
+        {"run": run_id},
+    )
+    if not rows:
+        return None
+    run = rows[0]
+    run["calls"] = call_summaries(store, run_id)
+    run["subruns"] = list_runs(store, limit=1000, parent_run_id=run_id)
+    return run
