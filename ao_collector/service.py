@@ -189,6 +189,11 @@ class CollectorService:
             self.pipeline.start()
             self.grpc = GrpcReceiver(self.pipeline, cfg.host, cfg.grpc_port, max_body=cfg.max_body)
             self.grpc.start()
+            self.ports = {
+                "grpc": self.grpc.port,
+                "http": sockets["http"].getsockname()[1],
+                "api": sockets["api"].getsockname()[1],
+            }
             self.http = _HttpServers()
             self.http.serve("otlp-http", HttpReceiver(self.pipeline, max_body=cfg.max_body).app, sockets["http"])
             self.http.serve("api", create_app(self.store, self.health, cfg.api_token), sockets["api"])
@@ -198,11 +203,6 @@ class CollectorService:
                 sock.close()
             self.stop()
             raise
-        self.ports = {
-            "grpc": self.grpc.port,
-            "http": sockets["http"].getsockname()[1],
-            "api": sockets["api"].getsockname()[1],
-        }
         log.info(
             "ao-collector ready: OTLP/gRPC %s:%d, OTLP/HTTP %s:%d, API http://%s:%d (store: %s, spool: %s)",
             cfg.host, self.ports["grpc"], cfg.host, self.ports["http"], cfg.host, self.ports["api"],

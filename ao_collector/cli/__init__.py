@@ -148,7 +148,7 @@ def show(
         _print_json(run)
         return
     calls = run.get("calls") or []
-    summary = {k: v for k, v in run.items() if k != "calls" and not isinstance(v, (list, dict))}
+    summary = {k: v for k, v in run.items() if v not in ("", None, []) and not isinstance(v, (list, dict))}
     for key, value in summary.items():
         console.print(f"[bold]{key}[/bold]: {value}")
     console.print(render.table(calls, render.CALL_COLUMNS, title=f"{len(calls)} calls"))

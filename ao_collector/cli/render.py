@@ -30,10 +30,10 @@ def table(rows: list[dict[str, Any]], columns: Iterable[str], title: str | None 
     return out
 
 
-RUN_COLUMNS = ("run_id", "name", "start_time", "duration_ms", "calls", "edges", "input_tokens", "output_tokens",
-               "cost_usd", "replay_of", "status", "service_name")
-CALL_COLUMNS = ("span_id", "start_time", "operation", "provider", "request_model", "model", "input_tokens",
-                "output_tokens", "cost_usd", "cached", "status", "error_type", "origins")
+RUN_COLUMNS = ("run_id", "name", "start_time", "duration_ms", "status", "call_count", "input_tokens", "output_tokens",
+               "cost_usd", "replay_of", "service")
+CALL_COLUMNS = ("id", "start_time", "operation", "provider", "model", "input_tokens", "output_tokens", "cost_usd",
+                "cached", "status", "error_type", "output")
 
 
 def node_label(node: dict[str, Any]) -> str:
