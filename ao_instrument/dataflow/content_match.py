@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-MIN_CHARS = 24
+MIN_CHARS = 20
 MIN_WORDS = 4
 WINDOW = 40
 MAX_PROBES = 64

@@ -45,6 +45,7 @@ class _Frame:
     kind: str  # "module", "class", "function" or "comprehension"
     temps: int = 0
     in_iterable: int = field(default=0)
+    no_temps: bool = False  # the function looks at its own locals (`locals()`, `vars()`)
 
 
 class Rewriter(ast.NodeTransformer):
@@ -66,7 +67,7 @@ class Rewriter(ast.NodeTransformer):
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
         node.decorator_list = [self.visit(d) for d in node.decorator_list]
         self._visit_defaults(node.args)
-        self.frames.append(_Frame("function"))
+        self.frames.append(_Frame("function", no_temps=_reads_locals(node)))
         node.body = self._visit_body(node.body)
         self.frames.pop()
         return node
@@ -144,7 +145,7 @@ class Rewriter(ast.NodeTransformer):
             if frame.in_iterable:
                 return None
             if frame.kind == "function":
-                return frame
+                return None if frame.no_temps else frame
             if frame.kind != "comprehension":
                 return None
         return None
@@ -249,6 +250,17 @@ class Rewriter(ast.NodeTransformer):
         slow_mod = _runtime_call("mod", [_load(t), copy.deepcopy(right)])
         return _located(ast.IfExp(is_text, native_mod, slow_mod), node)
 
+    # `str.strip` and friends used as functions (`map(str.strip, lines)`, `str.join(sep, parts)`).
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        node.value = self.visit(node.value)
+        if (
+            isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name) and node.value.id in ("str", "bytes")
+            and node.attr in propagation.UNBOUND
+        ):  # fmt: skip
+            self.changed = True
+            return _located(_runtime_call("unbound", [node.value, ast.Constant(node.attr)]), node)
+        return node
+
     # Calls.
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
@@ -284,6 +296,15 @@ class Rewriter(ast.NodeTransformer):
             f"f_{name}", [ast.Name(name, ast.Load()), _load(t), *copy.deepcopy(rest)], copy.deepcopy(node.keywords)
         )
         return ast.IfExp(_is_plain(ast.NamedExpr(_store(t), first)), native, slow)
+
+
+def _reads_locals(function: ast.AST) -> bool:
+    """Whether a function calls `locals()` or `vars()` (whose result would show the temporaries)."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("locals", "vars"):
+            if not node.args:
+                return True
+    return False
 
 
 def _load(name: str) -> ast.Name:

@@ -1,7 +1,7 @@
 """The dataflow corpus harness: run each program of `corpus/` under `ao-instrument` against the fake
 LLM server, read the span links it exports, and score them against the edges the program expects.
 
-    python -m tests.dataflow.harness [--isolated [-j 2]] [name ...]
+    python -m tests.dataflow.harness [--dir DIR] [--isolated [-j 2]] [name ...]
 
 By default all programs run in one `ao-instrument` process (`corpus_driver.py`), each in its own run;
 `--isolated` gives each program its own `ao-instrument python program.py`, exporting OTLP to a sink.
@@ -90,9 +90,10 @@ def load(path: Path) -> Program:
     return Program(path.stem, path, expected, replies)
 
 
-def programs(names: Iterable[str] = ()) -> list[Program]:
+def programs(names: Iterable[str] = (), directory: Path = CORPUS) -> list[Program]:
+    """The programs of `directory` (files starting with `_` are helper modules), or only those named."""
     wanted = set(names)
-    found = [load(p) for p in sorted(CORPUS.glob("*.py")) if not p.name.startswith("_")]
+    found = [load(p) for p in sorted(Path(directory).glob("*.py")) if not p.name.startswith("_")]
     return [p for p in found if not wanted or p.name in wanted]
 
 
@@ -198,10 +199,11 @@ def report(outcomes: list[Outcome]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help="programs to run (default: all)")
+    parser.add_argument("--dir", type=Path, default=CORPUS, help="a directory of programs (default: the corpus)")
     parser.add_argument("--isolated", action="store_true", help="one ao-instrument process per program")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="parallel processes with --isolated")
     args = parser.parse_args(argv)
-    selected = programs(args.names)
+    selected = programs(args.names, args.dir)
     outcomes = run_isolated(selected, args.jobs) if args.isolated else run_together(selected)
     print(report(outcomes))
     for o in outcomes:

@@ -137,6 +137,11 @@ def test_tracebacks_point_at_the_original_line() -> None:
     assert info.traceback[-1].lineno == 2  # 0-based: line 3
 
 
+def test_functions_reading_their_locals_get_no_temporaries() -> None:
+    ns = run("def f(name):\n    greeting = f'hi {name}'\n    return sorted(locals())\n")
+    assert ns["f"]("x") == ["greeting", "name"]
+
+
 def test_user_names_shadowing_builtins() -> None:
     ns = run("def str(x): return 'mine'\ndef type(x): return 'mytype'\nout = [str(1), type(2)]\n")
     assert ns["out"] == ["mine", "mytype"]

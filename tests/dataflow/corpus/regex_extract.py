@@ -1,6 +1,6 @@
-"""`re`: search groups, findall, finditer, sub and match[...] on the answer.
+"""`re`: search groups, findall, finditer, sub, match().groups(), groupdict() and match[...] on the answer.
 
-expect: A->B A->C A->D
+expect: A->B A->C A->D A->E
 reply A: The order number is 48213 and the code is XK-9.
 """
 
@@ -19,3 +19,6 @@ code = pattern.search(text)["code"]
 client.chat.completions.create(model="B", messages=[{"role": "user", "content": f"Track order {number} / {codes[0]} / {code}"}])
 client.chat.completions.create(model="C", messages=[{"role": "user", "content": masked}])
 client.chat.completions.create(model="D", messages=[{"role": "user", "content": " ".join(words)}])
+head = re.match(r"(\w+) (\w+)", text).groups()
+named = re.fullmatch(r"(?P<all>.*)", text).groupdict()["all"]
+client.chat.completions.create(model="E", messages=[{"role": "user", "content": f"{head[1]} / {named[:5]}"}])
