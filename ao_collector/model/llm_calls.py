@@ -91,7 +91,7 @@ def call_table(spans: pa.RecordBatch, attrs: dict[str, pa.Array], run_ids: pa.Ar
         semconv, a["gen_ai.operation.name"],
         pc.if_else(legacy, legacy_operation, pc.if_else(chat_like, "chat", "text_completion")),
     )
-    request_model = first_of(a["gen_ai.request.model"], a["llm.model_name"])
+    request_model = first_of(a["gen_ai.request.model"])
     response_model = first_of(a["gen_ai.response.model"], a["llm.response.model_name"], a["llm.model_name"])
     input_tokens = _count(first_of(a["gen_ai.usage.input_tokens"], a["gen_ai.usage.prompt_tokens"], a["llm.token_count.prompt"]))
     output_tokens = _count(first_of(a["gen_ai.usage.output_tokens"], a["gen_ai.usage.completion_tokens"], a["llm.token_count.completion"]))
@@ -130,6 +130,7 @@ def call_table(spans: pa.RecordBatch, attrs: dict[str, pa.Array], run_ids: pa.Ar
         "TaintOrigins": span["TaintOrigins"],
     }
     _complete_from_attributes(columns, a, span)
+    columns["RequestModel"] = first_of(columns["RequestModel"], a["llm.model_name"]).fill_null("")
     columns["CostUsd"] = _costs(prices, columns, cached)
     return pa.Table.from_arrays([columns[f.name].cast(f.type) for f in tables.AO_LLM_CALLS], schema=tables.AO_LLM_CALLS)
 

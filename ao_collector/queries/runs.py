@@ -22,7 +22,7 @@ _RUN_FIELDS = """
     formatDateTime(max(EndTime), '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS end_time,
     (toUnixTimestamp64Nano(max(EndTime)) - toUnixTimestamp64Nano(min(StartTime))) / 1e6 AS duration_ms,
     multiIf(max(RootSpanId) = '', 'running', max(RootStatus) = 'Error', 'error', 'ok') AS status,
-    max(AoRun) = 1 AS ao_run,
+    toBool(max(AoRun)) AS ao_run,
     sum(SpanCount) AS span_count,
     sum(CallCount) AS call_count,
     sum(ErrorCount) AS error_count,

@@ -4,6 +4,8 @@ URL forms: `clickhouse://user:pass@host:8123/db`, `http://host:8123`, `https://h
 (`clickhouses://` is https too). User and password come from the URL, else from `CLICKHOUSE_USER` /
 `CLICKHOUSE_PASSWORD`. A database in the URL path overrides the `database` argument. The connection is
 made on first use and again after a failure, so the collector starts while the server is down.
+Batches are decoded locally by an in-memory chDB engine: chDB holds one data path per process, so this
+store cannot share a process with an embedded (data dir) store.
 """
 
 from __future__ import annotations
@@ -71,8 +73,8 @@ class ServerStore(SqlStore):
         super().__init__(self.address.database or database, cluster)
         self._client: Any = None
         self._lock = threading.Lock()
-        # Batches are decoded by an in-memory chDB engine, then shipped as Arrow.
-        self._decoder = chdb_session.Session()
+        # Batches are decoded by an in-memory chDB engine (made on first use), then shipped as Arrow.
+        self._decoder: chdb_session.Session | None = None
         self._decoder_lock = threading.Lock()
         self._scratch = tempfile.mkdtemp(prefix="ao-ingest-")
 
@@ -84,6 +86,8 @@ class ServerStore(SqlStore):
     def arrow(self, sql: str) -> pa.Table:
         """The result of a query on the local decoding engine, as Arrow."""
         with self._decoder_lock:
+            if self._decoder is None:
+                self._decoder = chdb_session.Session()
             return self._decoder.query(sql, "ArrowTable")
 
     def _connected(self) -> Any:
@@ -135,7 +139,9 @@ class ServerStore(SqlStore):
                 self._client.close()
                 self._client = None
         with self._decoder_lock:
-            self._decoder.close()
+            if self._decoder is not None:
+                self._decoder.close()
+                self._decoder = None
         shutil.rmtree(self._scratch, ignore_errors=True)
 
 
