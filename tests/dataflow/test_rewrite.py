@@ -277,3 +277,20 @@ def test_labels_on_loops_and_accumulation(origin: Callable[[int], Origin]) -> No
 def test_coroutines_keep_labels(origin: Callable[[int], Origin]) -> None:
     ns = run("async def f(x):\n    return f'<{x}>'\n")
     assert ids(asyncio.run(ns["f"](label("a", origin(3))))) == {3}
+
+
+@pytest.mark.parametrize("speedups", [False, True])
+def test_join_fast_paths_agree(origin: Callable[[int], Origin], speedups: bool) -> None:
+    from ao_instrument.dataflow import propagation
+
+    if speedups:
+        native = pytest.importorskip("ao_instrument.dataflow._speedups")
+        join = native.join1
+    else:
+        join = propagation.join_items
+    a = label("x", origin(1))
+    assert join(", ", ["a", "b"]) == "a, b" and ids(join(", ", ("a", a))) == {1}
+    assert ids(join("", (c for c in [a, "y"]))) == {1} and join(b"-", [b"a", b"b"]) == b"a-b"
+    assert ids(join(label("+", origin(2)), ["p", "q"])) == {2}
+    with pytest.raises(TypeError, match="sequence item 1: expected str instance, int found"):
+        join(",", ["a", 1])
