@@ -11,27 +11,38 @@ from ao_collector.store.base import Store
 NODE_FIELDS = """
     SpanId AS id,
     RunId AS run_id,
-    TraceId AS trace_id,
-    ParentSpanId AS parent_span_id,
     SpanName AS name,
     if(ResponseModel != '', ResponseModel, RequestModel) AS model,
-    RequestModel AS request_model,
     Provider AS provider,
     Operation AS operation,
     Source AS source,
     InputPreview AS input,
     OutputPreview AS output,
     Cached AS cached,
-    CallKey AS call_key,
     InputTokens AS input_tokens,
     OutputTokens AS output_tokens,
-    CacheReadInputTokens AS cache_read_input_tokens,
-    CacheCreationInputTokens AS cache_creation_input_tokens,
     CostUsd AS cost_usd,
     Duration / 1e6 AS duration_ms,
     StatusCode AS status,
     ErrorType AS error_type,
     formatDateTime(Timestamp, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS start_time"""
+
+# The rest of a call, in get_call.
+_DETAIL_FIELDS = """
+    TraceId AS trace_id,
+    ParentSpanId AS parent_span_id,
+    RequestModel AS request_model,
+    ResponseModel AS response_model,
+    CallKey AS call_key,
+    CacheReadInputTokens AS cache_read_input_tokens,
+    CacheCreationInputTokens AS cache_creation_input_tokens,
+    ServiceName AS service,
+    InputMessages AS input_messages,
+    OutputMessages AS output_messages,
+    SystemInstructions AS system_instructions,
+    ToolDefinitions AS tool_definitions,
+    FinishReasons AS finish_reasons,
+    TaintOrigins AS taint_origins"""
 
 # Columns holding JSON documents, returned parsed by get_call.
 _JSON_FIELDS = ("input_messages", "output_messages", "system_instructions", "tool_definitions")
@@ -39,11 +50,22 @@ _JSON_FIELDS = ("input_messages", "output_messages", "system_instructions", "too
 
 def call_summaries(store: Store, run_id: str) -> list[dict[str, Any]]:
     """The calls of a run as nodes, in start order."""
-    return store.query(
-        f"SELECT {NODE_FIELDS} FROM {store.database}.ao_llm_calls FINAL "
+    return unique_calls(store.query(
+        f"SELECT {NODE_FIELDS} FROM {store.database}.ao_llm_calls "
         "WHERE RunId = {run:String} ORDER BY Timestamp, SpanId",
         {"run": run_id},
-    )
+    ))
+
+
+def unique_calls(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` with one row per call id (a span sent twice is stored twice until merged; cheaper than FINAL)."""
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        if row["id"] not in seen:
+            seen.add(row["id"])
+            unique.append(row)
+    return unique
 
 
 def calls_by_id(store: Store, span_ids: list[str]) -> list[dict[str, Any]]:
@@ -61,10 +83,7 @@ def get_call(store: Store, span_id: str) -> dict[str, Any] | None:
     origins, its dataflow edges in and out, and its edits. None when unknown."""
     db = store.database
     rows = store.query(
-        f"SELECT {NODE_FIELDS}, InputMessages AS input_messages, OutputMessages AS output_messages, "
-        "SystemInstructions AS system_instructions, ToolDefinitions AS tool_definitions, "
-        "FinishReasons AS finish_reasons, TaintOrigins AS taint_origins "
-        f"FROM {db}.ao_llm_calls FINAL WHERE SpanId = {{span:String}} LIMIT 1",
+        f"SELECT {NODE_FIELDS}, {_DETAIL_FIELDS} FROM {db}.ao_llm_calls FINAL WHERE SpanId = {{span:String}} LIMIT 1",
         {"span": span_id},
     )
     if not rows:

@@ -69,6 +69,8 @@ def test_run_graph(store: ChdbStore, stored: dict[str, str]) -> None:
     nodes = {node["id"]: node for node in graph["nodes"]}
     assert list(nodes) == [stored["a"], stored["b"], stored["c"], stored["s"]]
     a = nodes[stored["a"]]
+    assert {"id", "name", "model", "provider", "operation", "input", "output", "cached", "input_tokens", "output_tokens",
+            "cost_usd", "duration_ms", "status", "error_type", "start_time", "run_id"} <= set(a)
     assert (a["model"], a["provider"], a["operation"], a["input"], a["output"], a["cached"]) == ("gpt-4o-2024-08-06", "openai", "chat", "plan it", "the plan", False)
     assert (a["input_tokens"], a["output_tokens"], a["duration_ms"], a["status"], a["error_type"], a["external"]) == (100, 20, 10.0, "Unset", "", False)
     assert a["start_time"] == "2025-10-09T08:53:20.010000Z" and a["name"] == "chat gpt-4o-2024-08-06"
