@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanContext
 import ao_instrument
 from ao_instrument.dataflow.labels import LStr, origins_of
 from ao_instrument.dataflow.tracker import MAX_LINKS, ScopeEnd, Tracker
-from tests.dataflow.conftest import label, run
+from tests.dataflow.conftest import run
 
 
 def ctx(n: int, trace_id: int = 1) -> SpanContext:
