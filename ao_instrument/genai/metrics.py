@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from opentelemetry.context import Context, get_current
 from opentelemetry.metrics import CallbackOptions, Histogram, Meter, Observation
@@ -16,8 +16,9 @@ TOKEN_BUCKETS = (
 )  # fmt: skip
 
 
-# Measurements wait here until this many are pending, or until a metric reader collects.
+# Measurements of every GenAIMetrics wait here until this many are pending, or a metric reader collects.
 FLUSH_AT = 64
+_pending: deque[tuple[Histogram, float, Mapping[str, AttributeValue], Context]] = deque()
 
 
 @dataclass(frozen=True)
@@ -25,19 +26,23 @@ class GenAIMetrics:
     """`gen_ai.client.operation.duration` (s) and `gen_ai.client.token.usage` ({token}).
 
     Measurements are queued and recorded in batches: one SDK `record` run between two LLM calls
-    finds the CPU caches cold (after several milliseconds of SDK code) and costs several times what
-    it costs in a loop. Every collection by a metric reader (periodic export, shutdown, an in-memory
-    reader's `get_metrics_data`) first records what is queued, through an observable instrument's
-    callback that reports nothing itself. Each measurement keeps its context, for exemplars.
+    finds the CPU caches cold (after milliseconds of SDK code) and costs several times what it costs
+    in a loop. Every collection by a metric reader (periodic export, shutdown, an in-memory reader's
+    `get_metrics_data`) first records what is queued, through an observable instrument's callback
+    that reports nothing itself. The queue is shared, so a callback that the SDK dropped as a
+    duplicate (same meter instrumented twice) loses nothing. Measurements keep their context.
     """
 
     duration: Histogram
     token_usage: Histogram
-    pending: deque[tuple[Histogram, float, Mapping[str, AttributeValue], Context]] = field(default_factory=deque)
 
     @classmethod
     def create(cls, meter: Meter) -> "GenAIMetrics":
-        metrics = cls(
+        meter.create_observable_gauge(
+            "ao.genai.pending_measurements", callbacks=[_flush_on_collect],
+            description="Internal: records queued GenAI measurements before each collection; never reports",
+        )  # fmt: skip
+        return cls(
             duration=meter.create_histogram(
                 "gen_ai.client.operation.duration",
                 unit="s",
@@ -51,29 +56,25 @@ class GenAIMetrics:
                 explicit_bucket_boundaries_advisory=TOKEN_BUCKETS,
             ),
         )
-        meter.create_observable_gauge(
-            "ao.genai.pending_measurements", callbacks=[metrics._flush_on_collect],
-            description="Internal: records queued GenAI measurements before each collection; never reports",
-        )  # fmt: skip
-        return metrics
 
-    def record(self, histogram: Histogram, value: float, attributes: Mapping[str, AttributeValue]) -> None:
+    @staticmethod
+    def record(histogram: Histogram, value: float, attributes: Mapping[str, AttributeValue]) -> None:
         """Queue one measurement of `histogram` (in the current context)."""
-        pending = self.pending
-        pending.append((histogram, value, attributes, get_current()))
-        if len(pending) >= FLUSH_AT:
-            self.flush()
+        _pending.append((histogram, value, attributes, get_current()))
+        if len(_pending) >= FLUSH_AT:
+            flush()
 
-    def flush(self) -> None:
-        """Record the queued measurements (safe from several threads at once)."""
-        pending = self.pending
-        while pending:
-            try:
-                histogram, value, attributes, context = pending.popleft()
-            except IndexError:
-                return
-            histogram.record(value, attributes, context)
 
-    def _flush_on_collect(self, options: CallbackOptions) -> Iterable[Observation]:
-        self.flush()
-        return ()
+def flush() -> None:
+    """Record the queued measurements (safe from several threads at once)."""
+    while _pending:
+        try:
+            histogram, value, attributes, context = _pending.popleft()
+        except IndexError:
+            return
+        histogram.record(value, attributes, context)
+
+
+def _flush_on_collect(options: CallbackOptions) -> Iterable[Observation]:
+    flush()
+    return ()

@@ -17,6 +17,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
+    InMemoryMetricReader,
     MetricExporter,
     MetricExportResult,
     MetricsData,
@@ -200,3 +201,25 @@ def test_azure_provider_name(telemetry: Telemetry, fake: FakeLLM) -> None:
     attrs = telemetry.span().attributes
     assert attrs["gen_ai.provider.name"] == "azure.ai.openai"
     assert attrs["server.port"] == fake.port
+
+
+def test_metrics_after_reinstrumenting_with_the_same_meter_provider(fake: FakeLLM, client: openai.OpenAI) -> None:
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader])
+    instrumentor = OpenAIInstrumentor()
+    for _ in range(2):
+        instrumentor.instrument(tracer_provider=TracerProvider(), meter_provider=meter_provider)
+        try:
+            client.chat.completions.create(model=MODEL, messages=HELLO)
+        finally:
+            instrumentor.uninstrument()
+    data = reader.get_metrics_data()
+    counts = [
+        point.count
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "gen_ai.client.operation.duration"
+        for point in metric.data.data_points
+    ]
+    assert counts == [2]
