@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hmac
+import json
 from typing import Any, Callable
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from ao_collector import queries
 from ao_collector.store.base import Store, StoreUnavailable
@@ -22,6 +23,15 @@ def _auth(token: str | None) -> Callable[[Request], None]:
             raise HTTPException(401, "missing or wrong bearer token (AO_API_TOKEN)", {"WWW-Authenticate": "Bearer"})
 
     return check
+
+
+class _Json(Response):
+    """JSON encoded straight by `json.dumps`: graphs of thousands of calls skip FastAPI's per-value encoder."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
 def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | None = None) -> FastAPI:
@@ -43,33 +53,34 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
 
     api = Depends(_auth(token))
 
-    @app.get("/api/v1/runs", tags=["runs"], dependencies=[api])
-    def runs(limit: int = Query(100, ge=1, le=10_000)) -> list[dict[str, Any]]:
+    # Handlers return the encoded response themselves (no per-value pass); `response_model` documents it.
+    @app.get("/api/v1/runs", tags=["runs"], dependencies=[api], response_model=list[dict[str, Any]])
+    def runs(limit: int = Query(100, ge=1, le=10_000)) -> Response:
         """The latest runs, newest first."""
-        return queries.list_runs(store, limit=limit)
+        return _Json(queries.list_runs(store, limit=limit))
 
-    @app.get("/api/v1/runs/{run_id}", tags=["runs"], dependencies=[api])
-    def run(run_id: str) -> dict[str, Any]:
+    @app.get("/api/v1/runs/{run_id}", tags=["runs"], dependencies=[api], response_model=dict[str, Any])
+    def run(run_id: str) -> Response:
         """One run with its calls."""
         found = queries.get_run(store, run_id)
         if found is None:
             raise HTTPException(404, f"no run {run_id!r}")
-        return found
+        return _Json(found)
 
-    @app.get("/api/v1/runs/{run_id}/graph", tags=["runs"], dependencies=[api])
-    def graph(run_id: str) -> dict[str, Any]:
+    @app.get("/api/v1/runs/{run_id}/graph", tags=["runs"], dependencies=[api], response_model=dict[str, Any])
+    def graph(run_id: str) -> Response:
         """The run's dataflow graph: LLM calls as nodes, dataflow edges between them."""
         found = queries.run_graph(store, run_id)
         if not found.get("nodes") and queries.get_run(store, run_id) is None:
             raise HTTPException(404, f"no run {run_id!r}")
-        return found
+        return _Json(found)
 
-    @app.get("/api/v1/calls/{span_id}", tags=["calls"], dependencies=[api])
-    def call(span_id: str) -> dict[str, Any]:
+    @app.get("/api/v1/calls/{span_id}", tags=["calls"], dependencies=[api], response_model=dict[str, Any])
+    def call(span_id: str) -> Response:
         """One LLM call: request, response, usage, cost, its dataflow origins."""
         found = queries.get_call(store, span_id)
         if found is None:
             raise HTTPException(404, f"no call with span id {span_id!r}")
-        return found
+        return _Json(found)
 
     return app
