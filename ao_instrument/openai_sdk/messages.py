@@ -20,6 +20,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":
 # OpenAI finish reasons -> semconv FinishReason values.
 _FINISH_REASONS = {"tool_calls": "tool_call", "function_call": "tool_call"}
 _MODALITIES = ("image", "audio", "video")
+_TEXT_ROLES = frozenset({"system", "developer", "user"})  # roles whose string content is all there is
 
 
 def _json(value: Any) -> str:
@@ -156,13 +157,21 @@ def chat_input(messages: Iterable[Any]) -> JsonText | None:
     written: list[str] = []
     for item in messages:
         get = item.get if type(item) is dict else partial(_get, item)
-        role = get("role")
+        role, content = get("role"), get("content")
+        text_only = type(content) is str and type(role) is str and (
+            role in _TEXT_ROLES
+            or (role == "assistant" and not (get("tool_calls") or get("refusal") or get("function_call")))
+        )
+        if text_only:  # the common case, written inline
+            written.append(f'{{"role":{encode_basestring(role)},"parts":[{{"type":"text","content":'
+                           f'{encode_basestring(content)}}}]}}')  # fmt: skip
+            continue
         if role == "tool":
-            parts = [_tool_response_part(get("tool_call_id"), get("content"))]
+            parts = [_tool_response_part(get("tool_call_id"), content)]
         elif role == "function":
-            role, parts = "tool", [_tool_response_part(None, get("content"))]
+            role, parts = "tool", [_tool_response_part(None, content)]
         else:
-            parts = _content_parts(get("content"))
+            parts = _content_parts(content)
             if role == "assistant":
                 refusal = get("refusal")
                 if refusal:

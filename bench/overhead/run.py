@@ -85,7 +85,8 @@ def main() -> None:
         rows.append((variant, statistics.median(base), statistics.median(inst), statistics.median(differences),
                      mean, result["spans"]))  # fmt: skip
     ao = {row[0]: row[3] for row in rows}
-    print(f"\n{args.rounds} rounds x {args.pairs} pairs x {args.batch_size} calls per variant, exporter: {args.exporter}")
+    print(f"\n{args.rounds} rounds x {args.pairs} pairs x {args.batch_size} calls per variant,"
+          f" exporter: {args.exporter}")
     print(f"{'variant':26} {'SDK alone':>10} {'instrumented':>13} {'added/call':>11} {'(mean)':>8} {'of SDK':>7}"
           f" {'vs ao':>6} {'spans':>6}")  # fmt: skip
     for variant, base, inst, added, mean, spans in rows:
@@ -93,7 +94,8 @@ def main() -> None:
         ratio = f"{added / reference:5.1f}x" if reference and reference > 0 and variant != "sdk" else ""
         share = f"{100 * added / base:6.1f}%"
         counted = str(spans) if args.exporter == "memory" else "-"  # the OTLP sink does not count
-        print(f"{variant:26} {base:8.0f}us {inst:11.0f}us {added:9.1f}us {mean:6.1f}us {share:>7} {ratio:>6} {counted:>6}")
+        print(f"{variant:26} {base:8.0f}us {inst:11.0f}us {added:9.1f}us {mean:6.1f}us {share:>7} {ratio:>6}"
+              f" {counted:>6}")
     if args.json:
         Path(args.json).write_text(json.dumps(results))
 

@@ -113,7 +113,9 @@ def _floor(tracer_provider: TracerProvider, meter_provider: MeterProvider | None
     wrap_function_wrapper("openai.resources.chat.completions.completions", "Completions.create", wrapper)
 
 
-def _instrument(name: str | None, content: bool, tracer_provider: TracerProvider, meter_provider: MeterProvider) -> None:
+def _instrument(
+    name: str | None, content: bool, tracer_provider: TracerProvider, meter_provider: MeterProvider
+) -> None:
     flag = "true" if content else "false"
     if name == "floor-span":
         _floor(tracer_provider, None)

@@ -16,7 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from ao_instrument.openai_sdk import OpenAIInstrumentor
 from tests.instrument_openai.helpers import Telemetry
 
-ENV = ("AO_CAPTURE_CONTENT", "AO_CAPTURE_MAX_BYTES", "AO_LAUNCHER", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")
+ENV = ("AO_CAPTURE_CONTENT", "AO_CAPTURE_MAX_BYTES", "AO_LAUNCHER",
+       "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")  # fmt: skip
 
 
 @pytest.fixture(scope="session")
