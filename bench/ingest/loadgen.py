@@ -1,8 +1,9 @@
 """Load generator for the ingest benchmark: sends runs of LLM spans over OTLP/HTTP or OTLP/gRPC.
 
-Closed loop: `--concurrency` senders each export one request at a time, retrying on backpressure as an
-OpenTelemetry exporter would. Every `--probe-every`-th run is a latency probe: a poller asks the collector's
-API for that run's last call until it is queryable. Prints one JSON object with the results.
+`--concurrency` senders each export one request at a time, retrying on backpressure as an OpenTelemetry
+exporter would: as fast as the collector answers (closed loop), or paced to `--rate` spans/s in total.
+Every `--probe-every`-th run is a latency probe: a poller asks the collector's API for that run's last call
+until it is queryable. Prints one JSON object with the results.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--spans-per-request", type=int, default=512)
     parser.add_argument("--probe-every", type=int, default=10, help="one probe run per N runs (0: none)")
-    parser.add_argument("--max-runs", type=int, default=0, help="stop after this many runs (0: duration only)")
+    parser.add_argument("--rate", type=float, default=0.0, help="total spans/s to offer (0: as fast as answered)")
     args = parser.parse_args()
 
     template = RunTemplate(calls=args.spans_per_request - 1, per_request=args.spans_per_request)
@@ -140,14 +141,18 @@ def main() -> None:
     runs_lock = threading.Lock()
     failures: list[str] = []
 
-    def worker() -> None:
+    interval = args.concurrency * args.spans_per_request / args.rate if args.rate else 0.0
+
+    def worker(index: int) -> None:
         send = http_sender(args.endpoint) if args.protocol == "http" else grpc_sender(args.endpoint)
+        next_at = start + interval * index / args.concurrency
         try:
             while time.monotonic() < stop_at:
+                if interval:
+                    time.sleep(max(0.0, next_at - time.monotonic()))
+                    next_at += interval
                 with runs_lock:
                     number = next(runs)
-                if args.max_runs and number >= args.max_runs:
-                    return
                 _, bodies = template.stamp()
                 probe = args.probe_every and number % args.probe_every == 0
                 sent = time.monotonic()
@@ -169,7 +174,7 @@ def main() -> None:
         except Exception as exc:  # noqa: BLE001 - reported in the output
             failures.append(repr(exc))
 
-    threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
