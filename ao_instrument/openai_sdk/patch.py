@@ -26,6 +26,7 @@ from ao_instrument.openai_sdk.streams import (
 
 PROVIDER = "openai"
 _ABSENT = (openai.Omit, openai.NotGiven)
+_REREADABLE = (list, tuple, str, dict, *_ABSENT)
 
 
 def _given(value: Any) -> bool:
@@ -144,7 +145,7 @@ def _start(telemetry: LLMCallTelemetry, api: Api, instance: Any, kwargs: Mutable
     try:
         for name in api.iterables:
             value = kwargs.get(name)
-            if value is not None and not isinstance(value, (list, tuple, str, dict, *_ABSENT)):
+            if value is not None and not isinstance(value, _REREADABLE):
                 kwargs[name] = list(value)  # a one-shot iterable is read by ao and by the SDK
         model = kwargs.get("model")
         provider, address, port = _client(instance)
