@@ -1,48 +1,912 @@
-/* Optional C fast paths for origin tracking's unlabelled path (pure-Python equivalents in propagation.py).
+/* Optional C fast paths for origin tracking (the pure-Python code in labels.py and propagation.py is the
+ * reference; without this module it does everything).
  *
- * join1(receiver, items): `receiver.join(items)` when the receiver is an exact str and the items a list
- * or tuple of exact strs (nothing can carry a label); otherwise the Python function given once to
- * set_join_fallback(fallback) decides.
+ * Labelled text is `labels.LStr`, a `str` subclass with one slot, `_ao`: its ranges, a tuple of
+ * `(start, end, origins)` sorted by position, not overlapping, adjacent equal origins merged (ranges.py).
+ * `install(LStr, ...)` replaces the hottest methods of that class by the C methods below, and
+ * propagation.py calls `fstr` and `join1` from rewritten f-strings and `sep.join(...)` sites.
+ *
+ * Every function here handles the common cases and hands everything else to the Python function it
+ * replaces, with the same arguments: unusual argument types, and any error at all (a user's error is
+ * then raised again by the Python code, an internal one makes it fail open). The only error raised
+ * from here directly is one from consuming a `join` iterable, which cannot be consumed twice.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 
+#define MAX_RANGES 512 /* ranges.MAX_RANGES: beyond this ranges.coarse() labels the whole text */
+
+static PyTypeObject *lstr = NULL;  /* labels.LStr */
+static Py_ssize_t ao_offset = 0;   /* where the `_ao` slot lives in an LStr instance */
+static PyObject *coarse = NULL;    /* ranges.coarse(ranges, length) */
 static PyObject *join_fallback = NULL;
+static PyObject *fstr_fallback = NULL;
+static PyObject *empty = NULL;       /* "" */
+static PyObject *empty_tuple = NULL; /* () */
 
-static PyObject *
-set_join_fallback(PyObject *module, PyObject *fallback)
+/* The Python methods of LStr replaced by C methods (called for what the C methods do not handle). */
+enum { M_GETITEM, M_ADD, M_RADD, M_STRIP, M_LSTRIP, M_RSTRIP, M_COUNT };
+static PyObject *python_method[M_COUNT];
+static PyObject *str_method[M_COUNT]; /* str.strip etc., the plain operations (the strip family only) */
+
+/* ---- ranges ------------------------------------------------------------------------------------ */
+
+typedef struct {
+    Py_ssize_t start, end;
+    PyObject *origins;
+} Range;
+
+/* Compact ranges: what the C code stores in an LStr's `_ao` slot (one object instead of a tuple of
+ * tuples and ints). Reading `_ao` from Python turns them into the tuple form once and stores that back
+ * (see ao_get), so Python code only ever sees tuples. Immutable, hence shared between strings. */
+typedef struct {
+    PyObject_VAR_HEAD
+    Range items[1];
+} Compact;
+
+static int
+compact_traverse(Compact *self, visitproc visit, void *arg)
 {
-    Py_XSETREF(join_fallback, Py_NewRef(fallback));
-    Py_RETURN_NONE;
+    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
+        Py_VISIT(self->items[i].origins);
+    }
+    return 0;
 }
 
+static int
+compact_clear(Compact *self)
+{
+    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
+        Py_CLEAR(self->items[i].origins);
+    }
+    return 0;
+}
+
+static void
+compact_dealloc(Compact *self)
+{
+    PyObject_GC_UnTrack(self);
+    compact_clear(self);
+    PyObject_GC_Del(self);
+}
+
+static PyTypeObject CompactType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "ao_instrument.dataflow._speedups.Ranges",
+    .tp_basicsize = offsetof(Compact, items),
+    .tp_itemsize = sizeof(Range),
+    .tp_dealloc = (destructor)compact_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)compact_traverse,
+    .tp_clear = (inquiry)compact_clear,
+};
+
+/* The tuple form of compact ranges: ((start, end, origins), ...). */
+static PyObject *
+compact_tuple(Compact *c)
+{
+    PyObject *out = PyTuple_New(Py_SIZE(c));
+    for (Py_ssize_t i = 0; out != NULL && i < Py_SIZE(c); i++) {
+        PyObject *item = PyTuple_New(3), *s = PyLong_FromSsize_t(c->items[i].start), *e = PyLong_FromSsize_t(c->items[i].end);
+        if (item == NULL || s == NULL || e == NULL) {
+            Py_XDECREF(item);
+            Py_XDECREF(s);
+            Py_XDECREF(e);
+            Py_CLEAR(out);
+            break;
+        }
+        PyTuple_SET_ITEM(item, 0, s);
+        PyTuple_SET_ITEM(item, 1, e);
+        PyTuple_SET_ITEM(item, 2, Py_NewRef(c->items[i].origins));
+        PyTuple_SET_ITEM(out, i, item);
+    }
+    return out;
+}
+
+/* Ranges placed at increasing offsets and merged, as ranges.join_at() does (origins borrowed). */
+typedef struct {
+    Range *items;
+    Py_ssize_t n, cap;
+    PyObject *source; /* the ranges (tuple or compact) added last */
+    int single;       /* still possible that the result is `source` itself, unchanged */
+    Range local[8];
+} Builder;
+
+static void
+builder_init(Builder *b)
+{
+    b->items = b->local;
+    b->n = 0;
+    b->cap = 8;
+    b->source = NULL;
+    b->single = 1;
+}
+
+static void
+builder_free(Builder *b)
+{
+    if (b->items != b->local) {
+        PyMem_Free(b->items);
+    }
+}
+
+static int
+builder_push(Builder *b, Py_ssize_t start, Py_ssize_t end, PyObject *origins)
+{
+    if (b->n) {
+        Range *last = &b->items[b->n - 1];
+        if (last->end == start) {
+            int eq = last->origins == origins ? 1 : PyObject_RichCompareBool(last->origins, origins, Py_EQ);
+            if (eq < 0) {
+                return -1;
+            }
+            if (eq) {
+                last->end = end;
+                b->single = 0;
+                return 0;
+            }
+        }
+    }
+    if (b->n == b->cap) {
+        Py_ssize_t cap = b->cap * 2;
+        Range *items = PyMem_Malloc(cap * sizeof(Range));
+        if (items == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(items, b->items, b->n * sizeof(Range));
+        builder_free(b);
+        b->items = items;
+        b->cap = cap;
+    }
+    b->items[b->n++] = (Range){start, end, origins};
+    return 0;
+}
+
+/* One range of `ranges` (tuple or compact form). */
+static int
+range_at(PyObject *ranges, Py_ssize_t i, Range *out)
+{
+    if (Py_IS_TYPE(ranges, &CompactType)) {
+        *out = ((Compact *)ranges)->items[i];
+        return 0;
+    }
+    PyObject *r = PyTuple_GET_ITEM(ranges, i);
+    if (!PyTuple_CheckExact(r) || PyTuple_GET_SIZE(r) != 3) {
+        PyErr_SetString(PyExc_TypeError, "a range must be (start, end, origins)");
+        return -1;
+    }
+    out->start = PyLong_AsSsize_t(PyTuple_GET_ITEM(r, 0));
+    out->end = PyLong_AsSsize_t(PyTuple_GET_ITEM(r, 1));
+    out->origins = PyTuple_GET_ITEM(r, 2);
+    return (out->start == -1 || out->end == -1) && PyErr_Occurred() ? -1 : 0;
+}
+
+/* Add the part of `ranges` within [lo, hi), re-based at lo and then moved to `at` (clip, then shift). */
+static int
+builder_add(Builder *b, PyObject *ranges, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t at)
+{
+    if (!PyTuple_CheckExact(ranges) && !Py_IS_TYPE(ranges, &CompactType)) {
+        PyErr_SetString(PyExc_TypeError, "ranges must be a tuple");
+        return -1;
+    }
+    Py_ssize_t n = Py_SIZE(ranges);
+    if (n == 0 || hi <= lo) {
+        return 0;
+    }
+    if (b->source != NULL || b->n) {
+        b->single = 0;
+    }
+    b->source = ranges;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Range r;
+        if (range_at(ranges, i, &r) < 0) {
+            return -1;
+        }
+        if (r.end <= lo || r.start >= hi) {
+            b->single = 0;
+            if (r.start >= hi) {
+                break;
+            }
+            continue;
+        }
+        Py_ssize_t s = (r.start > lo ? r.start : lo) - lo + at, e = (r.end < hi ? r.end : hi) - lo + at;
+        if (s != r.start || e != r.end) {
+            b->single = 0;
+        }
+        if (builder_push(b, s, e, r.origins) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The ranges built: `source` itself when nothing changed, () when empty, else new compact ranges. */
+static PyObject *
+builder_finish(Builder *b)
+{
+    if (b->n == 0) {
+        return Py_NewRef(empty_tuple);
+    }
+    if (b->single && b->n == Py_SIZE(b->source)) {
+        return Py_NewRef(b->source);
+    }
+    Compact *out = PyObject_GC_NewVar(Compact, &CompactType, b->n);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < b->n; i++) {
+        out->items[i] = b->items[i];
+        Py_INCREF(out->items[i].origins);
+    }
+    PyObject_GC_Track(out);
+    if (b->n > MAX_RANGES) {
+        PyObject *ranges = compact_tuple(out);
+        Py_DECREF(out);
+        if (ranges == NULL) {
+            return NULL;
+        }
+        PyObject *whole = PyObject_CallFunction(coarse, "On", ranges, b->items[b->n - 1].end);
+        Py_DECREF(ranges);
+        return whole;
+    }
+    return (PyObject *)out;
+}
+
+/* ---- labelled strings -------------------------------------------------------------------------- */
+
+static PyObject **
+slot_of(PyObject *obj)
+{
+    return (PyObject **)((char *)obj + ao_offset);
+}
+
+/* The ranges of an LStr (borrowed), or NULL with an error when the slot is empty. */
+static PyObject *
+ranges_of(PyObject *obj)
+{
+    PyObject *ranges = *slot_of(obj);
+    if (ranges == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "_ao");
+    }
+    return ranges;
+}
+
+/* LStr._ao: the ranges in tuple form (compact ranges are converted once, on the first read). */
+static PyObject *
+ao_get(PyObject *self, void *closure)
+{
+    PyObject **slot = slot_of(self);
+    if (*slot == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "_ao");
+        return NULL;
+    }
+    if (Py_IS_TYPE(*slot, &CompactType)) {
+        PyObject *ranges = compact_tuple((Compact *)*slot);
+        if (ranges == NULL) {
+            return NULL;
+        }
+        Py_SETREF(*slot, ranges);
+    }
+    return Py_NewRef(*slot);
+}
+
+static int
+ao_set(PyObject *self, PyObject *value, void *closure)
+{
+    PyObject **slot = slot_of(self);
+    if (value == NULL && *slot == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "_ao");
+        return -1;
+    }
+    Py_XSETREF(*slot, Py_XNewRef(value));
+    return 0;
+}
+
+static PyGetSetDef ao_getset = {"_ao", ao_get, ao_set, "Which characters came from which calls (ranges.py).", NULL};
+
+/* A new LStr with the characters of `value` (an exact str), its `_ao` slot empty. */
+static PyObject *
+new_lstr(PyObject *value)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    /* What str.__new__(LStr, value) does (unicode_subtype_new, CPython 3.10 and 3.11) without parsing
+     * arguments: a non-compact str (as every instance of a str subclass is) whose characters are a copy
+     * of value's in their own buffer, NUL included, sharing it as UTF-8 when ASCII. */
+    if (PyUnicode_READY(value) < 0) {
+        return NULL;
+    }
+    Py_ssize_t length = PyUnicode_GET_LENGTH(value);
+    int kind = PyUnicode_KIND(value), ascii = PyUnicode_IS_ASCII(value);
+    void *data = PyObject_Malloc((length + 1) * kind);
+    if (data == NULL) {
+        return PyErr_NoMemory();
+    }
+    PyObject *obj = lstr->tp_alloc(lstr, 0); /* zeroed: no wstr, no UTF-8 yet, not interned */
+    if (obj == NULL) {
+        PyObject_Free(data);
+        return NULL;
+    }
+    memcpy(data, PyUnicode_DATA(value), (length + 1) * kind);
+    PyUnicodeObject *u = (PyUnicodeObject *)obj;
+    u->_base._base.length = length;
+    u->_base._base.hash = ((PyASCIIObject *)value)->hash;
+    u->_base._base.state.kind = kind;
+    u->_base._base.state.compact = 0;
+    u->_base._base.state.ascii = ascii;
+    u->_base._base.state.ready = 1;
+    if (ascii) {
+        u->_base.utf8 = data;
+        u->_base.utf8_length = length;
+    }
+    u->data.any = data;
+    return obj;
+#else
+    PyObject *args = PyTuple_Pack(1, value);
+    if (args == NULL) {
+        return NULL;
+    }
+    PyObject *obj = PyUnicode_Type.tp_new(lstr, args, NULL);
+    Py_DECREF(args);
+    return obj;
+#endif
+}
+
+/* labels.BUDGET: how many labelled values may still be made (a fail-safe bound, refilled when a scope
+ * ends); Python code reads and writes it as `BUDGET[0]`, like the one-item list it is without C. */
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t left;
+} Budget;
+
+static PyObject *
+budget_get(Budget *self, PyObject *key)
+{
+    Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+    if (i == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (i != 0 && i != -1) {
+        PyErr_SetString(PyExc_IndexError, "budget index out of range");
+        return NULL;
+    }
+    return PyLong_FromSsize_t(self->left);
+}
+
+static int
+budget_set(Budget *self, PyObject *key, PyObject *value)
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_TypeError, "the budget cannot be deleted");
+        return -1;
+    }
+    PyObject *index = budget_get(self, key);
+    if (index == NULL) {
+        return -1;
+    }
+    Py_DECREF(index);
+    Py_ssize_t left = PyNumber_AsSsize_t(value, PyExc_OverflowError);
+    if (left == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    self->left = left;
+    return 0;
+}
+
+static PyMappingMethods budget_mapping = {NULL, (binaryfunc)budget_get, (objobjargproc)budget_set};
+
+static PyTypeObject BudgetType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "ao_instrument.dataflow._speedups.Budget",
+    .tp_basicsize = sizeof(Budget),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_as_mapping = &budget_mapping,
+};
+
+static Budget budget = {PyObject_HEAD_INIT(&BudgetType) 0};
+
+/* `value` (a str) labelled with `ranges`: labels._str(). Consumes neither argument. */
+static PyObject *
+make_labelled(PyObject *value, PyObject *ranges)
+{
+    if (!PyTuple_CheckExact(ranges) && !Py_IS_TYPE(ranges, &CompactType)) {
+        PyErr_SetString(PyExc_TypeError, "ranges must be a tuple");
+        return NULL;
+    }
+    if (Py_SIZE(ranges) == 0) {
+        return Py_NewRef(value);
+    }
+    if (budget.left <= 0) {
+        return Py_NewRef(value);
+    }
+    budget.left--;
+    PyObject *obj = new_lstr(value);
+    if (obj != NULL) {
+        Py_XSETREF(*slot_of(obj), Py_NewRef(ranges));
+    }
+    return obj;
+}
+
+/* The result of a builder as a labelled `value`. */
+static PyObject *
+finish_labelled(Builder *b, PyObject *value)
+{
+    PyObject *ranges = builder_finish(b);
+    if (ranges == NULL) {
+        return NULL;
+    }
+    PyObject *out = make_labelled(value, ranges);
+    Py_DECREF(ranges);
+    return out;
+}
+
+/* `callable(self, *args)`. */
+static PyObject *
+call_self(PyObject *callable, PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *stack[4];
+    if (nargs > 3) {
+        PyObject *all = PyTuple_New(nargs + 1);
+        if (all == NULL) {
+            return NULL;
+        }
+        PyTuple_SET_ITEM(all, 0, Py_NewRef(self));
+        for (Py_ssize_t i = 0; i < nargs; i++) {
+            PyTuple_SET_ITEM(all, i + 1, Py_NewRef(args[i]));
+        }
+        PyObject *out = PyObject_Call(callable, all, NULL);
+        Py_DECREF(all);
+        return out;
+    }
+    stack[0] = self;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        stack[i + 1] = args[i];
+    }
+    return PyObject_Vectorcall(callable, stack, nargs + 1, NULL);
+}
+
+/* Whatever went wrong, the Python method decides (the user's error again, or a fail-open result). */
+static PyObject *
+python(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyErr_Clear();
+    return call_self(python_method[method], self, args, nargs);
+}
+
+/* ---- LStr methods ------------------------------------------------------------------------------ */
+
+/* The labelled part of `self` at [start, start + len(result)), or `result` plain when empty. */
+static PyObject *
+part(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *result, Py_ssize_t start)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(result);
+    PyObject *ranges = ranges_of(self);
+    if (ranges == NULL) {
+        Py_DECREF(result);
+        return python(method, self, args, nargs);
+    }
+    Builder b;
+    builder_init(&b);
+    PyObject *out = builder_add(&b, ranges, start, start + n, 0) < 0 ? NULL : finish_labelled(&b, result);
+    builder_free(&b);
+    Py_DECREF(result);
+    return out != NULL ? out : python(method, self, args, nargs);
+}
+
+static PyObject *
+stripped(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *result = call_self(str_method[method], self, args, nargs);
+    if (result == NULL || !PyUnicode_CheckExact(result)) {
+        Py_XDECREF(result);
+        return python(method, self, args, nargs);
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(self), kept = PyUnicode_GET_LENGTH(result);
+    if (kept == n) { /* nothing stripped: the same labelled text, as Python returns an exact str itself */
+        Py_DECREF(result);
+        return Py_NewRef(self);
+    }
+    Py_ssize_t start = 0;
+    if (method == M_LSTRIP) {
+        start = n - kept;
+    }
+    else if (method == M_STRIP && kept) {
+        if (nargs == 0 || args[0] == Py_None) { /* whitespace, as str.strip() defines it */
+            int kind = PyUnicode_KIND(self);
+            const void *data = PyUnicode_DATA(self);
+            while (start < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, start))) {
+                start++;
+            }
+        }
+        else {
+            PyObject *rest = call_self(str_method[M_LSTRIP], self, args, nargs);
+            if (rest == NULL) {
+                Py_DECREF(result);
+                return python(method, self, args, nargs);
+            }
+            start = n - PyUnicode_GET_LENGTH(rest);
+            Py_DECREF(rest);
+        }
+    }
+    return part(method, self, args, nargs, result, start);
+}
+
+static PyObject *
+lstr_strip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return stripped(M_STRIP, self, args, nargs);
+}
+
+static PyObject *
+lstr_lstrip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return stripped(M_LSTRIP, self, args, nargs);
+}
+
+static PyObject *
+lstr_rstrip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return stripped(M_RSTRIP, self, args, nargs);
+}
+
+static PyObject *
+lstr_getitem(PyObject *self, PyObject *key)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(self), start, stop, step;
+    if (PyLong_CheckExact(key)) {
+        start = PyLong_AsSsize_t(key);
+        if (start == -1 && PyErr_Occurred()) {
+            return python(M_GETITEM, self, &key, 1);
+        }
+        if (start < 0) {
+            start += n;
+        }
+        if (start < 0 || start >= n) {
+            return python(M_GETITEM, self, &key, 1); /* the IndexError */
+        }
+        PyObject *result = PyUnicode_Substring(self, start, start + 1);
+        if (result == NULL) {
+            return python(M_GETITEM, self, &key, 1);
+        }
+        return part(M_GETITEM, self, &key, 1, result, start);
+    }
+    if (PySlice_Check(key)) {
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0) {
+            return python(M_GETITEM, self, &key, 1);
+        }
+        PySlice_AdjustIndices(n, &start, &stop, step);
+        if (step == 1) {
+            PyObject *result = PyUnicode_Substring(self, start, stop < start ? start : stop);
+            if (result == NULL) {
+                return python(M_GETITEM, self, &key, 1);
+            }
+            return part(M_GETITEM, self, &key, 1, result, start);
+        }
+    }
+    return python(M_GETITEM, self, &key, 1);
+}
+
+/* self + other, other a str (labelled or not). */
+static PyObject *
+lstr_add(PyObject *self, PyObject *other)
+{
+    if (!PyUnicode_Check(other)) {
+        return python(M_ADD, self, &other, 1); /* Python's own outcome for other types */
+    }
+    PyObject *result = PyUnicode_Concat(self, other);
+    PyObject *ranges = ranges_of(self);
+    if (result == NULL || ranges == NULL) {
+        Py_XDECREF(result);
+        return python(M_ADD, self, &other, 1);
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(self);
+    Builder b;
+    builder_init(&b);
+    PyObject *out = NULL;
+    if (builder_add(&b, ranges, 0, n, 0) == 0) {
+        PyObject *right = Py_IS_TYPE(other, lstr) ? ranges_of(other) : empty_tuple;
+        if (right != NULL && builder_add(&b, right, 0, PY_SSIZE_T_MAX, n) == 0) {
+            out = finish_labelled(&b, result);
+        }
+    }
+    builder_free(&b);
+    Py_DECREF(result);
+    return out != NULL ? out : python(M_ADD, self, &other, 1);
+}
+
+/* other + self, other a str that is not labelled (a labelled one is handled by its __add__). */
+static PyObject *
+lstr_radd(PyObject *self, PyObject *other)
+{
+    if (!PyUnicode_Check(other)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *result = PyUnicode_Concat(other, self);
+    PyObject *ranges = ranges_of(self);
+    if (result == NULL || ranges == NULL) {
+        Py_XDECREF(result);
+        return python(M_RADD, self, &other, 1);
+    }
+    Builder b;
+    builder_init(&b);
+    PyObject *out = builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, PyUnicode_GET_LENGTH(other)) < 0
+        ? NULL : finish_labelled(&b, result);
+    builder_free(&b);
+    Py_DECREF(result);
+    return out != NULL ? out : python(M_RADD, self, &other, 1);
+}
+
+static PyMethodDef lstr_methods[M_COUNT] = {
+    [M_GETITEM] = {"__getitem__", (PyCFunction)lstr_getitem, METH_O, NULL},
+    [M_ADD] = {"__add__", (PyCFunction)lstr_add, METH_O, NULL},
+    [M_RADD] = {"__radd__", (PyCFunction)lstr_radd, METH_O, NULL},
+    [M_STRIP] = {"strip", (PyCFunction)(void (*)(void))lstr_strip, METH_FASTCALL, NULL},
+    [M_LSTRIP] = {"lstrip", (PyCFunction)(void (*)(void))lstr_lstrip, METH_FASTCALL, NULL},
+    [M_RSTRIP] = {"rstrip", (PyCFunction)(void (*)(void))lstr_rstrip, METH_FASTCALL, NULL},
+};
+
+/* ---- rewritten sites ----------------------------------------------------------------------------- */
+
+/* join1(receiver, items): `receiver.join(items)` (propagation.join_items). */
 static PyObject *
 join1(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2 || join_fallback == NULL) {
-        PyErr_SetString(PyExc_TypeError, "join1(receiver, items) after set_join_fallback(fallback)");
+        PyErr_SetString(PyExc_TypeError, "join1(receiver, items) after set_fallbacks()");
         return NULL;
     }
     PyObject *receiver = args[0], *items = args[1];
-    if (PyUnicode_CheckExact(receiver) && (PyList_CheckExact(items) || PyTuple_CheckExact(items))) {
-        Py_ssize_t n = PySequence_Fast_GET_SIZE(items);
-        PyObject **values = PySequence_Fast_ITEMS(items);
-        Py_ssize_t i;
-        for (i = 0; i < n; i++) {
-            if (!PyUnicode_CheckExact(values[i])) {
-                break;
-            }
+    if (!PyUnicode_CheckExact(receiver)) {
+        return PyObject_Vectorcall(join_fallback, args, 2, NULL);
+    }
+    PyObject *seq; /* a list or tuple of the items (the iterable is consumed once, here) */
+    if (PyList_CheckExact(items) || PyTuple_CheckExact(items)) {
+        seq = Py_NewRef(items);
+    }
+    else if ((seq = PySequence_List(items)) == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **values = PySequence_Fast_ITEMS(seq);
+    int labelled = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (Py_IS_TYPE(values[i], lstr)) {
+            labelled = 1;
         }
-        if (i == n) {
-            return PyUnicode_Join(receiver, items);
+        else if (!PyUnicode_CheckExact(values[i])) {
+            labelled = -1;
+            break;
         }
     }
-    return PyObject_Vectorcall(join_fallback, args, 2, NULL);
+    PyObject *out = NULL;
+    if (labelled >= 0) {
+        PyObject *result = PyUnicode_Join(receiver, seq);
+        if (result != NULL && labelled) {
+            Builder b;
+            builder_init(&b);
+            Py_ssize_t pos = 0, step = PyUnicode_GET_LENGTH(receiver);
+            int ok = 1;
+            n = PySequence_Fast_GET_SIZE(seq); /* unchanged: joining runs no Python code for exact strs */
+            for (Py_ssize_t i = 0; ok && i < n; i++) {
+                PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+                if (Py_IS_TYPE(item, lstr)) {
+                    PyObject *ranges = ranges_of(item);
+                    ok = ranges != NULL && builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, pos) == 0;
+                }
+                pos += PyUnicode_GET_LENGTH(item) + step;
+            }
+            out = ok ? finish_labelled(&b, result) : NULL;
+            builder_free(&b);
+            Py_DECREF(result);
+        }
+        else {
+            out = result;
+        }
+    }
+    if (out == NULL) {
+        PyErr_Clear();
+        PyObject *stack[2] = {receiver, seq};
+        out = PyObject_Vectorcall(join_fallback, stack, 2, NULL);
+    }
+    Py_DECREF(seq);
+    return out;
+}
+
+/* One f-string field of a plain value (str, int, float, bool, None) as Python formats it. */
+static PyObject *
+plain_field(PyObject *value, long conversion, PyObject *spec)
+{
+    PyObject *shown;
+    switch (conversion) {
+    case -1: shown = Py_NewRef(value); break;
+    case 's': shown = PyObject_Str(value); break;
+    case 'r': shown = PyObject_Repr(value); break;
+    case 'a': shown = PyObject_ASCII(value); break;
+    default: PyErr_SetString(PyExc_ValueError, "unknown conversion"); return NULL;
+    }
+    if (shown == NULL) {
+        return NULL;
+    }
+    if (spec == Py_None && PyUnicode_CheckExact(shown)) {
+        return shown;
+    }
+    PyObject *out = PyObject_Format(shown, spec == Py_None ? empty : spec);
+    Py_DECREF(shown);
+    return out;
+}
+
+static int
+is_plain_value(PyObject *v)
+{
+    return PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v) || v == Py_None;
+}
+
+/* The f-string of `template` (literal str parts, and per field its conversion code) and its values and
+ * specs, when every value is plain or an LStr shown as it is; NULL with no error when it is not. */
+static PyObject *
+fstr_fast(PyObject *template, PyObject *values, PyObject *specs)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(template), nvalues = PyTuple_GET_SIZE(values);
+    PyObject *parts = PyTuple_New(n);
+    if (parts == NULL) {
+        return NULL;
+    }
+    PyObject *out = NULL;
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(template, i), *piece;
+        if (PyUnicode_CheckExact(item)) {
+            piece = Py_NewRef(item);
+        }
+        else {
+            if (k >= nvalues || !PyLong_CheckExact(item)) {
+                goto done;
+            }
+            PyObject *value = PyTuple_GET_ITEM(values, k), *spec = PyTuple_GET_ITEM(specs, k);
+            long conversion = PyLong_AsLong(item);
+            k++;
+            if (spec != Py_None && !PyUnicode_CheckExact(spec)) {
+                goto done;
+            }
+            if (Py_IS_TYPE(value, lstr)) {
+                if (conversion != -1 || spec != Py_None) {
+                    goto done; /* labels.LStr.__format__, repr(): the Python path */
+                }
+                piece = Py_NewRef(value);
+            }
+            else if (is_plain_value(value)) {
+                if ((piece = plain_field(value, conversion, spec)) == NULL) {
+                    goto done;
+                }
+            }
+            else {
+                goto done;
+            }
+        }
+        PyTuple_SET_ITEM(parts, i, piece);
+    }
+    if (k != nvalues) {
+        goto done;
+    }
+    PyObject *result = PyUnicode_Join(empty, parts);
+    if (result == NULL) {
+        goto done;
+    }
+    Builder b;
+    builder_init(&b);
+    Py_ssize_t pos = 0;
+    int ok = 1;
+    for (Py_ssize_t i = 0; ok && i < n; i++) {
+        PyObject *piece = PyTuple_GET_ITEM(parts, i);
+        if (Py_IS_TYPE(piece, lstr)) {
+            PyObject *ranges = ranges_of(piece);
+            ok = ranges != NULL && builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, pos) == 0;
+        }
+        pos += PyUnicode_GET_LENGTH(piece);
+    }
+    out = ok ? finish_labelled(&b, result) : NULL;
+    builder_free(&b);
+    Py_DECREF(result);
+done:
+    Py_DECREF(parts);
+    return out;
+}
+
+/* fstr(template, values, specs): propagation.fstr. */
+static PyObject *
+fstr(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || fstr_fallback == NULL) {
+        PyErr_SetString(PyExc_TypeError, "fstr(template, values, specs) after set_fallbacks()");
+        return NULL;
+    }
+    if (PyTuple_CheckExact(args[0]) && PyTuple_CheckExact(args[1]) && PyTuple_CheckExact(args[2])
+        && PyTuple_GET_SIZE(args[1]) == PyTuple_GET_SIZE(args[2])) {
+        PyObject *out = fstr_fast(args[0], args[1], args[2]);
+        if (out != NULL) {
+            return out;
+        }
+        PyErr_Clear();
+    }
+    return PyObject_Vectorcall(fstr_fallback, args, 3, NULL);
+}
+
+/* labelled(value, ranges): labels._str(), `value` an exact str. */
+static PyObject *
+labelled(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || lstr == NULL || !PyUnicode_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "labelled(value: str, ranges) after install()");
+        return NULL;
+    }
+    return make_labelled(args[0], args[1]);
+}
+
+/* install(LStr, coarse): set up, and put the C methods on LStr (once). */
+static PyObject *
+install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyType_Check(args[0]) || !PyType_IsSubtype((PyTypeObject *)args[0], &PyUnicode_Type)) {
+        PyErr_SetString(PyExc_TypeError, "install(LStr, coarse)");
+        return NULL;
+    }
+    if (lstr != NULL) {
+        Py_RETURN_NONE;
+    }
+    PyTypeObject *type = (PyTypeObject *)args[0];
+    PyObject *slot = PyDict_GetItemString(type->tp_dict, "_ao");
+    if (slot == NULL || !Py_IS_TYPE(slot, &PyMemberDescr_Type)
+        || ((PyMemberDescrObject *)slot)->d_member->type != T_OBJECT_EX) {
+        PyErr_SetString(PyExc_TypeError, "LStr must have an `_ao` slot");
+        return NULL;
+    }
+    for (int m = 0; m < M_COUNT; m++) {
+        const char *name = lstr_methods[m].ml_name;
+        PyObject *method = PyObject_GetAttrString(args[0], name);
+        PyObject *plain = m >= M_STRIP ? PyObject_GetAttrString((PyObject *)&PyUnicode_Type, name) : Py_NewRef(Py_None);
+        PyObject *descr = PyDescr_NewMethod(type, &lstr_methods[m]);
+        if (method == NULL || plain == NULL || descr == NULL || PyObject_SetAttrString(args[0], name, descr) < 0) {
+            Py_XDECREF(method);
+            Py_XDECREF(plain);
+            Py_XDECREF(descr);
+            return NULL;
+        }
+        Py_DECREF(descr);
+        python_method[m] = method;
+        str_method[m] = plain;
+    }
+    ao_offset = ((PyMemberDescrObject *)slot)->d_member->offset;
+    PyObject *getset = PyDescr_NewGetSet(type, &ao_getset);
+    if (getset == NULL || PyObject_SetAttrString(args[0], "_ao", getset) < 0) {
+        Py_XDECREF(getset);
+        return NULL;
+    }
+    Py_DECREF(getset);
+    lstr = (PyTypeObject *)Py_NewRef(args[0]);
+    coarse = Py_NewRef(args[1]);
+    Py_RETURN_NONE;
+}
+
+/* set_fallbacks(join_items, fstr): the Python functions join1 and fstr replace. */
+static PyObject *
+set_fallbacks(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "set_fallbacks(join_items, fstr)");
+        return NULL;
+    }
+    Py_XSETREF(join_fallback, Py_NewRef(args[0]));
+    Py_XSETREF(fstr_fallback, Py_NewRef(args[1]));
+    Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
-    {"join1", (PyCFunction)(void (*)(void))join1, METH_FASTCALL, "receiver.join(items) when nothing is labelled."},
-    {"set_join_fallback", set_join_fallback, METH_O, "The function join1 calls when its fast path does not apply."},
+    {"install", (PyCFunction)(void (*)(void))install, METH_FASTCALL, "Set up, and put the C methods on LStr."},
+    {"set_fallbacks", (PyCFunction)(void (*)(void))set_fallbacks, METH_FASTCALL, "The Python functions join1 and fstr replace."},
+    {"labelled", (PyCFunction)(void (*)(void))labelled, METH_FASTCALL, "labels._str(value, ranges) in C."},
+    {"join1", (PyCFunction)(void (*)(void))join1, METH_FASTCALL, "receiver.join(items), labelled."},
+    {"fstr", (PyCFunction)(void (*)(void))fstr, METH_FASTCALL, "A rewritten f-string, labelled."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -53,5 +917,14 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    return PyModule_Create(&module);
+    empty = PyUnicode_FromString("");
+    empty_tuple = PyTuple_New(0);
+    if (empty == NULL || empty_tuple == NULL || PyType_Ready(&CompactType) < 0 || PyType_Ready(&BudgetType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddObjectRef(m, "budget", (PyObject *)&budget) < 0) {
+        Py_CLEAR(m);
+    }
+    return m;
 }

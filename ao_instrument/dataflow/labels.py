@@ -20,10 +20,16 @@ from ao_instrument.dataflow import ranges as rg
 from ao_instrument.dataflow.ranges import Origins, Ranges
 from ao_instrument.genai.fail_open import report_internal_error
 
+try:  # the optional C fast path (built when a compiler is available): same behaviour, in C
+    from ao_instrument.dataflow import _speedups
+except ImportError:
+    _speedups = None  # type: ignore[assignment]
+
 # Labelled values that may still be created: a fail-safe bound on tracking work, refilled whenever a
 # run (or trace) scope ends; once spent, operations return plain values.
 LABEL_BUDGET = 5_000_000
-BUDGET = [LABEL_BUDGET]
+BUDGET: Any = [LABEL_BUDGET] if _speedups is None else _speedups.budget  # read and written as BUDGET[0]
+BUDGET[0] = LABEL_BUDGET
 
 
 def refill_budget() -> None:
@@ -239,6 +245,7 @@ class _Text:
 class LStr(_Text, str):
     """A `str` whose `_ao` ranges say which characters came from which LLM calls."""
 
+    __slots__ = ("_ao",)
     _base = str
 
     def __str__(self) -> str:
@@ -284,6 +291,8 @@ class LStr(_Text, str):
 
     def strip(self, chars: Any = None) -> Any:
         result = str.strip(self, chars)
+        if len(result) == len(self):
+            return self  # nothing stripped (as `str` returns itself)
         try:
             start = len(self) - len(str.lstrip(self, chars))
             return _str(result, rg.clip(self._ao, start, start + len(result)))
@@ -292,6 +301,8 @@ class LStr(_Text, str):
 
     def lstrip(self, chars: Any = None) -> Any:
         result = str.lstrip(self, chars)
+        if len(result) == len(self):
+            return self
         try:
             start = len(self) - len(result)
             return _str(result, rg.clip(self._ao, start, start + len(result)))
@@ -300,6 +311,8 @@ class LStr(_Text, str):
 
     def rstrip(self, chars: Any = None) -> Any:
         result = str.rstrip(self, chars)
+        if len(result) == len(self):
+            return self
         try:
             return _str(result, rg.clip(self._ao, 0, len(result)))
         except Exception:
@@ -537,6 +550,11 @@ def _str(value: str, ranges: Ranges) -> Any:
     obj = _new_str(LStr, value)
     obj._ao = ranges
     return obj
+
+
+if _speedups is not None:
+    _speedups.install(LStr, rg.coarse)  # C methods for LStr's hottest operations, compact ranges
+    _str = _speedups.labelled  # noqa: F811
 
 
 def number(value: Any, origins: Origins) -> Any:

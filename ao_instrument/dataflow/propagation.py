@@ -23,6 +23,7 @@ from ao_instrument.dataflow.labels import (
     TEXT_TYPES,
     LBytes,
     LStr,
+    _speedups,
     join,
     number,
     origins_of,
@@ -186,13 +187,12 @@ def join_items(receiver: Any, items: Any, /) -> Any:
         return _fail_open("propagating str.join", result)
 
 
-try:  # the optional C fast path (built when a compiler is available), same behaviour
-    from ao_instrument.dataflow import _speedups
-except ImportError:
+if _speedups is None:
     m_join_1 = join_items
-else:
-    _speedups.set_join_fallback(join_items)
+else:  # the optional C fast paths (labels.py), same behaviour
+    _speedups.set_fallbacks(join_items, fstr)
     m_join_1 = _speedups.join1
+    fstr = _speedups.fstr  # noqa: F811
 
 
 def m_join(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
