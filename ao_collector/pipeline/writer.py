@@ -87,7 +87,7 @@ class Pipeline:
             if lag > self.max_lag:
                 self.stats.refused_requests += 1
                 raise Backpressure(f"store is behind: {pending} spans wait, about {lag:.1f}s of writing",
-                                   retry_after=min(lag, 5.0))
+                                   retry_after=1.0)
         try:
             self.spool.append(payload, spans)
         except SpoolFull as exc:
@@ -160,6 +160,9 @@ class Pipeline:
             self._retry_after = max(1.0, delay)
 
     def _note_rate(self, spans: int, seconds: float) -> None:
+        """Track the write rate from batches big enough that the store's fixed cost per write does not dominate."""
+        if spans < self.spool.segment_max_spans // 4:
+            return
         rate = spans / max(seconds, 1e-3)
         self._write_rate = rate if self._write_rate is None else 0.7 * self._write_rate + 0.3 * rate
 

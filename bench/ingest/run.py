@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -131,7 +132,14 @@ def graph_phase(collector: Collector, calls: int, repeats: int) -> dict:
     url = f"http://127.0.0.1:{collector.ports['http']}/v1/traces"
     for body in bodies:
         request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/x-protobuf"})
-        urllib.request.urlopen(request, timeout=60).read()
+        while True:
+            try:
+                urllib.request.urlopen(request, timeout=60).read()
+                break
+            except urllib.error.HTTPError as exc:
+                if exc.code not in (429, 503):
+                    raise
+                time.sleep(float(exc.headers.get("Retry-After", "1")))
     while not collector.drained():
         time.sleep(0.05)
     times = []
@@ -148,7 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of load per repeat")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--protocols", default="http,grpc")
+    parser.add_argument("--protocols", default="http,grpc", help="comma-separated; empty for the graph phase only")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--spans-per-request", type=int, default=512)
     parser.add_argument("--latency-duration", type=float, default=40.0, help="seconds of the latency phase")
@@ -158,6 +166,7 @@ def main() -> None:
     parser.add_argument("--collector-arg", action="append", default=[], help="extra `ao-collector serve` argument")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    protocols = [p for p in args.protocols.split(",") if p]  # none: only the graph phase
 
     with tempfile.TemporaryDirectory(prefix="ao-bench-") as tmp:
         data_dir = Path(tmp) / "data"
@@ -165,7 +174,7 @@ def main() -> None:
         try:
             phases = []
             latency: dict[str, dict] = {}
-            for protocol in args.protocols.split(","):
+            for protocol in protocols:
                 for repeat in range(args.repeats):
                     phase = load_phase(collector, protocol, args, args.duration)
                     phases.append(phase)
@@ -185,7 +194,7 @@ def main() -> None:
 
     summary = {}
     print(f"\n{'metric':<34}{'median':>14}{'target':>12}{'ratio':>8}")
-    for protocol in args.protocols.split(","):
+    for protocol in protocols:
         runs = [p for p in phases if p["protocol"] == protocol]
         for key in ("spans_per_core_s", "spans_per_s", "p99_latency_s"):
             value = latency[protocol][key] if key == "p99_latency_s" else statistics.median(p[key] for p in runs)

@@ -88,6 +88,7 @@ class RunTemplate:
         now = time.time_ns()
         root_id = self.span_placeholders[0]
         spans: list[Span] = []
+        uses: list[set[int]] = [{0}]  # per span: the placeholder indexes its bytes contain
         root = Span(
             trace_id=self.trace_placeholder,
             span_id=root_id,
@@ -100,6 +101,7 @@ class RunTemplate:
         spans.append(root)
         for i in range(1, calls + 1):
             sources = sorted({rng.randint(max(1, i - 8), i - 1) for _ in range(rng.randint(0, 2))}) if i > 1 else []
+            uses.append({0, i, *sources})
             origin_ids = [self.span_placeholders[s] for s in sources]
             span = Span(
                 trace_id=self.trace_placeholder,
@@ -130,13 +132,16 @@ class RunTemplate:
             scope_spans.scope.version = "0.1.0"
             scope_spans.spans.extend(spans[start : start + per_request])
             self.requests.append(request.SerializeToString())
-        self._offsets = [self._find(r) for r in self.requests]
+        self._offsets = [
+            self._find(data, set().union(*uses[start : start + per_request]))
+            for data, start in zip(self.requests, range(0, len(spans), per_request))
+        ]
 
-    def _find(self, data: bytes) -> list[tuple[int, int, int]]:
+    def _find(self, data: bytes, spans: set[int]) -> list[tuple[int, int, int]]:
         """(offset, kind, index) of every placeholder: 0 trace id, 1 run id, 2 span id, 3 span id in hex text."""
         needles = [(0, 0, self.trace_placeholder), (1, 0, self.run_placeholder.encode())]
-        needles += [(2, i, p) for i, p in enumerate(self.span_placeholders)]
-        needles += [(3, i, p.hex().encode()) for i, p in enumerate(self.span_placeholders)]
+        needles += [(2, i, self.span_placeholders[i]) for i in sorted(spans)]
+        needles += [(3, i, self.span_placeholders[i].hex().encode()) for i in sorted(spans)]
         found: list[tuple[int, int, int]] = []
         for kind, index, needle in needles:
             at = data.find(needle)

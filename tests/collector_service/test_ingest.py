@@ -286,11 +286,11 @@ def test_overload_answers_backpressure_with_bounded_memory(collector: Running) -
 
 def test_slow_store_gets_backpressure_before_the_lag_grows(collector: Running) -> None:
     """With the store up but slower than the senders, exports are refused once the backlog is over max_lag."""
-    pipeline = collector.service.pipeline
-    assert pipeline is not None
-    limits = pipeline.max_lag, pipeline.min_pending_spans
+    pipeline, spool = collector.service.pipeline, collector.service.spool
+    assert pipeline is not None and spool is not None
+    limits = pipeline.max_lag, pipeline.min_pending_spans, spool.segment_max_spans
     collector.store.slow = 0.5
-    pipeline.max_lag, pipeline.min_pending_spans = 0.5, 100
+    pipeline.max_lag, pipeline.min_pending_spans, spool.segment_max_spans = 0.5, 100, 200
     accepted: list[str] = []
     refused = None
     try:
@@ -307,7 +307,7 @@ def test_slow_store_gets_backpressure_before_the_lag_grows(collector: Running) -
         assert int(refused.headers["Retry-After"]) >= 1
     finally:
         collector.store.slow = 0.0
-        pipeline.max_lag, pipeline.min_pending_spans = limits
+        pipeline.max_lag, pipeline.min_pending_spans, spool.segment_max_spans = limits
     for trace_id in accepted:
         assert wait_for(lambda: collector.rows(trace_id) == (61, 61), timeout=30, what="accepted spans")
 
