@@ -26,7 +26,7 @@ class IndexedContent(NamedTuple):
 
 def indexed_content(attrs: dict[str, str]) -> IndexedContent:
     """The content of a span with indexed message attributes `attrs` (empty strings when there is none)."""
-    inputs, outputs, tools = _indexed_content(attrs, "")
+    inputs, outputs, tools = _indexed_content(attrs)
     finish: list[str] = []
     if outputs:
         finish = [m["finish_reason"] for m in json.loads(outputs) if m.get("finish_reason")]
@@ -45,7 +45,6 @@ def invocation_model(attrs: dict[str, str]) -> str:
     return model if isinstance(model, str) else ""
 
 
-
 def _indexed(attrs: dict[str, str], prefix: str) -> list[dict[str, str]]:
     """`prefix.N.rest = value` attributes grouped by N (in index order) as {rest: value}."""
     groups: dict[int, dict[str, str]] = {}
@@ -58,23 +57,19 @@ def _indexed(attrs: dict[str, str], prefix: str) -> list[dict[str, str]]:
     return [groups[index] for index in sorted(groups)]
 
 
-def _indexed_content(attrs: dict[str, str], tool_definitions: str) -> tuple[str, str, str]:
+def _indexed_content(attrs: dict[str, str]) -> tuple[str, str, str]:
     """Input messages, output messages and tool definitions from indexed attributes (OpenLLMetry, OpenInference)."""
     if "gen_ai.prompt.0.content" in attrs or "gen_ai.prompt.0.role" in attrs or "gen_ai.completion.0.content" in attrs:
         inputs = [_message(fields, "", "tool_calls.", "") for fields in _indexed(attrs, "gen_ai.prompt.")]
         outputs = [_message(fields, "", "tool_calls.", "") for fields in _indexed(attrs, "gen_ai.completion.")]
-        if not tool_definitions:
-            tools = [_function_tool(fields) for fields in _indexed(attrs, "llm.request.functions.")]
-            tool_definitions = _dumps(tools) if tools else ""
+        tools = [_function_tool(fields) for fields in _indexed(attrs, "llm.request.functions.")]
     elif "llm.input_messages.0.message.role" in attrs or "llm.output_messages.0.message.role" in attrs:
         inputs = [_message(fields, "message.", "message.tool_calls.", "tool_call.") for fields in _indexed(attrs, "llm.input_messages.")]
         outputs = [_message(fields, "message.", "message.tool_calls.", "tool_call.") for fields in _indexed(attrs, "llm.output_messages.")]
-        if not tool_definitions:
-            tools = [_schema_tool(fields.get("tool.json_schema", "")) for fields in _indexed(attrs, "llm.tools.")]
-            tool_definitions = _dumps(tools) if tools else ""
+        tools = [_schema_tool(fields.get("tool.json_schema", "")) for fields in _indexed(attrs, "llm.tools.")]
     else:
-        return "", "", tool_definitions
-    return (_dumps(inputs) if inputs else ""), (_dumps(outputs) if outputs else ""), tool_definitions
+        return "", "", ""
+    return (_dumps(inputs) if inputs else ""), (_dumps(outputs) if outputs else ""), (_dumps(tools) if tools else "")
 
 
 def _message(fields: dict[str, str], base: str, calls: str, call: str) -> dict[str, Any]:

@@ -29,6 +29,8 @@ from ao_collector.model.indexed_content import indexed_content, invocation_model
 from ao_collector.pricing import PriceTable
 
 ANTHROPIC_SDK_SCOPE = "com.anthropic.sdk.python"
+_SPAN_FIELDS = ("TraceId", "SpanId", "ParentSpanId", "Timestamp", "Duration", "SpanName", "ServiceName", "ScopeName",
+                "StatusCode", "FinishReasons", "TaintOrigins")
 # GenAI operations that are not a call to a model.
 NOT_MODEL_CALLS = ("execute_tool", "invoke_agent", "create_agent")
 _LEGACY_OPERATIONS = {"": "chat", "completion": "text_completion", "embedding": "embeddings"}
@@ -71,11 +73,12 @@ def call_table(spans: pa.RecordBatch, attrs: dict[str, pa.Array], run_ids: pa.Ar
     rows = pc.indices_nonzero(pc.or_(pc.or_(semconv, legacy), openinference))
     if len(rows) == 0:
         return tables.AO_LLM_CALLS.empty_table()
-    a = {key: column.take(rows) for key, column in attrs.items()}
-    semconv, legacy, openinference = semconv.take(rows), legacy.take(rows), openinference.take(rows)
-    span = {name: spans[name].take(rows) for name in ("TraceId", "SpanId", "ParentSpanId", "Timestamp", "Duration",
-                                                     "SpanName", "ServiceName", "ScopeName", "StatusCode",
-                                                     "FinishReasons", "TaintOrigins", "SpanAttributes", "Events.Attributes")}
+    if len(rows) == spans.num_rows:
+        a, span = attrs, {name: spans[name] for name in _SPAN_FIELDS}
+    else:
+        a = {key: column.take(rows) for key, column in attrs.items()}
+        semconv, legacy, openinference = semconv.take(rows), legacy.take(rows), openinference.take(rows)
+        span = {name: spans[name].take(rows) for name in _SPAN_FIELDS}
     ao = pc.or_(pc.is_valid(a["ao.call.key"]), pc.is_valid(a["ao.call.cached"]))
     source = pc.if_else(
         semconv,
@@ -129,13 +132,13 @@ def call_table(spans: pa.RecordBatch, attrs: dict[str, pa.Array], run_ids: pa.Ar
         "FinishReasons": span["FinishReasons"],
         "TaintOrigins": span["TaintOrigins"],
     }
-    _complete_from_attributes(columns, a, span)
+    _complete_from_attributes(columns, a, spans, rows)
     columns["RequestModel"] = first_of(columns["RequestModel"], a["llm.model_name"]).fill_null("")
     columns["CostUsd"] = _costs(prices, columns, cached)
     return pa.Table.from_arrays([columns[f.name].cast(f.type) for f in tables.AO_LLM_CALLS], schema=tables.AO_LLM_CALLS)
 
 
-def _complete_from_attributes(columns: dict, a: dict[str, pa.Array], span: dict[str, pa.Array]) -> None:
+def _complete_from_attributes(columns: dict, a: dict[str, pa.Array], spans: pa.RecordBatch, rows: pa.Array) -> None:
     """Fields that need a look at whole rows, for the few calls that need them: content in indexed
     attributes, OpenInference's invocation model, finish reasons named otherwise, the type of an error
     recorded only as an exception event."""
@@ -153,7 +156,8 @@ def _complete_from_attributes(columns: dict, a: dict[str, pa.Array], span: dict[
     patches: dict[str, dict[int, object]] = {name: {} for name in
                                              ("InputMessages", "OutputMessages", "ToolDefinitions", "FinishReasons", "ErrorType", "RequestModel")}
     for row in fix:
-        attrs = dict(span["SpanAttributes"][row].as_py())
+        index = rows[row].as_py()
+        attrs = dict(spans["SpanAttributes"][index].as_py())
         if indexed[row].as_py():
             content = indexed_content(attrs)
             patches["InputMessages"][row] = content.input_messages
@@ -165,7 +169,7 @@ def _complete_from_attributes(columns: dict, a: dict[str, pa.Array], span: dict[
         if no_reason[row].as_py():
             patches["FinishReasons"][row] = [attrs.get("anthropic.message.stop_reason") or attrs["llm.finish_reason"]]
         if unnamed_error[row].as_py():
-            events = span["Events.Attributes"][row].as_py() or []
+            events = spans["Events.Attributes"][index].as_py() or []
             types = [dict(event).get("exception.type") for event in events]
             patches["ErrorType"][row] = next((t for t in types if t), "error")
         if needs_model[row].as_py():
