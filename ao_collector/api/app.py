@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from typing import Any, Callable
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -31,7 +32,7 @@ class _Json(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+        return json.dumps(content, separators=(",", ":"), default=str).encode("ascii")
 
 
 def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | None = None) -> FastAPI:
@@ -69,11 +70,15 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
 
     @app.get("/api/v1/runs/{run_id}/graph", tags=["runs"], dependencies=[api], response_model=dict[str, Any])
     def graph(run_id: str) -> Response:
-        """The run's dataflow graph: LLM calls as nodes, dataflow edges between them."""
+        """The run's dataflow graph: LLM calls as nodes, dataflow edges between them.
+
+        The `Server-Timing` header tells the store's share (`store;dur=` milliseconds)."""
+        started = time.perf_counter()
         found = queries.run_graph(store, run_id)
         if not found.get("nodes") and queries.get_run(store, run_id) is None:
             raise HTTPException(404, f"no run {run_id!r}")
-        return _Json(found)
+        elapsed = (time.perf_counter() - started) * 1000
+        return _Json(found, headers={"Server-Timing": f"store;dur={elapsed:.1f}"})
 
     @app.get("/api/v1/calls/{span_id}", tags=["calls"], dependencies=[api], response_model=dict[str, Any])
     def call(span_id: str) -> Response:

