@@ -306,19 +306,19 @@ ao_set(PyObject *self, PyObject *value, void *closure)
 
 static PyGetSetDef ao_getset = {"_ao", ao_get, ao_set, "Which characters came from which calls (ranges.py).", NULL};
 
-/* A new LStr with the characters of `value` (an exact str), its `_ao` slot empty. */
-static PyObject *
-new_lstr(PyObject *value)
-{
 #if PY_VERSION_HEX < 0x030C0000
-    /* What str.__new__(LStr, value) does (unicode_subtype_new, CPython 3.10 and 3.11) without parsing
-     * arguments: a non-compact str (as every instance of a str subclass is) whose characters are a copy
-     * of value's in their own buffer, NUL included, sharing it as UTF-8 when ASCII. */
-    if (PyUnicode_READY(value) < 0) {
-        return NULL;
+/* A new LStr of `length` characters, none written yet, whose largest character is `maxchar`, its `_ao`
+ * slot empty. This is how str.__new__(LStr, value) lays it out (unicode_subtype_new, CPython 3.10 and
+ * 3.11): a non-compact str, as every instance of a str subclass is, with its characters in their own
+ * NUL-terminated buffer, shared as UTF-8 when ASCII. The kind must be the smallest that holds `maxchar`
+ * (str equality relies on it). Written only by this module, before anyone else sees it. */
+static PyObject *
+raw_lstr(Py_ssize_t length, Py_UCS4 maxchar)
+{
+    int kind = maxchar < 256 ? PyUnicode_1BYTE_KIND : maxchar < 65536 ? PyUnicode_2BYTE_KIND : PyUnicode_4BYTE_KIND;
+    if (length > PY_SSIZE_T_MAX / kind - 1) {
+        return PyErr_NoMemory();
     }
-    Py_ssize_t length = PyUnicode_GET_LENGTH(value);
-    int kind = PyUnicode_KIND(value), ascii = PyUnicode_IS_ASCII(value);
     void *data = PyObject_Malloc((length + 1) * kind);
     if (data == NULL) {
         return PyErr_NoMemory();
@@ -328,19 +328,36 @@ new_lstr(PyObject *value)
         PyObject_Free(data);
         return NULL;
     }
-    memcpy(data, PyUnicode_DATA(value), (length + 1) * kind);
     PyUnicodeObject *u = (PyUnicodeObject *)obj;
     u->_base._base.length = length;
-    u->_base._base.hash = ((PyASCIIObject *)value)->hash;
+    u->_base._base.hash = -1;
     u->_base._base.state.kind = kind;
     u->_base._base.state.compact = 0;
-    u->_base._base.state.ascii = ascii;
+    u->_base._base.state.ascii = maxchar < 128;
     u->_base._base.state.ready = 1;
-    if (ascii) {
+    if (maxchar < 128) {
         u->_base.utf8 = data;
         u->_base.utf8_length = length;
     }
     u->data.any = data;
+    PyUnicode_WRITE(kind, data, length, 0);
+    return obj;
+}
+#endif
+
+/* A new LStr with the characters of `value` (an exact str), its `_ao` slot empty. */
+static PyObject *
+new_lstr(PyObject *value)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(value) < 0) {
+        return NULL;
+    }
+    PyObject *obj = raw_lstr(PyUnicode_GET_LENGTH(value), PyUnicode_MAX_CHAR_VALUE(value));
+    if (obj != NULL) {
+        memcpy(PyUnicode_DATA(obj), PyUnicode_DATA(value), PyUnicode_GET_LENGTH(value) * PyUnicode_KIND(value));
+        ((PyASCIIObject *)obj)->hash = ((PyASCIIObject *)value)->hash;
+    }
     return obj;
 #else
     PyObject *args = PyTuple_Pack(1, value);
@@ -438,6 +455,60 @@ finish_labelled(Builder *b, PyObject *value)
     }
     PyObject *out = make_labelled(value, ranges);
     Py_DECREF(ranges);
+    return out;
+}
+
+/* `sep.join(seq)` (seq a list or tuple of strs) labelled with `ranges`; written straight into the new
+ * LStr (no intermediate plain result) when it will be labelled. */
+static PyObject *
+joined_labelled(PyObject *sep, PyObject *seq, PyObject *ranges)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (Py_SIZE(ranges) && budget.left > 0) {
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(seq), seplen = PyUnicode_GET_LENGTH(sep), total = 0;
+        PyObject **items = PySequence_Fast_ITEMS(seq);
+        Py_UCS4 maxchar = n > 1 && seplen ? PyUnicode_MAX_CHAR_VALUE(sep) : 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_ssize_t len = PyUnicode_GET_LENGTH(items[i]) + (i ? seplen : 0);
+            if (len > PY_SSIZE_T_MAX - total) {
+                return PyErr_NoMemory();
+            }
+            total += len;
+            if (PyUnicode_MAX_CHAR_VALUE(items[i]) > maxchar) {
+                maxchar = PyUnicode_MAX_CHAR_VALUE(items[i]);
+            }
+        }
+        PyObject *obj = raw_lstr(total, maxchar);
+        if (obj == NULL) {
+            return NULL;
+        }
+        int kind = PyUnicode_KIND(obj);
+        char *data = PyUnicode_DATA(obj);
+        Py_ssize_t pos = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            for (PyObject *piece = i && seplen ? sep : items[i]; piece != NULL; piece = piece == sep ? items[i] : NULL) {
+                Py_ssize_t len = PyUnicode_GET_LENGTH(piece);
+                if (PyUnicode_KIND(piece) == kind) {
+                    memcpy(data + pos * kind, PyUnicode_DATA(piece), len * kind);
+                }
+                else if (PyUnicode_CopyCharacters(obj, pos, piece, 0, len) < 0) { /* widening */
+                    Py_DECREF(obj);
+                    return NULL;
+                }
+                pos += len;
+            }
+        }
+        budget.left--;
+        *slot_of(obj) = Py_NewRef(ranges);
+        return obj;
+    }
+#endif
+    PyObject *result = PyUnicode_Join(sep, seq);
+    if (result == NULL) {
+        return NULL;
+    }
+    PyObject *out = make_labelled(result, ranges);
+    Py_DECREF(result);
     return out;
 }
 
@@ -681,27 +752,27 @@ join1(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *out = NULL;
     if (labelled >= 0) {
-        PyObject *result = PyUnicode_Join(receiver, seq);
-        if (result != NULL && labelled) {
+        if (labelled) {
             Builder b;
             builder_init(&b);
             Py_ssize_t pos = 0, step = PyUnicode_GET_LENGTH(receiver);
             int ok = 1;
-            n = PySequence_Fast_GET_SIZE(seq); /* unchanged: joining runs no Python code for exact strs */
             for (Py_ssize_t i = 0; ok && i < n; i++) {
-                PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
-                if (Py_IS_TYPE(item, lstr)) {
-                    PyObject *ranges = ranges_of(item);
+                if (Py_IS_TYPE(values[i], lstr)) {
+                    PyObject *ranges = ranges_of(values[i]);
                     ok = ranges != NULL && builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, pos) == 0;
                 }
-                pos += PyUnicode_GET_LENGTH(item) + step;
+                pos += PyUnicode_GET_LENGTH(values[i]) + step;
             }
-            out = ok ? finish_labelled(&b, result) : NULL;
+            PyObject *ranges = ok ? builder_finish(&b) : NULL;
             builder_free(&b);
-            Py_DECREF(result);
+            if (ranges != NULL) {
+                out = joined_labelled(receiver, seq, ranges);
+                Py_DECREF(ranges);
+            }
         }
         else {
-            out = result;
+            out = PyUnicode_Join(receiver, seq);
         }
     }
     if (out == NULL) {
@@ -789,10 +860,6 @@ fstr_fast(PyObject *template, PyObject *values, PyObject *specs)
     if (k != nvalues) {
         goto done;
     }
-    PyObject *result = PyUnicode_Join(empty, parts);
-    if (result == NULL) {
-        goto done;
-    }
     Builder b;
     builder_init(&b);
     Py_ssize_t pos = 0;
@@ -805,9 +872,12 @@ fstr_fast(PyObject *template, PyObject *values, PyObject *specs)
         }
         pos += PyUnicode_GET_LENGTH(piece);
     }
-    out = ok ? finish_labelled(&b, result) : NULL;
+    PyObject *ranges = ok ? builder_finish(&b) : NULL;
     builder_free(&b);
-    Py_DECREF(result);
+    if (ranges != NULL) {
+        out = joined_labelled(empty, parts, ranges);
+        Py_DECREF(ranges);
+    }
 done:
     Py_DECREF(parts);
     return out;

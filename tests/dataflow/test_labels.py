@@ -205,13 +205,13 @@ def test_hot_operations_keep_every_character(origin: Callable[[int], Origin]) ->
     from ao_instrument.dataflow import propagation
 
     rnd = random.Random(3)
-    pieces = [label(w, origin(i % 3 + 1)) if i % 4 else w for i, w in enumerate([" ab ", "cd", "\n e", "fg  ", "h", "  "])]
+    pieces = [label(w, origin(i % 3 + 1)) if i % 4 else w for i, w in enumerate([" ab ", "cd", "\n é", "fg  ", "h€", "  ", "𝄞 "])]
     for _ in range(300):
         parts = rnd.sample(pieces, rnd.randint(1, 4))
         x = "".join(map(str.__str__, parts))
         chars = [c for p in parts for c in (_per_char(p) if type(p) is LStr else [set()] * len(p))]
         labelled = propagation.m_join_1("", parts)
-        assert labelled == x and _per_char(labelled) == chars
+        assert labelled == x and hash(labelled) == hash(x) and _per_char(labelled) == chars
         i, j = sorted(rnd.randint(-len(x) - 1, len(x) + 1) for _ in range(2))
         assert _per_char(labelled[i:j]) == chars[i:j]
         if x:
