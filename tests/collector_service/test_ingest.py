@@ -59,10 +59,8 @@ def test_grpc_exporter_with_gzip_spans_become_rows(collector: Running) -> None:
     exporter = GrpcExporter(endpoint=collector.grpc, insecure=True, compression=grpc.Compression.Gzip)
     trace_id = _export_with_sdk(exporter, run_id)
     assert wait_for(lambda: collector.rows(trace_id) == (4, 4), what="4 rows")
-    calls = collector.store.query(
-        "SELECT count() AS n FROM ao.ao_llm_calls WHERE RunId = {r:String}", {"r": run_id}
-    )
-    assert calls[0]["n"] == 3
+    calls = "SELECT count() AS n FROM ao.ao_llm_calls WHERE RunId = {r:String}"
+    assert wait_for(lambda: collector.store.query(calls, {"r": run_id})[0]["n"] == 3, what="3 LLM calls")
 
 
 def test_http_protobuf_exporter_with_gzip(collector: Running) -> None:
