@@ -1,7 +1,9 @@
 """The embedded backend: chDB (ClickHouse in-process) persisting to a data directory.
 
-chDB allows one session per process and one process per data directory (the second fails on the lock of
-`DIR/status`); the session is shared by all threads of the process, queries serialised by a lock.
+chDB allows one data directory per process and one process per data directory (the second fails on the
+lock of `DIR/status`). A chDB session runs one query at a time, so the store keeps two sessions on the
+directory: one for ingest (decode and insert), one for reads and DDL, so that API queries do not wait
+behind a large insert.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ class ChdbStore(SqlStore):
         except OSError as error:
             raise ValueError(f"cannot create data dir {self.data_dir}: {error}") from error
         try:
-            self._session: chdb_session.Session | None = chdb_session.Session(self.data_dir)
+            self._sessions = {purpose: chdb_session.Session(self.data_dir) for purpose in ("ingest", "read")}
         except Exception as error:
             raise StoreUnavailable(
                 f"cannot open chDB data dir {self.data_dir} (is another process using it? "
                 f"while a collector runs, go through its API): {error}"
             ) from error
-        self._lock = threading.Lock()
+        self._locks = {purpose: threading.Lock() for purpose in self._sessions}
+        self._closed = False
         self._scratch = os.path.join(self.data_dir, "ao-ingest")
         os.makedirs(self._scratch, exist_ok=True)
 
@@ -45,16 +48,16 @@ class ChdbStore(SqlStore):
         return self._scratch
 
     def arrow(self, sql: str) -> pa.Table:
-        """The result of a query as Arrow."""
-        return self._run(sql, "ArrowTable", None)
+        """The result of a query as Arrow, on the ingest session."""
+        return self._run("ingest", sql, "ArrowTable", None)
 
-    def _run(self, sql: str, fmt: str, parameters: dict[str, Any] | None) -> Any:
+    def _run(self, purpose: str, sql: str, fmt: str, parameters: dict[str, Any] | None) -> Any:
         params = {name: _param_text(value) for name, value in parameters.items()} if parameters else None
-        with self._lock:
-            if self._session is None:
+        with self._locks[purpose]:
+            if self._closed:
                 raise StoreUnavailable(f"chDB store {self.data_dir} is closed")
             try:
-                return self._session.query(sql, fmt, params=params)
+                return self._sessions[purpose].query(sql, fmt, params=params)
             except Exception as error:
                 if is_transient(error):
                     raise StoreUnavailable(str(error)) from error
@@ -62,7 +65,7 @@ class ChdbStore(SqlStore):
 
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Rows of a read query as dicts (Map columns as dicts)."""
-        table = self._run(sql, "ArrowTable", parameters)
+        table = self._run("read", sql, "ArrowTable", parameters)
         rows = table.to_pylist()
         maps = [f.name for f in table.schema if pa.types.is_map(f.type)]
         for row in rows if maps else ():
@@ -73,7 +76,7 @@ class ChdbStore(SqlStore):
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
         """Run a statement that returns nothing."""
-        self._run(sql, "Null", parameters)
+        self._run("read", sql, "Null", parameters)
 
     def insert(self, table: str, rows: pa.Table, token: str | None = None) -> None:
         """Insert Arrow `rows` through chDB's Python() table function (columnar, no serialisation)."""
@@ -84,14 +87,15 @@ class ChdbStore(SqlStore):
             else ""
         )
         # chDB finds `rows` by name in the calling frames.
-        self._run(f"INSERT INTO {self.database}.{table} ({columns}){settings} SELECT {columns} FROM Python(rows)", "Null", None)
+        self._run("ingest", f"INSERT INTO {self.database}.{table} ({columns}){settings} SELECT {columns} FROM Python(rows)", "Null", None)
 
     def close(self) -> None:
         """Close the session, releasing the data dir for other processes."""
-        with self._lock:
-            if self._session is not None:
-                self._session.close()
-                self._session = None
+        with self._locks["ingest"], self._locks["read"]:
+            if not self._closed:
+                self._closed = True
+                for session in self._sessions.values():
+                    session.close()
 
 
 def _quote(text: str) -> str:
