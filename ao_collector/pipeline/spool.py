@@ -166,10 +166,14 @@ class Spool:
             if self._bytes + len(record) > self.max_bytes and self._bytes > 0:
                 raise SpoolFull(f"spool holds {self._bytes} bytes (bound {self.max_bytes})")
             segment = self._active or self._open_segment()
-            view = memoryview(record)
-            while view:
-                written = os.write(segment.fd, view)  # type: ignore[arg-type]
-                view = view[written:]
+            try:
+                view = memoryview(record)
+                while view:
+                    written = os.write(segment.fd, view)  # type: ignore[arg-type]
+                    view = view[written:]
+            except OSError:
+                os.ftruncate(segment.fd, segment.size)  # type: ignore[arg-type]  # no torn record before later ones
+                raise
             segment.size += len(record)
             segment.spans += spans
             segment.records += 1

@@ -16,13 +16,14 @@ log = logging.getLogger(__name__)
 class Backpressure(Exception):
     """The pipeline cannot take more now; `retry_after` seconds is a fair wait.
 
-    `closing` tells a shutdown (answered as unavailable) from a full spool (answered as overload).
+    `unavailable` (shutting down, spool not writable) is answered as such (HTTP 503, gRPC UNAVAILABLE),
+    the rest as overload (HTTP 429, gRPC RESOURCE_EXHAUSTED).
     """
 
-    def __init__(self, message: str, retry_after: float, closing: bool = False) -> None:
+    def __init__(self, message: str, retry_after: float, unavailable: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-        self.closing = closing
+        self.unavailable = unavailable
 
 
 @dataclass
@@ -80,7 +81,7 @@ class Pipeline:
     def submit(self, payload: bytes, spans: int) -> None:
         """Spool one serialized request; when this returns, the spans are durable. Raises Backpressure."""
         if self._closing.is_set():
-            raise Backpressure("collector is shutting down", retry_after=5.0, closing=True)
+            raise Backpressure("collector is shutting down", retry_after=5.0, unavailable=True)
         pending = self.spool.pending_spans
         if self.store_ok and self._write_rate and pending > self.min_pending_spans:
             lag = pending / self._write_rate
@@ -93,6 +94,10 @@ class Pipeline:
         except SpoolFull as exc:
             self.stats.refused_requests += 1
             raise Backpressure(str(exc), retry_after=self._retry_after) from None
+        except OSError as exc:
+            self.stats.refused_requests += 1
+            log.error("cannot write the spool: %s", exc)
+            raise Backpressure(f"cannot write the spool: {exc.strerror or exc}", retry_after=5.0, unavailable=True) from None
         self.stats.accepted_spans += spans
 
     def start(self) -> None:

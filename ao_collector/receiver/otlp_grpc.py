@@ -40,15 +40,14 @@ class TraceReceiver(trace_service_pb2_grpc.TraceServiceServicer):
 
 
 def _abort_retryable(context: grpc.ServicerContext, exc: Backpressure) -> None:
-    """RESOURCE_EXHAUSTED with RetryInfo (as the OTLP spec asks, so clients retry), or UNAVAILABLE on shutdown."""
+    """RESOURCE_EXHAUSTED with RetryInfo (as the OTLP spec asks, so clients retry), or UNAVAILABLE."""
     seconds = max(1, math.ceil(exc.retry_after))
     retry_info = error_details_pb2.RetryInfo(retry_delay=Duration(seconds=seconds))
     detail = AnyMessage()
     detail.Pack(retry_info)
-    shutting_down = exc.closing
-    code = grpc.StatusCode.UNAVAILABLE if shutting_down else grpc.StatusCode.RESOURCE_EXHAUSTED
+    code = grpc.StatusCode.UNAVAILABLE if exc.unavailable else grpc.StatusCode.RESOURCE_EXHAUSTED
     status = status_pb2.Status(
-        code=code_pb2.UNAVAILABLE if shutting_down else code_pb2.RESOURCE_EXHAUSTED,
+        code=code_pb2.UNAVAILABLE if exc.unavailable else code_pb2.RESOURCE_EXHAUSTED,
         message=str(exc),
         details=[detail],
     )

@@ -101,7 +101,7 @@ class HttpReceiver:
             return _error(400, str(exc), answer_type)
         except Backpressure as exc:
             seconds = str(max(1, math.ceil(exc.retry_after)))
-            status = 503 if exc.closing else 429
+            status = 503 if exc.unavailable else 429
             return _error(status, f"{exc}; retry in {seconds}s", answer_type, {"Retry-After": seconds})
         response = accepted.response()
         if answer_type == PROTOBUF:

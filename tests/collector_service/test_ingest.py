@@ -27,7 +27,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 
-from ao_collector.pipeline.spool import Spool, SpoolLocked
+from ao_collector.pipeline.spool import Spool
 from ao_collector.pipeline.writer import Pipeline
 from tests.collector_service.conftest import Running
 from tests.collector_service.helpers import llm_request, wait_for
@@ -358,21 +358,3 @@ def test_batch_replayed_after_crash_is_written_once(collector: Running, tmp_path
         "SELECT count() AS n FROM ao.ao_llm_calls WHERE TraceId = {t:String}", {"t": trace_id}
     )
     assert calls[0]["n"] == 5
-
-
-def test_spool_drops_a_torn_tail_and_refuses_a_second_owner(tmp_path) -> None:
-    spool = Spool(tmp_path / "spool", fsync=False)
-    spool.append(b"first", 1)
-    spool.append(b"second", 2)
-    with pytest.raises(SpoolLocked):
-        Spool(tmp_path / "spool")
-    spool.close()
-    segment_file = next((tmp_path / "spool").glob("*.seg"))
-    with open(segment_file, "ab") as f:
-        f.write(b"\x40\x00\x00\x00\x01\x00\x00\x00partial record")  # killed in the middle of a write
-    reopened = Spool(tmp_path / "spool")
-    batch = reopened.next_batch(linger=0.0)
-    assert batch is not None and batch.read() == [b"first", b"second"] and batch.spans == 3
-    reopened.ack(batch)
-    assert reopened.pending_bytes == 0 and not list((tmp_path / "spool").glob("*.seg"))
-    reopened.close()
