@@ -1,4 +1,7 @@
-"""Start a background collector when none answers (used by the `ao-instrument` launcher, contract C1)."""
+"""Start a background collector when none answers (used by the `ao-instrument` launcher, contract C1).
+
+Light on purpose: the launcher imports it on every run, so nothing here loads the collector itself.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ao_collector.service import ao_home
+
+def ao_home() -> Path:
+    """`$AO_HOME`, else `~/.ao`: the default data dir, and where the spool, log and lock file go."""
+    return Path(os.environ.get("AO_HOME") or Path.home() / ".ao").expanduser()
 
 
 def collector_health(host: str = "127.0.0.1", api_port: int = 4320, timeout: float = 1.0) -> dict | None:

@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 
 from ao_collector.api.app import create_app
+from ao_collector.autostart import ao_home
 from ao_collector.pipeline.spool import Spool
 from ao_collector.pipeline.writer import Pipeline
 from ao_collector.receiver.otlp import DEFAULT_MAX_BODY
@@ -27,11 +28,6 @@ from ao_collector.store import open_store
 from ao_collector.store.base import Store, StoreUnavailable
 
 log = logging.getLogger("ao_collector")
-
-
-def ao_home() -> Path:
-    """`$AO_HOME`, else `~/.ao`: the default data dir, spool and log place."""
-    return Path(os.environ.get("AO_HOME") or Path.home() / ".ao").expanduser()
 
 
 class ConfigError(Exception):

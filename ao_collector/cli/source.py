@@ -118,7 +118,7 @@ def open_source(api_url: str | None, data_dir: Path | None, clickhouse_url: str 
     if api.alive():
         return api
     if data_dir is None and clickhouse_url is None:
-        from ao_collector.service import ao_home
+        from ao_collector.autostart import ao_home
 
         data_dir = ao_home()
     return StoreSource(data_dir, clickhouse_url, database)

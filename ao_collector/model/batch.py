@@ -102,11 +102,13 @@ def _content_candidates(batch: SpanBatch, edges: pa.Table) -> None:
     foreign = pc.and_(pc.not_equal(calls["Source"], "ao"), pc.not_equal(calls["InputMessages"], ""))
     if not pc.any(foreign).as_py():
         return
-    linked = pc.is_in(calls["SpanId"], value_set=edges["TargetSpanId"].combine_chunks()) if edges.num_rows else pa.repeat(False, calls.num_rows)
+    linked = pc.is_in(calls["SpanId"], value_set=edges["TargetSpanId"].combine_chunks())
     targets = calls.filter(pc.and_(foreign, pc.invert(linked)))
     if targets.num_rows == 0:
         return
-    in_traces = pc.and_(pc.is_in(calls["TraceId"], value_set=targets["TraceId"].combine_chunks()), pc.not_equal(calls["OutputMessages"], ""))
+    in_traces = pc.and_(
+        pc.is_in(calls["TraceId"], value_set=targets["TraceId"].combine_chunks()), pc.not_equal(calls["OutputMessages"], "")
+    )
     batch.content_targets = _call_texts(targets)
     batch.content_sources = _call_texts(calls.filter(in_traces))
 

@@ -68,7 +68,8 @@ def infer_content_edges(targets: Iterable[CallText], sources: Iterable[CallText]
             for path, text in segments:
                 if any(fragment in text for fragment in source_fragments):
                     edges.append(
-                        ContentEdge(target.run_id, source.trace_id, source.span_id, target.trace_id, target.span_id, path, target.start)
+                        ContentEdge(target.run_id, source.trace_id, source.span_id, target.trace_id, target.span_id, path,
+                                    target.start)
                     )
     return edges
 

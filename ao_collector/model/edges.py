@@ -31,6 +31,10 @@ def link_edges(spans: pa.RecordBatch, run_ids: pa.Array) -> pa.Table:
 
 def content_edge_table(edges: list[ContentEdge]) -> pa.Table:
     """Inferred edges (`via = "content"`) as rows."""
-    rows = [(e.run_id, e.source_trace_id, e.source_span_id, e.target_trace_id, e.target_span_id, "content", e.path, e.timestamp) for e in edges]
-    columns = list(zip(*rows)) if rows else [[] for _ in tables.AO_DATAFLOW_EDGES]
-    return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, tables.AO_DATAFLOW_EDGES)], schema=tables.AO_DATAFLOW_EDGES)
+    schema = tables.AO_DATAFLOW_EDGES
+    rows = [
+        (e.run_id, e.source_trace_id, e.source_span_id, e.target_trace_id, e.target_span_id, "content", e.path, e.timestamp)
+        for e in edges
+    ]
+    columns = list(zip(*rows)) if rows else [[] for _ in schema]
+    return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, schema)], schema=schema)

@@ -64,8 +64,8 @@ def _indexed_content(attrs: dict[str, str]) -> tuple[str, str, str]:
         outputs = [_message(fields, "", "tool_calls.", "") for fields in _indexed(attrs, "gen_ai.completion.")]
         tools = [_function_tool(fields) for fields in _indexed(attrs, "llm.request.functions.")]
     elif "llm.input_messages.0.message.role" in attrs or "llm.output_messages.0.message.role" in attrs:
-        inputs = [_message(fields, "message.", "message.tool_calls.", "tool_call.") for fields in _indexed(attrs, "llm.input_messages.")]
-        outputs = [_message(fields, "message.", "message.tool_calls.", "tool_call.") for fields in _indexed(attrs, "llm.output_messages.")]
+        inputs = [_message(f, "message.", "message.tool_calls.", "tool_call.") for f in _indexed(attrs, "llm.input_messages.")]
+        outputs = [_message(f, "message.", "message.tool_calls.", "tool_call.") for f in _indexed(attrs, "llm.output_messages.")]
         tools = [_schema_tool(fields.get("tool.json_schema", "")) for fields in _indexed(attrs, "llm.tools.")]
     else:
         return "", "", ""

@@ -96,13 +96,16 @@ def call_table(spans: pa.RecordBatch, attrs: dict[str, pa.Array], run_ids: pa.Ar
     )
     request_model = first_of(a["gen_ai.request.model"])
     response_model = first_of(a["gen_ai.response.model"], a["llm.response.model_name"], a["llm.model_name"])
-    input_tokens = _count(first_of(a["gen_ai.usage.input_tokens"], a["gen_ai.usage.prompt_tokens"], a["llm.token_count.prompt"]))
-    output_tokens = _count(first_of(a["gen_ai.usage.output_tokens"], a["gen_ai.usage.completion_tokens"], a["llm.token_count.completion"]))
+    input_tokens = _count(first_of(a["gen_ai.usage.input_tokens"], a["gen_ai.usage.prompt_tokens"],
+                                   a["llm.token_count.prompt"]))
+    output_tokens = _count(first_of(a["gen_ai.usage.output_tokens"], a["gen_ai.usage.completion_tokens"],
+                                    a["llm.token_count.completion"]))
     cache_read = _count(first_of(a["gen_ai.usage.cache_read.input_tokens"], a["gen_ai.usage.cache_read_input_tokens"],
                                  a["llm.token_count.prompt_details.cache_read"]))
     cache_write = _count(first_of(a["gen_ai.usage.cache_creation.input_tokens"], a["gen_ai.usage.cache_write.input_tokens"],
                                   a["gen_ai.usage.cache_creation_input_tokens"], a["llm.token_count.prompt_details.cache_write"]))
     cached = pc.equal(a["ao.call.cached"], "true").fill_null(False)
+    provider = first_of(a["gen_ai.provider.name"], a["gen_ai.system"], a["llm.provider"], a["llm.system"])
     columns = {
         "RunId": run_ids.take(rows),
         "TraceId": span["TraceId"],
@@ -113,7 +116,7 @@ def call_table(spans: pa.RecordBatch, attrs: dict[str, pa.Array], run_ids: pa.Ar
         "SpanName": span["SpanName"],
         "ServiceName": span["ServiceName"],
         "Source": source,
-        "Provider": pc.utf8_lower(first_of(a["gen_ai.provider.name"], a["gen_ai.system"], a["llm.provider"], a["llm.system"])).fill_null(""),
+        "Provider": pc.utf8_lower(provider).fill_null(""),
         "Operation": operation,
         "RequestModel": request_model.fill_null(""),
         "ResponseModel": response_model.fill_null(""),
@@ -153,8 +156,8 @@ def _complete_from_attributes(columns: dict, a: dict[str, pa.Array], spans: pa.R
     fix = pc.indices_nonzero(pc.or_(pc.or_(indexed, no_reason), pc.or_(unnamed_error, needs_model))).to_pylist()
     if not fix:
         return
-    patches: dict[str, dict[int, object]] = {name: {} for name in
-                                             ("InputMessages", "OutputMessages", "ToolDefinitions", "FinishReasons", "ErrorType", "RequestModel")}
+    patched = ("InputMessages", "OutputMessages", "ToolDefinitions", "FinishReasons", "ErrorType", "RequestModel")
+    patches: dict[str, dict[int, object]] = {name: {} for name in patched}
     for row in fix:
         index = rows[row].as_py()
         attrs = dict(spans["SpanAttributes"][index].as_py())

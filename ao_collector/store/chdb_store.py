@@ -87,7 +87,8 @@ class ChdbStore(SqlStore):
             else ""
         )
         # chDB finds `rows` by name in the calling frames.
-        self._run("ingest", f"INSERT INTO {self.database}.{table} ({columns}){settings} SELECT {columns} FROM Python(rows)", "Null", None)
+        sql = f"INSERT INTO {self.database}.{table} ({columns}){settings} SELECT {columns} FROM Python(rows)"
+        self._run("ingest", sql, "Null", None)
 
     def close(self) -> None:
         """Close the session, releasing the data dir for other processes."""

@@ -98,7 +98,8 @@ class SqlStore(ABC):
             {"traces": traces, "since": since},
         )
         return [
-            CallText(r["RunId"], r["TraceId"], r["SpanId"], int(r["Start"]), int(r["Start"]) + int(r["Duration"]), "", r["OutputMessages"])
+            CallText(r["RunId"], r["TraceId"], r["SpanId"], int(r["Start"]), int(r["Start"]) + int(r["Duration"]), "",
+                     r["OutputMessages"])
             for r in rows
             if r["SpanId"] not in in_batch
         ]
