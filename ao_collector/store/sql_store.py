@@ -76,12 +76,14 @@ class SqlStore(ABC):
         if batch.content_targets:
             sources = [*self._stored_calls(batch), *batch.content_sources]
             batch.add_content_edges(infer_content_edges(batch.content_targets, sources))
-        self.insert("otel_traces", batch.traces, token)
+        # ao's tables first: what the API reads is queryable soonest. A retry after a failure part-way
+        # re-inserts every table with the same token; those already written keep one copy.
         if batch.calls.num_rows:
             self.insert("ao_llm_calls", batch.calls, token)
         if batch.edges.num_rows:
             self.insert("ao_dataflow_edges", batch.edges, token)
         self.insert("ao_runs", batch.runs, token)
+        self.insert("otel_traces", batch.traces, token)
         return batch.span_count
 
     def _stored_calls(self, batch: SpanBatch) -> list[CallText]:
