@@ -294,3 +294,27 @@ def test_many_spans_in_one_write(store: ChdbStore) -> None:
     assert store.write(requests, token()) == 2000
     row = one(store, "SELECT sum(CallCount) AS calls, sum(SpanCount) AS spans FROM ao.ao_runs WHERE RunId = {r:String}", r=run)
     assert row == {"calls": 2000, "spans": 2000}
+
+
+def test_retry_after_a_failure_part_way_leaves_one_copy(store: ChdbStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    run, trace, a, b = new_run(), trace_id(), span_id(), span_id()
+    batch = [request([ao_call(trace, a, run), ao_call(trace, b, run, links=[Link(trace, a)])])]
+    real_insert = store.insert
+
+    def failing_insert(table: str, rows, token=None) -> None:  # noqa: ANN001 - same signature as Store.insert
+        if table == "ao_runs":
+            raise RuntimeError("disk went away")
+        real_insert(table, rows, token)
+
+    monkeypatch.setattr(store, "insert", failing_insert)
+    same = token()
+    with pytest.raises(RuntimeError):
+        store.write(batch, same)
+    monkeypatch.undo()
+    assert store.write(batch, same) == 2
+    counts = one(store, "SELECT (SELECT count() FROM ao.otel_traces WHERE TraceId = {t:String}) AS spans, "
+                        "(SELECT count() FROM ao.ao_llm_calls WHERE RunId = {r:String}) AS calls, "
+                        "(SELECT count() FROM ao.ao_dataflow_edges WHERE RunId = {r:String}) AS edges, "
+                        "(SELECT sum(SpanCount) FROM ao.ao_runs WHERE RunId = {r:String}) AS run_spans",
+                 t=trace.hex(), r=run)
+    assert counts == {"spans": 2, "calls": 2, "edges": 1, "run_spans": 2}
