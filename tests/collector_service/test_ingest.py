@@ -204,8 +204,8 @@ def test_oversized_bodies_and_gzip_bomb(collector: Running) -> None:
                             headers=PROTOBUF, timeout=30)
     assert chunked.status_code == 413
 
-    before = _rss()
     bomb = gzip.compress(bytes(256 << 20), compresslevel=9)  # 256 MiB of zeros in about 250 KiB
+    before = _rss()
     answer = requests.post(collector.http + "/v1/traces", data=bomb,
                            headers={**PROTOBUF, "Content-Encoding": "gzip"}, timeout=30)
     assert answer.status_code == 413
