@@ -20,16 +20,18 @@ CALL_KEY = context.create_key("ao-anthropic-call")
 class TracedCall:
     """ao's `LLMCall` for one user call, plus the status the SDK's merged span reported.
 
-    `finish` and `fail` end it once; later calls are ignored.
+    `finish` and `fail` end it once; later calls are ignored. `with call:` around the SDK's request
+    makes the call current (for the SDK's span and HTTP child spans) and fails it on an exception.
     """
 
-    __slots__ = ("llm", "sdk_claimed", "sdk_status", "sdk_error_type")
+    __slots__ = ("llm", "sdk_claimed", "sdk_status", "sdk_error_type", "_token")
 
     def __init__(self, llm: LLMCall) -> None:
         self.llm = llm
         self.sdk_claimed = False
         self.sdk_status: Status | None = None
         self.sdk_error_type: str | None = None
+        self._token: object = None
 
     @property
     def capture(self) -> bool:
@@ -39,14 +41,16 @@ class TracedCall:
     def ended(self) -> bool:
         return self.llm.ended
 
-    def enter(self) -> object:
-        """Make the call current (for the SDK's span and HTTP child spans); returns the token for `leave`."""
-        ctx = context.set_value(CALL_KEY, self, trace.set_span_in_context(self.llm.span))
-        return context.attach(ctx)
+    def __enter__(self) -> TracedCall:
+        self._token = context.attach(context.set_value(CALL_KEY, self, trace.set_span_in_context(self.llm.span)))
+        return self
 
-    @staticmethod
-    def leave(token: object) -> None:
-        context.detach(token)  # type: ignore[arg-type]
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> None:
+        try:
+            if error is not None:
+                self.fail(error)
+        finally:
+            context.detach(self._token)  # type: ignore[arg-type]
 
     def label(self, value: Any) -> Any:
         return self.llm.label(value)

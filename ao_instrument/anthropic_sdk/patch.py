@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from functools import cache
 from typing import Any
 
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
@@ -10,9 +11,10 @@ from wrapt import ObjectProxy
 
 from ao_instrument.anthropic_sdk import messages
 from ao_instrument.anthropic_sdk.call import TracedCall, start
-from ao_instrument.anthropic_sdk.streams import AsyncTracedStream, TracedStream, trace_message_stream
+from ao_instrument.anthropic_sdk.streams import trace_message_stream, traced_stream
 from ao_instrument.genai import LLMCallTelemetry
 from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.genai.stream_wrapper import LabelledRawResponse
 
 Wrapper = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -25,22 +27,34 @@ def _start(telemetry: LLMCallTelemetry, instance: Any, kwargs: Mapping[str, Any]
         return None
 
 
+@cache
+def _raw_response_types() -> tuple[type, ...]:
+    """The classes of `with_raw_response` results (`LegacyAPIResponse` before anthropic 1.0)."""
+    from anthropic._response import BaseAPIResponse
+
+    try:
+        from anthropic._legacy_response import LegacyAPIResponse
+    except ImportError:
+        return (BaseAPIResponse,)
+    return (BaseAPIResponse, LegacyAPIResponse)
+
+
 def _returned(call: TracedCall, response: Any) -> Any:
     """What the user gets: a traced stream, or the labelled response once the span has ended."""
     from anthropic import AsyncStream, Stream
     from anthropic.types import Message
 
     try:
-        if isinstance(response, Stream):
-            return TracedStream(response, call)
-        if isinstance(response, AsyncStream):
-            return AsyncTracedStream(response, call)
+        if isinstance(response, (Stream, AsyncStream)):
+            return traced_stream(response, call, isinstance(response, AsyncStream))
     except Exception:
         report_internal_error("anthropic: tracing a stream")
     if isinstance(response, Message):
         call.finish_message(response)
     else:  # a raw response (`with_raw_response`), or a stream ao could not wrap
         call.finish(messages.Result({}, None, None, None))
+    if isinstance(response, _raw_response_types()):
+        return LabelledRawResponse(response, call.label)
     return call.label(response)
 
 
@@ -53,14 +67,8 @@ def create(telemetry: LLMCallTelemetry) -> Wrapper:
         call = _start(telemetry, instance, kwargs, kwargs.get("stream") is True)
         if call is None:
             return wrapped(*args, **kwargs)
-        token = call.enter()
-        try:
+        with call:
             response = wrapped(*args, **kwargs)
-        except BaseException as error:
-            call.fail(error)
-            raise
-        finally:
-            call.leave(token)
         return _returned(call, response)
 
     return wrapper
@@ -85,14 +93,8 @@ async def _traced(telemetry: LLMCallTelemetry, instance: Any, kwargs: dict[str, 
     call = _start(telemetry, instance, kwargs, kwargs.get("stream") is True)
     if call is None:
         return await request
-    token = call.enter()
-    try:
+    with call:
         response = await request
-    except BaseException as error:
-        call.fail(error)
-        raise
-    finally:
-        call.leave(token)
     return _returned(call, response)
 
 
@@ -120,14 +122,8 @@ class TracedStreamManager(ObjectProxy):  # type: ignore[misc]
         call = _start(*self._self_request, True)
         if call is None:
             return self.__wrapped__.__enter__()
-        token = call.enter()
-        try:
+        with call:
             message_stream = self.__wrapped__.__enter__()
-        except BaseException as error:
-            call.fail(error)
-            raise
-        finally:
-            call.leave(token)
         return _traced_message_stream(message_stream, call, False)
 
     def __exit__(self, *exc_info: Any) -> Any:
@@ -145,14 +141,8 @@ class AsyncTracedStreamManager(ObjectProxy):  # type: ignore[misc]
         call = _start(*self._self_request, True)
         if call is None:
             return await self.__wrapped__.__aenter__()
-        token = call.enter()
-        try:
+        with call:
             message_stream = await self.__wrapped__.__aenter__()
-        except BaseException as error:
-            call.fail(error)
-            raise
-        finally:
-            call.leave(token)
         return _traced_message_stream(message_stream, call, True)
 
     async def __aexit__(self, *exc_info: Any) -> Any:

@@ -1,6 +1,6 @@
 """Streams: the span of a streamed call ends once, when its stream is exhausted, fails, is closed or dropped.
 
-`TracedStream` wraps the SDK's `Stream` of raw events, whether the user reads it (`create(stream=True)`)
+`traced_stream` wraps the SDK's `Stream` of raw events, whether the user reads it (`create(stream=True)`)
 or the `messages.stream()` helper does; `TracedMessageStream` wraps that helper's stream to label
 what the user gets from it.
 """
@@ -11,11 +11,16 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from wrapt import ObjectProxy
-
 from ao_instrument.anthropic_sdk import messages
 from ao_instrument.anthropic_sdk.call import TracedCall
 from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.genai.stream_wrapper import (
+    AsyncLabelledStream,
+    Label,
+    LabelledStream,
+    ObservedAsyncStream,
+    ObservedStream,
+)
 
 _DELTA_FIELDS = {"text_delta": "text", "input_json_delta": "partial_json", "thinking_delta": "thinking"}
 
@@ -88,196 +93,104 @@ def _json(text: str) -> Any:
         return text
 
 
-class _StreamEnd:
-    """Shared by the sync and async raw streams: accumulate, label, end once."""
+class Recorder:
+    """One streamed call as its stream proxy reports to it: events go to a `StreamState`, the span ends once."""
 
-    _self_call: TracedCall
-    _self_state: StreamState
-    _self_label: bool
-    __wrapped__: Any
+    __slots__ = ("call", "state", "label")
 
-    def _self_init(self, call: TracedCall, label: bool) -> None:
-        self._self_call = call
-        self._self_state = StreamState(call.capture)
-        self._self_label = label
+    def __init__(self, call: TracedCall, label: bool) -> None:
+        self.call = call
+        self.state = StreamState(call.capture)
+        self.label = call.label if label else _unlabelled
 
-    def _self_event(self, event: Any) -> Any:
-        self._self_state.add(event)
-        return self._self_call.label(event) if self._self_label else event
+    def add(self, event: Any) -> None:
+        self.state.add(event)
 
-    def _self_finish(self) -> None:
-        if not self._self_call.ended:
-            self._self_call.finish(self._self_state.result())
+    def end(self) -> None:
+        if not self.call.ended:
+            self.call.finish(self.state.result())
 
-    def __del__(self) -> None:
-        call = getattr(self, "_self_call", None)
-        if call is None or call.ended:
+    def fail(self, error: BaseException) -> None:
+        self.call.fail(error)
+
+    def drop(self, stream: Any) -> None:
+        if self.call.ended:
             return
         try:
-            if call.sdk_claimed:
+            if self.call.sdk_claimed:
                 # Dropped unread: let the SDK record what it read before ao's span ends.
-                observer = getattr(self.__wrapped__, "_observer", None)
+                observer = getattr(stream, "_observer", None)
                 if observer is not None:
                     observer.end("closed")
         except Exception:
             report_internal_error("anthropic: ending a dropped stream")
-        self._self_finish()
+        self.end()
 
 
-class TracedStream(_StreamEnd, ObjectProxy):  # type: ignore[misc]
-    """An SDK `Stream` of raw events, recorded on its call's span."""
-
-    def __init__(self, stream: Any, call: TracedCall, label: bool = True) -> None:
-        ObjectProxy.__init__(self, stream)
-        self._self_init(call, label)
-
-    def __iter__(self) -> Iterator[Any]:
-        return self
-
-    def __next__(self) -> Any:
-        try:
-            event = self.__wrapped__.__next__()
-        except StopIteration:
-            self._self_finish()
-            raise
-        except BaseException as error:
-            self._self_call.fail(error)
-            raise
-        return self._self_event(event)
-
-    def __enter__(self) -> TracedStream:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        try:
-            self.__wrapped__.close()
-        finally:
-            self._self_finish()
+def _unlabelled(event: Any) -> Any:
+    return event
 
 
-class AsyncTracedStream(_StreamEnd, ObjectProxy):  # type: ignore[misc]
-    """An SDK `AsyncStream` of raw events, recorded on its call's span."""
-
-    def __init__(self, stream: Any, call: TracedCall, label: bool = True) -> None:
-        ObjectProxy.__init__(self, stream)
-        self._self_init(call, label)
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        return self
-
-    async def __anext__(self) -> Any:
-        try:
-            event = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            self._self_finish()
-            raise
-        except BaseException as error:
-            self._self_call.fail(error)
-            raise
-        return self._self_event(event)
-
-    async def __aenter__(self) -> AsyncTracedStream:
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        try:
-            await self.__wrapped__.close()
-        finally:
-            self._self_finish()
+def traced_stream(stream: Any, call: TracedCall, is_async: bool, label: bool = True) -> Any:
+    """An SDK `Stream` or `AsyncStream` of raw events, recorded on `call`'s span."""
+    proxy = ObservedAsyncStream if is_async else ObservedStream
+    return proxy(stream, Recorder(call, label))
 
 
-class TracedMessageStream(ObjectProxy):  # type: ignore[misc]
+class TracedMessageStream(LabelledStream):
     """The `messages.stream()` helper's `MessageStream`, labelling what the user reads from it."""
 
     def __init__(self, stream: Any, call: TracedCall) -> None:
-        super().__init__(stream)
-        self._self_call = call
+        super().__init__(stream, call.label)
         self._self_text: Iterator[str] | None = None
-
-    def __iter__(self) -> Iterator[Any]:
-        return self
-
-    def __next__(self) -> Any:
-        return self._self_call.label(self.__wrapped__.__next__())
-
-    def __enter__(self) -> TracedMessageStream:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.__wrapped__.__exit__(*exc_info)
 
     @property
     def text_stream(self) -> Iterator[str]:
         if self._self_text is None:
-            self._self_text = _labelled(self.__wrapped__.text_stream, self._self_call)
+            self._self_text = map(self._self_label, self.__wrapped__.text_stream)
         return self._self_text
 
     @property
     def current_message_snapshot(self) -> Any:
-        return self._self_call.label(self.__wrapped__.current_message_snapshot)
+        return self._self_label(self.__wrapped__.current_message_snapshot)
 
     def get_final_message(self) -> Any:
-        return self._self_call.label(self.__wrapped__.get_final_message())
+        return self._self_label(self.__wrapped__.get_final_message())
 
     def get_final_text(self) -> str:
-        return self._self_call.label(self.__wrapped__.get_final_text())  # type: ignore[no-any-return]
+        return self._self_label(self.__wrapped__.get_final_text())  # type: ignore[no-any-return]
 
 
-class AsyncTracedMessageStream(ObjectProxy):  # type: ignore[misc]
+class AsyncTracedMessageStream(AsyncLabelledStream):
     """The async `messages.stream()` helper's `AsyncMessageStream`, labelling what the user reads from it."""
 
     def __init__(self, stream: Any, call: TracedCall) -> None:
-        super().__init__(stream)
-        self._self_call = call
+        super().__init__(stream, call.label)
         self._self_text: AsyncIterator[str] | None = None
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        return self
-
-    async def __anext__(self) -> Any:
-        return self._self_call.label(await self.__wrapped__.__anext__())
-
-    async def __aenter__(self) -> AsyncTracedMessageStream:
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        await self.__wrapped__.__aexit__(*exc_info)
 
     @property
     def text_stream(self) -> AsyncIterator[str]:
         if self._self_text is None:
-            self._self_text = _alabelled(self.__wrapped__.text_stream, self._self_call)
+            self._self_text = _alabelled(self.__wrapped__.text_stream, self._self_label)
         return self._self_text
 
     @property
     def current_message_snapshot(self) -> Any:
-        return self._self_call.label(self.__wrapped__.current_message_snapshot)
+        return self._self_label(self.__wrapped__.current_message_snapshot)
 
     async def get_final_message(self) -> Any:
-        return self._self_call.label(await self.__wrapped__.get_final_message())
+        return self._self_label(await self.__wrapped__.get_final_message())
 
     async def get_final_text(self) -> str:
-        return self._self_call.label(await self.__wrapped__.get_final_text())  # type: ignore[no-any-return]
+        return self._self_label(await self.__wrapped__.get_final_text())  # type: ignore[no-any-return]
 
 
-def _labelled(texts: Iterator[str], call: TracedCall) -> Iterator[str]:
-    for text in texts:
-        yield call.label(text)
-
-
-async def _alabelled(texts: AsyncIterator[str], call: TracedCall) -> AsyncIterator[str]:
+async def _alabelled(texts: AsyncIterator[str], label: Label) -> AsyncIterator[str]:
     async for text in texts:
-        yield call.label(text)
+        yield label(text)
 
 
 def trace_message_stream(stream: Any, call: TracedCall, is_async: bool) -> Any:
     """Record the helper's raw stream on `call`'s span; returns what the user gets in its place."""
-    raw_proxy = AsyncTracedStream if is_async else TracedStream
-    stream._raw_stream = raw_proxy(stream._raw_stream, call, label=False)
+    stream._raw_stream = traced_stream(stream._raw_stream, call, is_async, label=False)
     return AsyncTracedMessageStream(stream, call) if is_async else TracedMessageStream(stream, call)

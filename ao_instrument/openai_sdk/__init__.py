@@ -47,10 +47,11 @@ class OpenAIInstrumentor(BaseInstrumentor):
         for module, cls, method, api in patch.CALLS:
             wrapper = patch.async_wrapper(state, api) if cls.startswith("Async") else patch.sync_wrapper(state, api)
             wrap_function_wrapper(module, f"{cls}.{method}", wrapper)
-        for module, cls in patch.HELPER_CLOSES:
-            wrap_function_wrapper(module, f"{cls}.close", patch.helper_close)
-        for module, cls in patch.ASYNC_HELPER_CLOSES:
-            wrap_function_wrapper(module, f"{cls}.close", patch.async_helper_close)
+        for module, cls, proxy in patch.HELPERS:
+            is_async = cls.startswith("Async")
+            enter = "__aenter__" if is_async else "__enter__"
+            wrap_function_wrapper(module, f"{cls}Manager.{enter}", patch.helper_enter(proxy))
+            wrap_function_wrapper(module, f"{cls}.close", patch.async_helper_close if is_async else patch.helper_close)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         if self._state is not None:
@@ -58,5 +59,6 @@ class OpenAIInstrumentor(BaseInstrumentor):
             self._state = None
         for module, cls, method, _ in patch.CALLS:
             unwrap(getattr(import_module(module), cls), method)
-        for module, cls in (*patch.HELPER_CLOSES, *patch.ASYNC_HELPER_CLOSES):
+        for module, cls, _ in patch.HELPERS:
             unwrap(getattr(import_module(module), cls), "close")
+            unwrap(getattr(import_module(module), f"{cls}Manager"), "__aenter__" if cls.startswith("Async") else "__enter__")

@@ -8,21 +8,22 @@ from typing import Any
 
 import openai
 from openai._legacy_response import LegacyAPIResponse
+from openai._response import APIResponse, AsyncAPIResponse
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from ao_instrument.genai import JsonText, LLMCall, LLMCallTelemetry
 from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.fail_open import report_internal_error
-from ao_instrument.openai_sdk import attributes as attrs
-from ao_instrument.openai_sdk import messages
-from ao_instrument.openai_sdk.results import finish_chat, finish_embeddings, finish_responses
-from ao_instrument.openai_sdk.streams import (
-    Accumulator,
-    ChatAccumulator,
+from ao_instrument.genai.stream_wrapper import (
+    AsyncLabelledStream,
+    LabelledRawResponse,
     ObservedAsyncStream,
     ObservedStream,
-    ResponsesAccumulator,
+    StreamRecorder,
 )
+from ao_instrument.openai_sdk import attributes as attrs
+from ao_instrument.openai_sdk import messages, streams
+from ao_instrument.openai_sdk.results import finish_chat, finish_embeddings, finish_responses
 
 PROVIDER = "openai"
 _ABSENT = (openai.Omit, openai.NotGiven)
@@ -45,7 +46,7 @@ class Api:
     iterables: tuple[str, ...]
     content: Callable[[Mapping[str, Any]], Content]
     finish: Callable[[LLMCall, Any], None]
-    accumulator: Callable[[LLMCall], Accumulator] | None = None
+    recorder: Callable[[LLMCall], StreamRecorder] | None = None
 
 
 def _chat_content(kwargs: Mapping[str, Any]) -> Content:
@@ -71,9 +72,9 @@ def _embeddings_content(kwargs: Mapping[str, Any]) -> Content:
     return messages.embeddings_input(items) if _given(items) else None, None, None
 
 
-CHAT = Api("chat", attrs.CHAT_PARAMS, ("messages", "tools"), _chat_content, finish_chat, ChatAccumulator)
+CHAT = Api("chat", attrs.CHAT_PARAMS, ("messages", "tools"), _chat_content, finish_chat, streams.ChatRecorder)
 RESPONSES = Api("chat", attrs.RESPONSES_PARAMS, ("input", "tools"), _responses_content, finish_responses,
-                ResponsesAccumulator)  # fmt: skip
+                streams.ResponsesRecorder)  # fmt: skip
 EMBEDDINGS = Api("embeddings", attrs.EMBEDDINGS_PARAMS, ("input",), _embeddings_content, finish_embeddings)
 _CONTENT_KEYS = (sc.INPUT_MESSAGES, sc.SYSTEM_INSTRUCTIONS, sc.TOOL_DEFINITIONS)
 
@@ -95,16 +96,17 @@ CALLS: tuple[tuple[str, str, str, Api], ...] = (
     (_EMBEDDINGS_MODULE, "AsyncEmbeddings", "create", EMBEDDINGS),
 )
 
-# The helper streams (`chat.completions.stream`, `responses.stream`) close the HTTP response, not the
-# SDK stream they read, so their `close` also ends the span.
-HELPER_CLOSES: tuple[tuple[str, str], ...] = (
-    ("openai.lib.streaming.chat", "ChatCompletionStream"),
-    ("openai.lib.streaming.responses", "ResponseStream"),
+# (module, helper stream class, its proxy): the helper streams (`chat.completions.stream`,
+# `responses.stream`) read an instrumented `create(stream=True)`. Their manager's `__enter__` hands the
+# user the proxy, which labels what they give out; their `close` closes the HTTP response, not the SDK
+# stream they read, so it also ends the span.
+HELPERS: tuple[tuple[str, str, type], ...] = (
+    ("openai.lib.streaming.chat", "ChatCompletionStream", streams.ChatCompletionStream),
+    ("openai.lib.streaming.chat", "AsyncChatCompletionStream", streams.AsyncChatCompletionStream),
+    ("openai.lib.streaming.responses", "ResponseStream", streams.ResponseStream),
+    ("openai.lib.streaming.responses", "AsyncResponseStream", streams.AsyncResponseStream),
 )
-ASYNC_HELPER_CLOSES: tuple[tuple[str, str], ...] = (
-    ("openai.lib.streaming.chat", "AsyncChatCompletionStream"),
-    ("openai.lib.streaming.responses", "AsyncResponseStream"),
-)
+_RAW = (LegacyAPIResponse, APIResponse, AsyncAPIResponse)
 
 
 class State:
@@ -190,16 +192,16 @@ def _observe(call: LLMCall, api: Api, result: Any, streamed: bool) -> Any:
         if isinstance(result, openai.BaseModel):
             api.finish(call, result)
             return call.label(result)
-        if api.accumulator is not None:
+        if api.recorder is not None:
             if isinstance(result, openai.Stream):
-                return ObservedStream(result, api.accumulator(call))
+                return ObservedStream(result, api.recorder(call))
             if isinstance(result, openai.AsyncStream):
-                return ObservedAsyncStream(result, api.accumulator(call))
+                return ObservedAsyncStream(result, api.recorder(call))
         if isinstance(result, LegacyAPIResponse) and not streamed:
             api.finish(call, result.parse())  # `with_raw_response`: parsed once, cached for the user
-            return result
-        call.finish({})  # a raw or streaming-response body that the user reads later
-        return result
+        else:
+            call.finish({})  # a raw or streaming-response body that the user reads later
+        return LabelledRawResponse(result, call.label) if isinstance(result, _RAW) else result
     except Exception:
         report_internal_error("observing an OpenAI result")
         if not call.ended:
@@ -245,9 +247,33 @@ def async_wrapper(state: State, api: Api) -> Callable[..., Any]:
     return wrapper
 
 
+def _observed_raw_stream(helper: Any) -> ObservedStream | ObservedAsyncStream | None:
+    """The instrumented SDK stream a helper stream reads, if it is one."""
+    raw = getattr(helper, "_raw_stream", None)
+    return raw if isinstance(raw, (ObservedStream, ObservedAsyncStream)) else None
+
+
+def helper_enter(proxy: type) -> Callable[..., Any]:
+    """Wrapper of a helper stream manager's `__enter__` or `__aenter__`: the user gets `proxy` of the stream."""
+
+    def labelled(helper: Any) -> Any:
+        raw = _observed_raw_stream(helper)
+        return helper if raw is None else proxy(helper, raw._self_recorder.label)
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return labelled(wrapped(*args, **kwargs))
+
+    async def async_wrapper(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        return labelled(await wrapped(*args, **kwargs))
+
+    return async_wrapper if issubclass(proxy, AsyncLabelledStream) else wrapper
+
+
 def _end_raw_stream(instance: Any) -> None:
-    raw = getattr(instance, "_raw_stream", None)
-    if isinstance(raw, (ObservedStream, ObservedAsyncStream)):
+    raw = _observed_raw_stream(instance)
+    if raw is not None:
         raw._self_end()
 
 

@@ -1,27 +1,52 @@
-"""Streamed results: proxies that end the call's span when the stream is exhausted, fails, is closed,
-or is abandoned and collected, and accumulators that turn chunks or events into the span's output."""
+"""Streamed results: recorders that turn chunks or events into the span's output (the shared stream
+proxies end the span with the stream), and the proxies of the helper streams that label what they hand out."""
 
 from __future__ import annotations
 
-import weakref
-from typing import Any, Protocol
-
-import wrapt
+from abc import ABC, abstractmethod
+from typing import Any
 
 from ao_instrument.genai import LLMCall
 from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.genai.stream_wrapper import AsyncLabelledStream, LabelledStream
 from ao_instrument.openai_sdk import attributes as attrs
 from ao_instrument.openai_sdk import messages
 from ao_instrument.openai_sdk.results import finish_responses
 
 
-class Accumulator(Protocol):
-    call: LLMCall
+class _Recorder(ABC):
+    """What the chat and Responses recorders share: the call, and ending its span once, fail-open."""
 
-    def add(self, item: Any) -> None: ...
+    __slots__ = ("call", "capture", "label")
 
-    def finish(self) -> None: ...
+    def __init__(self, call: LLMCall) -> None:
+        self.call = call
+        self.capture = call.capture
+        self.label = call.label
+
+    @abstractmethod
+    def add(self, item: Any) -> None:
+        """Take in one chunk or event."""
+
+    @abstractmethod
+    def finish(self) -> None:
+        """End the span from what was read."""
+
+    def end(self) -> None:
+        if self.call.ended:
+            return
+        try:
+            self.finish()
+        except Exception:
+            report_internal_error("ending a streamed call")
+            self.call.finish({})
+
+    def fail(self, error: BaseException) -> None:
+        self.call.fail(error)
+
+    def drop(self, stream: Any) -> None:
+        self.end()
 
 
 class _Choice:
@@ -44,14 +69,13 @@ class _Choice:
         return messages.message("assistant", parts, messages.finish_reason(self.finish_reason))
 
 
-class ChatAccumulator:
+class ChatRecorder(_Recorder):
     """Chat completion chunks: ids, finish reasons, usage (last chunk), and with capture the deltas."""
 
-    __slots__ = ("call", "capture", "chunk", "usage", "choices")
+    __slots__ = ("chunk", "usage", "choices")
 
     def __init__(self, call: LLMCall) -> None:
-        self.call = call
-        self.capture = call.capture
+        super().__init__(call)
         self.chunk: Any = None
         self.usage: Any = None
         self.choices: dict[int, _Choice] = {}
@@ -97,8 +121,6 @@ class ChatAccumulator:
                 entry[2].append(delta.function_call.arguments)
 
     def finish(self) -> None:
-        if self.call.ended:
-            return
         attributes = attrs.chat_identity(self.chunk) if self.chunk is not None else {}
         choices = [self.choices[index] for index in sorted(self.choices)]
         if any(choice.finish_reason for choice in choices):
@@ -111,14 +133,13 @@ class ChatAccumulator:
 _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
-class ResponsesAccumulator:
+class ResponsesRecorder(_Recorder):
     """Responses API events: the final response when it arrives, else what was streamed so far."""
 
-    __slots__ = ("call", "capture", "response", "items", "text")
+    __slots__ = ("response", "items", "text")
 
     def __init__(self, call: LLMCall) -> None:
-        self.call = call
-        self.capture = call.capture
+        super().__init__(call)
         self.response: Any = None
         self.items: list[Any] = []
         self.text: list[str] = []
@@ -135,8 +156,6 @@ class ResponsesAccumulator:
                 self.text.clear()
 
     def finish(self) -> None:
-        if self.call.ended:
-            return
         response = self.response
         if response is not None and response.status in ("completed", "incomplete", "failed"):
             finish_responses(self.call, response)
@@ -152,101 +171,39 @@ class ResponsesAccumulator:
         self.call.finish(attributes, output, input_tokens, output_tokens)
 
 
-def _end(accumulator: Accumulator) -> None:
-    try:
-        accumulator.finish()
-    except Exception:
-        report_internal_error("ending a streamed call")
-        accumulator.call.finish({})
 
 
-def _fail(accumulator: Accumulator, error: BaseException) -> None:
-    try:
-        accumulator.call.fail(error)
-    except Exception:
-        report_internal_error("failing a streamed call")
+class ChatCompletionStream(LabelledStream):
+    """The `chat.completions.stream()` helper's stream: events, snapshot and final completion labelled."""
+
+    def get_final_completion(self) -> Any:
+        return self._self_label(self.__wrapped__.get_final_completion())
+
+    @property
+    def current_completion_snapshot(self) -> Any:
+        return self._self_label(self.__wrapped__.current_completion_snapshot)
 
 
-class _Observed(wrapt.ObjectProxy):
-    """Common part of the stream proxies: the accumulator, and a finalizer for abandoned streams."""
+class AsyncChatCompletionStream(AsyncLabelledStream):
+    """The async `chat.completions.stream()` helper's stream: events, snapshot and final completion labelled."""
 
-    def __init__(self, stream: Any, accumulator: Accumulator) -> None:
-        super().__init__(stream)
-        self._self_accumulator = accumulator
-        self._self_finalizer = weakref.finalize(self, _end, accumulator)
+    async def get_final_completion(self) -> Any:
+        return self._self_label(await self.__wrapped__.get_final_completion())
 
-    def _self_observe(self, item: Any) -> Any:
-        accumulator = self._self_accumulator
-        try:
-            accumulator.add(item)
-        except Exception:
-            report_internal_error("accumulating a stream")
-        return accumulator.call.label(item)
-
-    def _self_end(self) -> None:
-        self._self_finalizer.detach()
-        _end(self._self_accumulator)
-
-    def _self_fail(self, error: BaseException) -> None:
-        self._self_finalizer.detach()
-        _fail(self._self_accumulator, error)
+    @property
+    def current_completion_snapshot(self) -> Any:
+        return self._self_label(self.__wrapped__.current_completion_snapshot)
 
 
-class ObservedStream(_Observed):
-    """An `openai.Stream` whose span ends with it."""
+class ResponseStream(LabelledStream):
+    """The `responses.stream()` helper's stream: events and final response labelled."""
 
-    def __iter__(self) -> ObservedStream:
-        return self
-
-    def __next__(self) -> Any:
-        try:
-            item = self.__wrapped__.__next__()
-        except StopIteration:
-            self._self_end()
-            raise
-        except BaseException as error:
-            self._self_fail(error)
-            raise
-        return self._self_observe(item)
-
-    def __enter__(self) -> ObservedStream:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        try:
-            self.__wrapped__.close()
-        finally:
-            self._self_end()
+    def get_final_response(self) -> Any:
+        return self._self_label(self.__wrapped__.get_final_response())
 
 
-class ObservedAsyncStream(_Observed):
-    """An `openai.AsyncStream` whose span ends with it."""
+class AsyncResponseStream(AsyncLabelledStream):
+    """The async `responses.stream()` helper's stream: events and final response labelled."""
 
-    def __aiter__(self) -> ObservedAsyncStream:
-        return self
-
-    async def __anext__(self) -> Any:
-        try:
-            item = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            self._self_end()
-            raise
-        except BaseException as error:
-            self._self_fail(error)
-            raise
-        return self._self_observe(item)
-
-    async def __aenter__(self) -> ObservedAsyncStream:
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        try:
-            await self.__wrapped__.close()
-        finally:
-            self._self_end()
+    async def get_final_response(self) -> Any:
+        return self._self_label(await self.__wrapped__.get_final_response())

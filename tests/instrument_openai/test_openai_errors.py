@@ -138,7 +138,7 @@ def test_internal_error_in_stream_fails_open(
     def broken(self: Any, chunk: Any) -> None:
         raise RuntimeError("ao bug")
 
-    monkeypatch.setattr(streams.ChatAccumulator, "add", broken)
+    monkeypatch.setattr(streams.ChatRecorder, "add", broken)
     fake.reply("still streamed")
     stream = client.chat.completions.create(model=MODEL, messages=HELLO, stream=True)
     assert "".join(chunk.choices[0].delta.content or "" for chunk in stream) == "still streamed"

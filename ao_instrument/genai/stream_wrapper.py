@@ -1,0 +1,237 @@
+"""Stream proxies shared by the instrumentors.
+
+`ObservedStream` / `ObservedAsyncStream` wrap an SDK stream of one call: each item goes to the
+call's `StreamRecorder` and reaches the user labelled; the span ends once, when the stream is
+exhausted, fails, is closed, is dropped and collected, or is still open when the program exits. `LabelledStream` / `AsyncLabelledStream`
+only label what the user reads (helper streams whose span another proxy ends), and
+`LabelledRawResponse` labels what `parse()` returns.
+"""
+
+from __future__ import annotations
+
+import atexit
+import inspect
+from weakref import WeakSet
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from wrapt import ObjectProxy
+
+from ao_instrument.genai.fail_open import report_internal_error
+
+T = TypeVar("T")
+Label = Callable[[Any], Any]
+
+
+class StreamRecorder(Protocol):
+    """One streamed call, as its stream proxy reports to it."""
+
+    def add(self, item: Any) -> None:
+        """Take in one item of the stream."""
+
+    def label(self, item: T) -> T:
+        """What the user gets for `item`; never raises."""
+
+    def end(self) -> None:
+        """End the call's span from what was read; later calls are ignored."""
+
+    def fail(self, error: BaseException) -> None:
+        """End the call's span with `error`."""
+
+    def drop(self, stream: Any) -> None:
+        """`stream` is collected, or the program exits, before its end: end the span."""
+
+
+def _guarded(action: Callable[..., None], *args: Any) -> None:
+    try:
+        action(*args)
+    except Exception:
+        report_internal_error("ending a streamed call")
+
+
+_open_streams: WeakSet[_Observed] = WeakSet()
+_exit_hook: list[bool] = []
+
+
+def _drop_open_streams() -> None:
+    for stream in list(_open_streams):
+        stream._self_drop()
+
+
+class _Observed(ObjectProxy):  # type: ignore[misc]
+    """Common part of the stream proxies: the recorder, and ending abandoned streams.
+
+    A dropped stream is ended in `__del__` (unlike a weakref callback, it runs while the SDK's
+    objects around the stream are intact, also in a reference cycle); streams still open at exit
+    are ended by an exit hook, registered with the first stream so that it runs before the
+    tracer provider shuts down.
+    """
+
+    _self_open = False
+
+    def __init__(self, stream: Any, recorder: StreamRecorder) -> None:
+        super().__init__(stream)
+        self._self_recorder = recorder
+        self._self_open = True
+        if not _exit_hook:
+            _exit_hook.append(True)
+            atexit.register(_drop_open_streams)
+        _open_streams.add(self)
+
+    def __del__(self) -> None:
+        self._self_drop()
+
+    def _self_drop(self) -> None:
+        if self._self_open:
+            self._self_open = False
+            _guarded(self._self_recorder.drop, self.__wrapped__)
+
+    def _self_observe(self, item: Any) -> Any:
+        recorder = self._self_recorder
+        try:
+            recorder.add(item)
+        except Exception:
+            report_internal_error("accumulating a stream")
+        return recorder.label(item)
+
+    def _self_end(self) -> None:
+        self._self_open = False
+        _guarded(self._self_recorder.end)
+
+    def _self_fail(self, error: BaseException) -> None:
+        self._self_open = False
+        _guarded(self._self_recorder.fail, error)
+
+
+class ObservedStream(_Observed):
+    """A sync SDK stream whose call's span ends with it."""
+
+    def __iter__(self) -> ObservedStream:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            item = self.__wrapped__.__next__()
+        except StopIteration:
+            self._self_end()
+            raise
+        except BaseException as error:
+            self._self_fail(error)
+            raise
+        return self._self_observe(item)
+
+    def __enter__(self) -> ObservedStream:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_end()
+
+
+class ObservedAsyncStream(_Observed):
+    """An async SDK stream whose call's span ends with it."""
+
+    def __aiter__(self) -> ObservedAsyncStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            item = await self.__wrapped__.__anext__()
+        except StopAsyncIteration:
+            self._self_end()
+            raise
+        except BaseException as error:
+            self._self_fail(error)
+            raise
+        return self._self_observe(item)
+
+    async def __aenter__(self) -> ObservedAsyncStream:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_end()
+
+
+class LabelledStream(ObjectProxy):  # type: ignore[misc]
+    """A sync stream whose items reach the user labelled by `label`."""
+
+    def __init__(self, stream: Any, label: Label) -> None:
+        super().__init__(stream)
+        self._self_label = label
+
+    def __iter__(self) -> LabelledStream:
+        return self
+
+    def __next__(self) -> Any:
+        return self._self_label(self.__wrapped__.__next__())
+
+    def __enter__(self) -> LabelledStream:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        return self.__wrapped__.__exit__(*exc_info)
+
+    def until_done(self) -> Any:
+        done = self.__wrapped__.until_done()
+        return self if done is self.__wrapped__ else done
+
+
+class AsyncLabelledStream(ObjectProxy):  # type: ignore[misc]
+    """An async stream whose items reach the user labelled by `label`."""
+
+    def __init__(self, stream: Any, label: Label) -> None:
+        super().__init__(stream)
+        self._self_label = label
+
+    def __aiter__(self) -> AsyncLabelledStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        return self._self_label(await self.__wrapped__.__anext__())
+
+    async def __aenter__(self) -> AsyncLabelledStream:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        return await self.__wrapped__.__aexit__(*exc_info)
+
+    async def until_done(self) -> Any:
+        done = await self.__wrapped__.until_done()
+        return self if done is self.__wrapped__ else done
+
+
+class LabelledRawResponse(ObjectProxy):  # type: ignore[misc]
+    """A raw response (`with_raw_response`) whose `parse()` hands out labelled outputs, or a labelled stream."""
+
+    def __init__(self, response: Any, label: Label) -> None:
+        super().__init__(response)
+        self._self_label = label
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        parsed = self.__wrapped__.parse(*args, **kwargs)
+        if inspect.isawaitable(parsed):
+            return self._self_parsed_later(parsed)
+        return self._self_labelled(parsed)
+
+    async def _self_parsed_later(self, parsed: Awaitable[Any]) -> Any:
+        return self._self_labelled(await parsed)
+
+    def _self_labelled(self, parsed: Any) -> Any:
+        if hasattr(parsed, "__next__"):
+            return LabelledStream(parsed, self._self_label)
+        if hasattr(parsed, "__anext__"):
+            return AsyncLabelledStream(parsed, self._self_label)
+        return self._self_label(parsed)
