@@ -152,6 +152,6 @@ def query_data_dir(data_dir: Path, sql: str) -> list[dict[str, Any]]:
         "store.close()\n"
     )
     out = subprocess.run([sys.executable, "-c", code, str(data_dir), sql], capture_output=True, text=True,
-                         env=child_env(), cwd=REPO, timeout=60)
+                         env=child_env(), cwd=REPO, timeout=120)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
