@@ -27,16 +27,16 @@ errors = Console(stderr=True)
 
 @app.command()
 def serve(
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Embedded chDB data dir [default: $AO_HOME or ~/.ao]."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Embedded chDB data dir (default: $AO_HOME, else ~/.ao)."),
     clickhouse_url: Optional[str] = typer.Option(None, "--clickhouse-url", envvar="AO_CLICKHOUSE_URL",
-                                                 help="Write to a ClickHouse server instead (http[s]://user:pass@host:port)."),
+                                                 help="Write to a ClickHouse server instead (http:// or https://user:pass@host:port)."),
     database: str = typer.Option("ao", "--database", help="ClickHouse database."),
     cluster: Optional[str] = typer.Option(None, "--cluster", help="Create replicated + Distributed tables ON CLUSTER."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (non-loopback needs AO_API_TOKEN)."),
     grpc_port: int = typer.Option(4317, "--grpc-port", help="OTLP/gRPC port."),
     http_port: int = typer.Option(4318, "--http-port", help="OTLP/HTTP port."),
     api_port: int = typer.Option(4320, "--api-port", help="API port."),
-    spool_dir: Optional[Path] = typer.Option(None, "--spool-dir", help="Write-ahead spool [default: DATA_DIR/spool]."),
+    spool_dir: Optional[Path] = typer.Option(None, "--spool-dir", help="Write-ahead spool (default: DATA_DIR/spool)."),
     spool_max_mb: int = typer.Option(512, "--spool-max-mb", help="Spool bound; over it, exports get backpressure."),
     batch_max_spans: int = typer.Option(10_000, "--batch-max-spans", help="Most spans per store insert."),
     batch_linger_ms: int = typer.Option(200, "--batch-linger-ms", help="Longest wait to fill a batch."),
@@ -84,7 +84,7 @@ def _source(api_url: Optional[str], data_dir: Optional[Path], clickhouse_url: Op
         raise typer.Exit(1) from None
 
 
-API_URL = typer.Option(None, "--api-url", help="Collector API [default: $AO_API_URL or http://127.0.0.1:4320].")
+API_URL = typer.Option(None, "--api-url", help="Collector API (default: $AO_API_URL, else http://127.0.0.1:4320).")
 DATA_DIR = typer.Option(None, "--data-dir", help="Data dir to open when no collector answers.")
 CLICKHOUSE_URL = typer.Option(None, "--clickhouse-url", envvar="AO_CLICKHOUSE_URL", help="ClickHouse server to read.")
 DATABASE = typer.Option("ao", "--database", help="ClickHouse database.")
