@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from ao_instrument.anthropic_sdk import AnthropicInstrumentor
+from tests.support.instrumentation import Telemetry
 
 SDK_SCOPE = "com.anthropic.sdk.python"
 MODEL = "claude-test"
@@ -20,36 +19,21 @@ HELLO = [{"role": "user", "content": "hello there"}]
 
 
 @dataclass
-class Telemetry:
+class SdkTelemetry(Telemetry):
     """ao's spans and metrics in one test, and the global provider's (the SDK's own) spans."""
 
-    exporter: InMemorySpanExporter
-    reader: InMemoryMetricReader
     global_exporter: InMemorySpanExporter
-    instrumentor: AnthropicInstrumentor
 
-    def spans(self) -> list[ReadableSpan]:
-        return list(self.exporter.get_finished_spans())
+    def __post_init__(self) -> None:
+        self.global_exporter.clear()
 
     def span(self) -> ReadableSpan:
         """The one LLM span of the test: exactly one ao span, and no span of the SDK's own beside it."""
-        spans = self.spans()
-        assert len(spans) == 1, [s.name for s in spans]
         assert self.sdk_spans() == []
-        return spans[0]
+        return super().span()
 
     def sdk_spans(self) -> list[ReadableSpan]:
         return [s for s in self.global_exporter.get_finished_spans() if s.instrumentation_scope.name == SDK_SCOPE]
-
-    def metrics(self) -> dict[str, list[Any]]:
-        """Data points by metric name."""
-        data = self.reader.get_metrics_data()
-        points: dict[str, list[Any]] = {}
-        for resource in data.resource_metrics if data else ():
-            for scope in resource.scope_metrics:
-                for metric in scope.metrics:
-                    points.setdefault(metric.name, []).extend(metric.data.data_points)
-        return points
 
 
 class CannedServer:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from fake_llm import FakeLLM
 
-from tests.conftest import REPO
 from tests.instrument_anthropic.helpers import MODEL, SDK_SCOPE
+from tests.support.instrumentation import run_auto_instrumented
 from tests.support.otlp_sink import OTLPSink
 
 PROGRAM = f"""
@@ -33,29 +30,15 @@ asyncio.run(main())
 
 
 def test_opentelemetry_instrument(tmp_path: Path, fake: FakeLLM, sink: OTLPSink) -> None:
-    program = tmp_path / "prog.py"
-    program.write_text(PROGRAM)
     env = {
-        key: value for key, value in os.environ.items()
-        if not key.startswith(("OTEL_", "AO_", "ANTHROPIC_"))
-    }  # fmt: skip
-    env.update(fake.env())
-    env.update({
+        **fake.env(),
         "OTEL_SERVICE_NAME": "anthropic-auto",
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
         "OTEL_EXPORTER_OTLP_ENDPOINT": sink.grpc_endpoint,
         # Only this instrumentor: others for other libraries are installed in the test environment.
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai,ao_openai,ao_dataflow",
-        "PYTHONPATH": REPO,
-    })  # fmt: skip
-    instrument = Path(sys.executable).with_name("opentelemetry-instrument")
-    done = subprocess.run(
-        [str(instrument), sys.executable, str(program)], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
+    }  # fmt: skip
+    run_auto_instrumented(PROGRAM, tmp_path, env, drop=("ANTHROPIC_",))
     spans = sink.wait_for(lambda spans: len(spans) >= 3)
     assert [s.scope for s in spans] == ["ao_instrument.anthropic_sdk"] * 3
     assert not [s for s in spans if s.scope == SDK_SCOPE]

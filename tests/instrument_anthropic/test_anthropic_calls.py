@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, StatusCode
 
-from tests.instrument_anthropic.helpers import HELLO, MODEL, Telemetry
+from tests.instrument_anthropic.helpers import HELLO, MODEL, SdkTelemetry
 
 
 def assert_chat_span(span: ReadableSpan, fake: FakeLLM, *, stream: bool = False) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def assert_chat_span(span: ReadableSpan, fake: FakeLLM, *, stream: bool = False)
     return attrs
 
 
-def test_create(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_create(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.reply("Hi!", input_tokens=7, output_tokens=3)
     message = client.messages.create(
         model=MODEL, max_tokens=64, messages=HELLO, stop_sequences=["END"], extra_body={"temperature": 0.2, "top_k": 5}
@@ -61,7 +61,7 @@ def test_create(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM
     assert attrs["http.response.status_code"] == 200
 
 
-def test_metrics(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_metrics(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.reply("Hi!", input_tokens=7, output_tokens=3)
     client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
     points = telemetry.metrics()
@@ -73,14 +73,14 @@ def test_metrics(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLL
     assert tokens == {"input": 7, "output": 3}
 
 
-def test_create_async(telemetry: Telemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
+def test_create_async(telemetry: SdkTelemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
     message = asyncio.run(aclient.messages.create(model=MODEL, max_tokens=64, messages=HELLO))
     assert message.id == "msg_fake1"
     attrs = assert_chat_span(telemetry.span(), fake)
     assert attrs["gen_ai.response.id"] == "msg_fake1"
 
 
-def test_create_stream(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_create_stream(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.reply("a streamed answer", input_tokens=9, output_tokens=4)
     stream = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True)
     assert isinstance(stream, anthropic.Stream)
@@ -94,7 +94,7 @@ def test_create_stream(telemetry: Telemetry, client: anthropic.Anthropic, fake: 
     assert attrs["gen_ai.response.time_to_first_chunk"] > 0  # from the SDK's tracing
 
 
-def test_create_stream_async(telemetry: Telemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
+def test_create_stream_async(telemetry: SdkTelemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
     async def run() -> list[str]:
         stream = await aclient.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True)
         assert isinstance(stream, anthropic.AsyncStream)
@@ -105,7 +105,7 @@ def test_create_stream_async(telemetry: Telemetry, aclient: anthropic.AsyncAnthr
     assert_chat_span(telemetry.span(), fake, stream=True)
 
 
-def test_stream_helper(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_stream_helper(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.reply("streamed by the helper")
     with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
         assert "".join(stream.text_stream) == "streamed by the helper"
@@ -114,21 +114,21 @@ def test_stream_helper(telemetry: Telemetry, client: anthropic.Anthropic, fake: 
     assert_chat_span(telemetry.span(), fake, stream=True)
 
 
-def test_stream_helper_events(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_stream_helper_events(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
         kinds = [event.type for event in stream]
     assert "text" in kinds and kinds[-1] == "message_stop"
     assert_chat_span(telemetry.span(), fake, stream=True)
 
 
-def test_stream_helper_until_done(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_stream_helper_until_done(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
         stream.until_done()
         assert stream.current_message_snapshot.id == "msg_fake1"
     assert_chat_span(telemetry.span(), fake, stream=True)
 
 
-def test_stream_helper_async(telemetry: Telemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
+def test_stream_helper_async(telemetry: SdkTelemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
     fake.reply("async helper")
     fake.reply("async helper again")
 
@@ -150,20 +150,20 @@ class Answer(pydantic.BaseModel):
     city: str
 
 
-def test_parse(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_parse(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     message = client.messages.parse(model=MODEL, max_tokens=64, messages=HELLO, output_format=Answer)
     assert isinstance(message.parsed_output, Answer)
     assert_chat_span(telemetry.span(), fake)
 
 
-def test_raw_response(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_raw_response(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     raw = client.messages.with_raw_response.create(model=MODEL, max_tokens=64, messages=HELLO)
     assert raw.parse().id == "msg_fake1"
     attrs = dict(telemetry.span().attributes or {})
     assert attrs["gen_ai.response.id"] == "msg_fake1"  # recorded by the SDK's tracing, merged
 
 
-def test_parent_and_propagation(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_parent_and_propagation(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(telemetry.exporter))
     with provider.get_tracer("test").start_as_current_span("agent step") as parent:
@@ -175,7 +175,7 @@ def test_parent_and_propagation(telemetry: Telemetry, client: anthropic.Anthropi
     assert (int(trace_id, 16), int(span_id, 16)) == (span.context.trace_id, span.context.span_id)
 
 
-def test_streaming_response(telemetry: Telemetry, client: anthropic.Anthropic) -> None:
+def test_streaming_response(telemetry: SdkTelemetry, client: anthropic.Anthropic) -> None:
     with client.messages.with_streaming_response.create(model=MODEL, max_tokens=64, messages=HELLO) as response:
         assert response.parse().id == "msg_fake1"
     attrs = dict(telemetry.span().attributes or {})

@@ -11,7 +11,8 @@ import anthropic
 import pytest
 from fake_llm import FakeLLM
 
-from tests.instrument_anthropic.helpers import HELLO, MODEL, CannedServer, Telemetry
+from tests.instrument_anthropic.helpers import HELLO, MODEL, CannedServer, SdkTelemetry
+from tests.support.instrumentation import CAPTURE_SWITCHES
 
 WEATHER_TOOL = {
     "name": "get_weather",
@@ -25,12 +26,12 @@ TOOL_CALL = {"type": "tool_call", "id": "toolu_1", "name": "get_weather", "argum
 CONTENT_KEYS = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions", "gen_ai.tool.definitions")
 
 
-def content_of(telemetry: Telemetry, index: int = -1) -> dict[str, Any]:
+def content_of(telemetry: SdkTelemetry, index: int = -1) -> dict[str, Any]:
     attrs = telemetry.spans()[index].attributes or {}
     return {key.split(".", 1)[1]: json.loads(attrs[key]) for key in CONTENT_KEYS if key in attrs}  # type: ignore[arg-type]
 
 
-def test_request_and_response(content: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_request_and_response(content: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.reply("Sunny.")
     image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
     client.messages.create(
@@ -53,7 +54,7 @@ def test_request_and_response(content: Telemetry, client: anthropic.Anthropic, f
     }  # fmt: skip
 
 
-def test_tool_use_round_trip(content: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_tool_use_round_trip(content: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.reply_tool_call("get_weather", {"city": "Paris"}, id="toolu_1")
     fake.reply("Rainy in Paris.")
     first = client.messages.create(model=MODEL, max_tokens=64, messages=[QUESTION], tools=[WEATHER_TOOL])  # type: ignore[list-item]
@@ -73,7 +74,7 @@ def test_tool_use_round_trip(content: Telemetry, client: anthropic.Anthropic, fa
     ]
 
 
-def test_streamed_tool_call(content: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_streamed_tool_call(content: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.reply_tool_call("get_weather", {"city": "Paris"}, id="toolu_1", text="Let me look.")
     stream = client.messages.create(model=MODEL, max_tokens=64, messages=[QUESTION], tools=[WEATHER_TOOL], stream=True)  # type: ignore[list-item]
     for _ in stream:
@@ -84,7 +85,7 @@ def test_streamed_tool_call(content: Telemetry, client: anthropic.Anthropic, fak
     ]  # fmt: skip
 
 
-def test_stream_helper_output(content: Telemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
+def test_stream_helper_output(content: SdkTelemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
     fake.reply("Streamed words, several of them.")
 
     async def run() -> None:
@@ -123,7 +124,7 @@ THINKING_OUTPUT = [{"role": "assistant", "finish_reason": "stop", "parts": [
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_thinking(content: Telemetry, canned: CannedServer, stream: bool) -> None:
+def test_thinking(content: SdkTelemetry, canned: CannedServer, stream: bool) -> None:
     canned.message, canned.events = THINKING_MESSAGE, THINKING_EVENTS
     client = anthropic.Anthropic(base_url=canned.url, api_key="test", max_retries=0)
     request: dict[str, Any] = {"model": MODEL, "max_tokens": 64, "messages": HELLO,
@@ -139,18 +140,9 @@ def test_thinking(content: Telemetry, canned: CannedServer, stream: bool) -> Non
     assert attrs["anthropic.thinking.budget_tokens"] == 32  # from the SDK's tracing
 
 
-@pytest.mark.parametrize(
-    ("env", "captured"),
-    [
-        ({}, False),
-        ({"AO_LAUNCHER": "1"}, True),
-        ({"AO_LAUNCHER": "1", "AO_CAPTURE_CONTENT": "false"}, False),
-        ({"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}, True),
-        ({"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true", "AO_CAPTURE_CONTENT": "0"}, False),
-    ],
-)
+@pytest.mark.parametrize(("env", "captured"), CAPTURE_SWITCHES)
 def test_policy(
-    make_telemetry: Callable[..., Telemetry], client: anthropic.Anthropic, env: dict[str, str], captured: bool
+    make_telemetry: Callable[..., SdkTelemetry], client: anthropic.Anthropic, env: dict[str, str], captured: bool
 ) -> None:
     telemetry = make_telemetry(**env)
     client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, system="Be brief.", tools=[WEATHER_TOOL])  # type: ignore[list-item]
@@ -161,7 +153,7 @@ def test_policy(
     assert set(CONTENT_KEYS) & set(created.attributes or {}) == (set(CONTENT_KEYS) if captured else set())
 
 
-def test_size_cap(make_telemetry: Callable[..., Telemetry], client: anthropic.Anthropic) -> None:
+def test_size_cap(make_telemetry: Callable[..., SdkTelemetry], client: anthropic.Anthropic) -> None:
     telemetry = make_telemetry(AO_CAPTURE_CONTENT="1", AO_CAPTURE_MAX_BYTES="2048")
     client.messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": "x" * 10_000}])
     text = telemetry.span().attributes["gen_ai.input.messages"]  # type: ignore[index]

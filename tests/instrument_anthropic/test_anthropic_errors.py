@@ -13,10 +13,10 @@ import pytest
 from fake_llm import FakeLLM
 from opentelemetry.trace import StatusCode
 
-from tests.instrument_anthropic.helpers import HELLO, MODEL, Telemetry
+from tests.instrument_anthropic.helpers import HELLO, MODEL, SdkTelemetry
 
 
-def assert_failed(telemetry: Telemetry, error_type: str) -> dict[str, Any]:
+def assert_failed(telemetry: SdkTelemetry, error_type: str) -> dict[str, Any]:
     span = telemetry.span()
     attrs = dict(span.attributes or {})
     assert span.status.status_code is StatusCode.ERROR
@@ -32,7 +32,7 @@ def assert_failed(telemetry: Telemetry, error_type: str) -> dict[str, Any]:
     [(429, anthropic.RateLimitError, "rate_limit_error"), (500, anthropic.InternalServerError, "api_error")],
 )
 def test_status_error(
-    telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM, status: int, error: type, sdk_type: str
+    telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM, status: int, error: type, sdk_type: str
 ) -> None:
     fake.error(status)
     with pytest.raises(error) as raised:
@@ -43,14 +43,14 @@ def test_status_error(
     assert attrs["anthropic.error.type"] == sdk_type  # the SDK's own name for it, kept
 
 
-def test_status_error_async(telemetry: Telemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
+def test_status_error_async(telemetry: SdkTelemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
     fake.error(429)
     with pytest.raises(anthropic.RateLimitError):
         asyncio.run(aclient.messages.create(model=MODEL, max_tokens=64, messages=HELLO))
     assert_failed(telemetry, "RateLimitError")
 
 
-def test_stream_helper_error(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_stream_helper_error(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.error(500)
     with pytest.raises(anthropic.InternalServerError):
         with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO):
@@ -58,7 +58,7 @@ def test_stream_helper_error(telemetry: Telemetry, client: anthropic.Anthropic, 
     assert_failed(telemetry, "InternalServerError")
 
 
-def test_retried_then_ok(make_telemetry: Callable[..., Telemetry], fake: FakeLLM) -> None:
+def test_retried_then_ok(make_telemetry: Callable[..., SdkTelemetry], fake: FakeLLM) -> None:
     telemetry = make_telemetry()
     fake.error(500)
     fake.reply("second time lucky")
@@ -70,7 +70,7 @@ def test_retried_then_ok(make_telemetry: Callable[..., Telemetry], fake: FakeLLM
     assert "error.type" not in (span.attributes or {})
 
 
-def test_exception_identity(telemetry: Telemetry, fake: FakeLLM) -> None:
+def test_exception_identity(telemetry: SdkTelemetry, fake: FakeLLM) -> None:
     """The user gets the very exception object raised inside the SDK call."""
     boom = RuntimeError("from a middleware")
 
@@ -85,21 +85,21 @@ def test_exception_identity(telemetry: Telemetry, fake: FakeLLM) -> None:
     assert_failed(telemetry, "RuntimeError")
 
 
-def test_malformed_json(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_malformed_json(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.malformed("json")
     with pytest.raises(json.JSONDecodeError):
         client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
     assert_failed(telemetry, "JSONDecodeError")
 
 
-def test_malformed_schema(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_malformed_schema(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     """A body of the wrong shape is no error to the SDK; the span records what there is."""
     fake.malformed("schema")
     client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
     assert telemetry.span().status.status_code is StatusCode.OK
 
 
-def test_stream_cut(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_stream_cut(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.malformed("cut")
     stream = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True)
     with pytest.raises(Exception) as raised:
@@ -109,7 +109,7 @@ def test_stream_cut(telemetry: Telemetry, client: anthropic.Anthropic, fake: Fak
     assert attrs["gen_ai.response.id"] == "msg_fake1"  # the SDK recorded the start of the stream
 
 
-def test_connection_error(telemetry: Telemetry) -> None:
+def test_connection_error(telemetry: SdkTelemetry) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -139,7 +139,7 @@ INVALID: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("kwargs", INVALID)
 def test_invalid_arguments(
-    make_telemetry: Callable[..., Telemetry], client: anthropic.Anthropic, kwargs: dict[str, Any]
+    make_telemetry: Callable[..., SdkTelemetry], client: anthropic.Anthropic, kwargs: dict[str, Any]
 ) -> None:
     plain = _error(lambda: client.messages.create(**kwargs))
     plain_stream = _error(lambda: client.messages.stream(**kwargs).__enter__())
@@ -150,7 +150,7 @@ def test_invalid_arguments(
 
 @pytest.mark.parametrize("kwargs", INVALID[:2])
 def test_invalid_arguments_async(
-    make_telemetry: Callable[..., Telemetry], aclient: anthropic.AsyncAnthropic, kwargs: dict[str, Any]
+    make_telemetry: Callable[..., SdkTelemetry], aclient: anthropic.AsyncAnthropic, kwargs: dict[str, Any]
 ) -> None:
     plain = _error(lambda: aclient.messages.create(**kwargs))  # raised by the call, before any await
     telemetry = make_telemetry()
@@ -158,7 +158,7 @@ def test_invalid_arguments_async(
     assert telemetry.spans() == []
 
 
-def test_one_shot_messages(content: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_one_shot_messages(content: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     """Messages given as a generator reach the server whole: ao does not read them."""
     client.messages.create(model=MODEL, max_tokens=64, messages=(m for m in HELLO))
     assert fake.requests[-1].body["messages"] == HELLO

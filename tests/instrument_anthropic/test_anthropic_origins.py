@@ -13,7 +13,7 @@ from fake_llm import FakeLLM
 from opentelemetry.trace import Link, SpanContext, TraceFlags
 
 from ao_instrument.genai.origins import set_tracker
-from tests.instrument_anthropic.helpers import HELLO, MODEL, Telemetry
+from tests.instrument_anthropic.helpers import HELLO, MODEL, SdkTelemetry
 
 ORIGIN = SpanContext(trace_id=7, span_id=0xABC, is_remote=False, trace_flags=TraceFlags(1))
 
@@ -60,7 +60,7 @@ def tracker() -> Iterator[RecordingTracker]:
     set_tracker(None)
 
 
-def test_links_and_labels(telemetry: Telemetry, client: anthropic.Anthropic, tracker: RecordingTracker) -> None:
+def test_links_and_labels(telemetry: SdkTelemetry, client: anthropic.Anthropic, tracker: RecordingTracker) -> None:
     message = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
     span = telemetry.span()
     assert tracker.requests[0]["messages"] == HELLO
@@ -70,14 +70,14 @@ def test_links_and_labels(telemetry: Telemetry, client: anthropic.Anthropic, tra
     assert message.id == "msg_fake1"
 
 
-def test_stream_events_labelled(telemetry: Telemetry, client: anthropic.Anthropic, tracker: RecordingTracker) -> None:
+def test_stream_events_labelled(telemetry: SdkTelemetry, client: anthropic.Anthropic, tracker: RecordingTracker) -> None:
     kinds = [event.type for event in client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True)]
     span_id = telemetry.span().context.span_id
     assert len(tracker.outputs) == len(kinds) and {origin for _, origin in tracker.outputs} == {span_id}
 
 
 def test_helper_outputs_labelled(
-    telemetry: Telemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM, tracker: RecordingTracker
+    telemetry: SdkTelemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM, tracker: RecordingTracker
 ) -> None:
     fake.reply("one two")
 
@@ -95,7 +95,7 @@ def test_helper_outputs_labelled(
 
 
 def test_broken_tracker_fails_open(
-    telemetry: Telemetry, client: anthropic.Anthropic, caplog: pytest.LogCaptureFixture
+    telemetry: SdkTelemetry, client: anthropic.Anthropic, caplog: pytest.LogCaptureFixture
 ) -> None:
     set_tracker(BrokenTracker())
     try:

@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from ao_instrument.anthropic_sdk import AnthropicInstrumentor
-from tests.instrument_anthropic.helpers import HELLO, MODEL, Telemetry
+from tests.instrument_anthropic.helpers import HELLO, MODEL, SdkTelemetry
 
 SDK_ATTRIBUTES = ("anthropic.request.id", "http.route", "url.full", "http.response.status_code",
                   "anthropic.response.service_tier", "gen_ai.usage.cache_write.input_tokens")  # fmt: skip
@@ -41,7 +41,7 @@ def call_both_ways(client: anthropic.Anthropic, messages: list = HELLO) -> None:
         stream.until_done()
 
 
-def one_span_per_call(telemetry: Telemetry, calls: int = 2) -> list[dict[str, object]]:
+def one_span_per_call(telemetry: SdkTelemetry, calls: int = 2) -> list[dict[str, object]]:
     spans = telemetry.spans()
     assert [s.name for s in spans] == [f"chat {MODEL}"] * calls
     assert telemetry.sdk_spans() == []
@@ -49,7 +49,7 @@ def one_span_per_call(telemetry: Telemetry, calls: int = 2) -> list[dict[str, ob
 
 
 @pytest.mark.parametrize("env", [{}, {"ANTHROPIC_OPEN_TELEMETRY_PROPAGATION": "false"}])
-def test_sdk_tracing_on(make_telemetry: Callable[..., Telemetry], fake: FakeLLM, env: dict[str, str]) -> None:
+def test_sdk_tracing_on(make_telemetry: Callable[..., SdkTelemetry], fake: FakeLLM, env: dict[str, str]) -> None:
     telemetry = make_telemetry(**env)
     call_both_ways(new_client(fake))
     for attrs in one_span_per_call(telemetry):
@@ -60,7 +60,7 @@ def test_sdk_tracing_on(make_telemetry: Callable[..., Telemetry], fake: FakeLLM,
 
 
 @pytest.mark.parametrize("off", ["env", "option"])
-def test_sdk_tracing_off(make_telemetry: Callable[..., Telemetry], fake: FakeLLM, off: str) -> None:
+def test_sdk_tracing_off(make_telemetry: Callable[..., SdkTelemetry], fake: FakeLLM, off: str) -> None:
     telemetry = make_telemetry(ANTHROPIC_OPEN_TELEMETRY="false") if off == "env" else make_telemetry()
     call_both_ways(new_client(fake, open_telemetry=False) if off == "option" else new_client(fake))
     for attrs in one_span_per_call(telemetry):
@@ -69,7 +69,7 @@ def test_sdk_tracing_off(make_telemetry: Callable[..., Telemetry], fake: FakeLLM
         assert attrs["gen_ai.usage.output_tokens"] > 0  # type: ignore[operator]
 
 
-def test_sdk_content_mode(make_telemetry: Callable[..., Telemetry], fake: FakeLLM) -> None:
+def test_sdk_content_mode(make_telemetry: Callable[..., SdkTelemetry], fake: FakeLLM) -> None:
     """The SDK's content lands on ao's span when ao does not capture content itself."""
     telemetry = make_telemetry(ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE="content")
     call_both_ways(new_client(fake), IMAGE_MESSAGE)
@@ -80,7 +80,7 @@ def test_sdk_content_mode(make_telemetry: Callable[..., Telemetry], fake: FakeLL
         assert output[0]["parts"][0]["content"].startswith("reply ")
 
 
-def test_sdk_content_mode_and_ao_content(make_telemetry: Callable[..., Telemetry], fake: FakeLLM) -> None:
+def test_sdk_content_mode_and_ao_content(make_telemetry: Callable[..., SdkTelemetry], fake: FakeLLM) -> None:
     """Where both record content, ao's stands."""
     telemetry = make_telemetry(ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE="content", AO_CAPTURE_CONTENT="1")
     call_both_ways(new_client(fake), IMAGE_MESSAGE)
@@ -91,7 +91,7 @@ def test_sdk_content_mode_and_ao_content(make_telemetry: Callable[..., Telemetry
         assert "anthropic.content.truncated" not in attrs
 
 
-def test_sdk_tracer_provider_option(make_telemetry: Callable[..., Telemetry], fake: FakeLLM) -> None:
+def test_sdk_tracer_provider_option(make_telemetry: Callable[..., SdkTelemetry], fake: FakeLLM) -> None:
     telemetry = make_telemetry()
     own = InMemorySpanExporter()
     provider = TracerProvider()
@@ -120,7 +120,7 @@ def test_not_sampled(global_spans: InMemorySpanExporter, fake: FakeLLM) -> None:
     assert duration.data.data_points[0].count == 2
 
 
-def test_other_calls_keep_sdk_spans(telemetry: Telemetry, fake: FakeLLM) -> None:
+def test_other_calls_keep_sdk_spans(telemetry: SdkTelemetry, fake: FakeLLM) -> None:
     new_client(fake).messages.count_tokens(model=MODEL, messages=HELLO)  # type: ignore[arg-type]
     assert telemetry.spans() == []
     assert [s.name for s in telemetry.sdk_spans()] == ["anthropic.messages.count_tokens"]
@@ -135,7 +135,7 @@ def wrapped() -> list[bool]:
     return [isinstance(function, wrapt.FunctionWrapper) for function in functions]
 
 
-def test_uninstrument(make_telemetry: Callable[..., Telemetry], fake: FakeLLM) -> None:
+def test_uninstrument(make_telemetry: Callable[..., SdkTelemetry], fake: FakeLLM) -> None:
     telemetry = make_telemetry()
     telemetry.instrumentor.uninstrument()
     assert not any(wrapped())
@@ -151,7 +151,7 @@ def test_uninstrument(make_telemetry: Callable[..., Telemetry], fake: FakeLLM) -
     assert all(wrapped())
 
 
-def test_suppressed(telemetry: Telemetry, fake: FakeLLM) -> None:
+def test_suppressed(telemetry: SdkTelemetry, fake: FakeLLM) -> None:
     client = new_client(fake)
     with suppress_instrumentation():
         call_both_ways(client)

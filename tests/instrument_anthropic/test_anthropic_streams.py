@@ -9,12 +9,12 @@ import anthropic
 from fake_llm import FakeLLM
 from opentelemetry.trace import StatusCode
 
-from tests.instrument_anthropic.helpers import HELLO, MODEL, Telemetry
+from tests.instrument_anthropic.helpers import HELLO, MODEL, SdkTelemetry
 
 LONG = "word " * 40
 
 
-def test_dropped_stream(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_dropped_stream(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.reply(LONG)
     stream = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True)
     assert next(iter(stream)).type == "message_start"
@@ -27,7 +27,7 @@ def test_dropped_stream(telemetry: Telemetry, client: anthropic.Anthropic, fake:
     assert "gen_ai.response.finish_reasons" not in (span.attributes or {})
 
 
-def test_dropped_stream_helper(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_dropped_stream_helper(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.reply(LONG)
     stream = client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO).__enter__()
     assert next(iter(stream.text_stream)).startswith("word")
@@ -36,7 +36,7 @@ def test_dropped_stream_helper(telemetry: Telemetry, client: anthropic.Anthropic
     assert telemetry.span().attributes["gen_ai.response.id"] == "msg_fake1"  # type: ignore[index]
 
 
-def test_dropped_stream_async(telemetry: Telemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
+def test_dropped_stream_async(telemetry: SdkTelemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
     fake.reply(LONG)
 
     async def run() -> None:
@@ -49,14 +49,14 @@ def test_dropped_stream_async(telemetry: Telemetry, aclient: anthropic.AsyncAnth
     assert telemetry.span().attributes["gen_ai.response.id"] == "msg_fake1"  # type: ignore[index]
 
 
-def test_dropped_unread_stream(telemetry: Telemetry, client: anthropic.Anthropic) -> None:
+def test_dropped_unread_stream(telemetry: SdkTelemetry, client: anthropic.Anthropic) -> None:
     stream = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True)
     del stream
     gc.collect()
     assert telemetry.span().attributes["http.response.status_code"] == 200  # type: ignore[index]
 
 
-def test_closed_early(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_closed_early(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.reply(LONG)
     stream = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True)
     with stream:
@@ -69,7 +69,7 @@ def test_closed_early(telemetry: Telemetry, client: anthropic.Anthropic, fake: F
     assert len(telemetry.spans()) == 1
 
 
-def test_closed_early_async(telemetry: Telemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
+def test_closed_early_async(telemetry: SdkTelemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
     fake.reply(LONG)
 
     async def run() -> None:
@@ -81,7 +81,7 @@ def test_closed_early_async(telemetry: Telemetry, aclient: anthropic.AsyncAnthro
     telemetry.span()
 
 
-def test_helper_left_early(telemetry: Telemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+def test_helper_left_early(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
     fake.reply(LONG)
     with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
         for _ in stream.text_stream:
@@ -90,7 +90,7 @@ def test_helper_left_early(telemetry: Telemetry, client: anthropic.Anthropic, fa
     telemetry.span()
 
 
-def test_helper_left_early_async(telemetry: Telemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
+def test_helper_left_early_async(telemetry: SdkTelemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM) -> None:
     fake.reply(LONG)
 
     async def run() -> None:
@@ -102,7 +102,7 @@ def test_helper_left_early_async(telemetry: Telemetry, aclient: anthropic.AsyncA
     telemetry.span()
 
 
-def test_exhausted_then_dropped(telemetry: Telemetry, client: anthropic.Anthropic) -> None:
+def test_exhausted_then_dropped(telemetry: SdkTelemetry, client: anthropic.Anthropic) -> None:
     stream = client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True)
     for _ in stream:
         pass

@@ -10,21 +10,12 @@ import pytest
 from fake_llm import FakeLLM
 
 from tests.instrument_openai.helpers import HELLO, MODEL, WEATHER_TOOL, Telemetry, decoded
+from tests.support.instrumentation import CAPTURE_SWITCHES
 
 CONTENT_KEYS = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.tool.definitions")
 
 
-@pytest.mark.parametrize(
-    ("env", "captured"),
-    [
-        ({}, False),
-        ({"AO_LAUNCHER": "1"}, True),
-        ({"AO_LAUNCHER": "1", "AO_CAPTURE_CONTENT": "false"}, False),
-        ({"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true"}, True),
-        ({"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "true", "AO_CAPTURE_CONTENT": "0"}, False),
-        ({"AO_CAPTURE_CONTENT": "true"}, True),
-    ],
-)
+@pytest.mark.parametrize(("env", "captured"), CAPTURE_SWITCHES)
 def test_switches(
     make_telemetry: Callable[..., Telemetry], fake: FakeLLM, client: openai.OpenAI, env: dict, captured: bool
 ) -> None:
