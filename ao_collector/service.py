@@ -183,7 +183,9 @@ class CollectorService:
                 self.store, self.spool, linger=cfg.batch_linger, migrated=migrated, max_lag=cfg.max_lag
             )
             self.pipeline.start()
-            self.grpc = GrpcReceiver(self.pipeline, cfg.host, cfg.grpc_port, max_body=cfg.max_body)
+            # Exposed beyond loopback, the OTLP ports take the API's token too.
+            otlp_token = None if is_loopback(cfg.host) else cfg.api_token
+            self.grpc = GrpcReceiver(self.pipeline, cfg.host, cfg.grpc_port, max_body=cfg.max_body, token=otlp_token)
             self.grpc.start()
             self.ports = {
                 "grpc": self.grpc.port,
@@ -191,7 +193,7 @@ class CollectorService:
                 "api": sockets["api"].getsockname()[1],
             }
             self.http = _HttpServers()
-            self.http.serve("otlp-http", HttpReceiver(self.pipeline, max_body=cfg.max_body).app, sockets["http"])
+            self.http.serve("otlp-http", HttpReceiver(self.pipeline, max_body=cfg.max_body, token=otlp_token).app, sockets["http"])
             self.http.serve("api", create_app(self.store, self.health, cfg.api_token), sockets["api"])
             self.http.wait_started()
         except BaseException:

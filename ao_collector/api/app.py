@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import time
 from typing import Any, Callable
@@ -11,16 +10,13 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ao_collector import queries
+from ao_collector.auth import bearer_ok
 from ao_collector.store.base import Store, StoreUnavailable
 
 
 def _auth(token: str | None) -> Callable[[Request], None]:
     def check(request: Request) -> None:
-        if token is None:
-            return
-        header = request.headers.get("authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        if not bearer_ok(request.headers.get("authorization"), token):
             raise HTTPException(401, "missing or wrong bearer token (AO_API_TOKEN)", {"WWW-Authenticate": "Bearer"})
 
     return check

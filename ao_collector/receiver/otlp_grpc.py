@@ -13,6 +13,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 from ao_collector.pipeline.writer import Backpressure, Pipeline
+from ao_collector.auth import bearer_ok
 from ao_collector.receiver.otlp import DEFAULT_MAX_BODY, BadRequest, parse_protobuf, validate
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,15 @@ _SERVICE = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_na
 class TraceReceiver(trace_service_pb2_grpc.TraceServiceServicer):
     """Implements `TraceService.Export`; the request arrives as wire bytes so it is spooled without re-encoding."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, token: str | None = None) -> None:
         self.pipeline = pipeline
+        self.token = token
 
     def Export(self, request: bytes, context: grpc.ServicerContext) -> trace_service_pb2.ExportTraceServiceResponse:  # noqa: N802
+        if self.token is not None:
+            metadata = dict(context.invocation_metadata())
+            if not bearer_ok(metadata.get("authorization"), self.token):
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token (AO_API_TOKEN)")
         try:
             accepted = validate(parse_protobuf(request), request)
         except BadRequest as exc:
@@ -63,7 +69,16 @@ def _abort_retryable(context: grpc.ServicerContext, exc: Backpressure) -> None:
 class GrpcReceiver:
     """The gRPC server hosting the trace receiver."""
 
-    def __init__(self, pipeline: Pipeline, host: str, port: int, *, max_body: int = DEFAULT_MAX_BODY, workers: int = 8) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        host: str,
+        port: int,
+        *,
+        max_body: int = DEFAULT_MAX_BODY,
+        workers: int = 8,
+        token: str | None = None,
+    ) -> None:
         self.server = grpc.server(
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ao-otlp-grpc"),
             maximum_concurrent_rpcs=workers * 2,  # bounds the request bytes held at once
@@ -72,7 +87,7 @@ class GrpcReceiver:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        servicer = TraceReceiver(pipeline)
+        servicer = TraceReceiver(pipeline, token)
         handler = grpc.method_handlers_generic_handler(
             _SERVICE,
             {

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ao_collector.pipeline.writer import Backpressure, Pipeline
+from ao_collector.auth import bearer_ok
 from ao_collector.receiver.otlp import (
     DEFAULT_MAX_BODY,
     Accepted,
@@ -59,8 +60,11 @@ def _media_type(request: Request) -> str:
 class HttpReceiver:
     """The Starlette application of the OTLP/HTTP receiver."""
 
-    def __init__(self, pipeline: Pipeline, *, max_body: int = DEFAULT_MAX_BODY, max_concurrent: int = 8) -> None:
+    def __init__(
+        self, pipeline: Pipeline, *, max_body: int = DEFAULT_MAX_BODY, max_concurrent: int = 8, token: str | None = None
+    ) -> None:
         self.pipeline = pipeline
+        self.token = token
         self.max_body = max_body
         # Bodies are read only by this many exports at once (memory stays under about 2 x max_body each);
         # the others wait unread, and TCP flow control slows their senders.
@@ -81,6 +85,8 @@ class HttpReceiver:
         return _error(exc.status_code, message, headers=exc.headers)
 
     async def export(self, request: Request) -> Response:
+        if not bearer_ok(request.headers.get("authorization"), self.token):
+            return _error(401, "missing or wrong bearer token (AO_API_TOKEN)", headers={"WWW-Authenticate": "Bearer"})
         media_type = _media_type(request)
         if media_type in _PROTOBUF_TYPES:
             answer_type = PROTOBUF
