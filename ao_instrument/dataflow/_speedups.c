@@ -458,6 +458,24 @@ finish_labelled(Builder *b, PyObject *value)
     return out;
 }
 
+#if PY_VERSION_HEX < 0x030C0000
+/* Copy the characters of `piece` into the new `obj` at *pos, and move *pos past them. */
+static int
+put_chars(PyObject *obj, Py_ssize_t *pos, PyObject *piece)
+{
+    Py_ssize_t len = PyUnicode_GET_LENGTH(piece);
+    int kind = PyUnicode_KIND(obj);
+    if (PyUnicode_KIND(piece) == kind) {
+        memcpy((char *)PyUnicode_DATA(obj) + *pos * kind, PyUnicode_DATA(piece), len * kind);
+    }
+    else if (PyUnicode_CopyCharacters(obj, *pos, piece, 0, len) < 0) { /* widening */
+        return -1;
+    }
+    *pos += len;
+    return 0;
+}
+#endif
+
 /* `sep.join(seq)` (seq a list or tuple of strs) labelled with `ranges`; written straight into the new
  * LStr (no intermediate plain result) when it will be labelled. */
 static PyObject *
@@ -482,20 +500,11 @@ joined_labelled(PyObject *sep, PyObject *seq, PyObject *ranges)
         if (obj == NULL) {
             return NULL;
         }
-        int kind = PyUnicode_KIND(obj);
-        char *data = PyUnicode_DATA(obj);
         Py_ssize_t pos = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
-            for (PyObject *piece = i && seplen ? sep : items[i]; piece != NULL; piece = piece == sep ? items[i] : NULL) {
-                Py_ssize_t len = PyUnicode_GET_LENGTH(piece);
-                if (PyUnicode_KIND(piece) == kind) {
-                    memcpy(data + pos * kind, PyUnicode_DATA(piece), len * kind);
-                }
-                else if (PyUnicode_CopyCharacters(obj, pos, piece, 0, len) < 0) { /* widening */
-                    Py_DECREF(obj);
-                    return NULL;
-                }
-                pos += len;
+            if ((i && seplen && put_chars(obj, &pos, sep) < 0) || put_chars(obj, &pos, items[i]) < 0) {
+                Py_DECREF(obj);
+                return NULL;
             }
         }
         budget.left--;

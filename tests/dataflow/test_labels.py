@@ -226,7 +226,7 @@ def test_hot_operations_keep_every_character(origin: Callable[[int], Origin]) ->
         assert _per_char(labelled + other) == chars + other_chars
         assert _per_char("<" + labelled) == [set()] + chars
         sep = rnd.choice(["", ", "])
-        joined = propagation.m_join_1(sep, (p for p in [labelled, other]))
-        assert _per_char(joined) == chars + [set()] * len(sep) + other_chars
+        joined = propagation.m_join_1(sep, (p for p in [labelled, sep, other]))  # the separator object as an item
+        assert _per_char(joined) == chars + [set()] * (3 * len(sep)) + other_chars
         f = propagation.fstr(("<", -1, "|", -1, "|", 114, ">"), (labelled, 7, 2.5), (None, None, ">5"))
         assert f == f"<{x}|7|{2.5!r:>5}>" and _per_char(f) == [set()] + chars + [set()] * 9
