@@ -1,10 +1,11 @@
-"""The seam to origin tracking: links asked before the span starts, every output handed over; fail open."""
+"""The seam to origin tracking: links asked before the span starts, every output handed over; fail open;
+with ao's tracker, values taken from each kind of output link the next call to the first."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import anthropic
@@ -12,8 +13,10 @@ import pytest
 from fake_llm import FakeLLM
 from opentelemetry.trace import Link, SpanContext, TraceFlags
 
+from ao_instrument.dataflow.tracker import Tracker
 from ao_instrument.genai.origins import set_tracker
 from tests.instrument_anthropic.helpers import HELLO, MODEL, SdkTelemetry
+from tests.support.instrumentation import dataflow_sources, joined
 
 ORIGIN = SpanContext(trace_id=7, span_id=0xABC, is_remote=False, trace_flags=TraceFlags(1))
 
@@ -110,3 +113,49 @@ def test_broken_tracker_fails_open(
     assert all(span.links == () for span in telemetry.spans())
     reports = [r for r in caplog.records if r.name == "ao_instrument"]
     assert len(reports) <= 2  # logged once per place, not per call
+
+
+def first_text(message: Any) -> str:
+    return message.content[0].text  # type: ignore[no-any-return]
+
+
+def stream_final_message(client: anthropic.Anthropic) -> str:
+    with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
+        return first_text(stream.get_final_message())
+
+
+def stream_text(client: anthropic.Anthropic) -> str:
+    with client.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
+        return joined(stream.text_stream)
+
+
+def raw_response(client: anthropic.Anthropic) -> str:
+    return first_text(client.messages.with_raw_response.create(model=MODEL, max_tokens=64, messages=HELLO).parse())
+
+
+def raw_stream(client: anthropic.Anthropic) -> str:
+    raw = client.messages.with_raw_response.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True)
+    return joined(event.delta.text for event in raw.parse() if event.type == "content_block_delta")
+
+
+@pytest.mark.parametrize("take", [stream_final_message, stream_text, raw_response, raw_stream])
+def test_output_flows_into_next_request(
+    telemetry: SdkTelemetry, dataflow: Tracker, client: anthropic.Anthropic, take: Callable[[anthropic.Anthropic], str]
+) -> None:
+    """With ao's origin tracker, a value taken from the output links the next call's span to the first."""
+    value = take(client)
+    assert value.startswith("reply 1")
+    client.messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": value}])
+    first, second = telemetry.spans()
+    assert dataflow_sources(second) == [(first.context.span_id, "taint")]
+
+
+def test_async_raw_response_flows(telemetry: SdkTelemetry, dataflow: Tracker, aclient: anthropic.AsyncAnthropic) -> None:
+    async def run() -> None:
+        raw = await aclient.messages.with_raw_response.create(model=MODEL, max_tokens=64, messages=HELLO)
+        value = first_text(await raw.parse())
+        await aclient.messages.create(model=MODEL, max_tokens=64, messages=[{"role": "user", "content": value}])
+
+    asyncio.run(run())
+    first, second = telemetry.spans()
+    assert dataflow_sources(second) == [(first.context.span_id, "taint")]

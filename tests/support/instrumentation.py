@@ -8,11 +8,13 @@ The fixtures are imported by the instrumentors' conftests, which define `make_te
 from __future__ import annotations
 
 import json
+import operator
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +153,11 @@ def dataflow_sources(span: ReadableSpan) -> list[tuple[int, str]]:
         for link in span.links
         if (link.attributes or {}).get("ao.link.type") == "dataflow"
     ]
+
+
+def joined(texts: Iterable[str]) -> str:
+    """The texts joined with `+`, which keeps their labels (`"".join` does so only in rewritten user code)."""
+    return reduce(operator.add, texts, "")
 
 
 def run_auto_instrumented(program: str, directory: Path, env: dict[str, str], drop: tuple[str, ...]) -> None:
