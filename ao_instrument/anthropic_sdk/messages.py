@@ -9,7 +9,7 @@ from opentelemetry.util.types import AttributeValue
 
 from ao_instrument.genai import semconv as sc
 
-# Anthropic `stop_reason` -> semconv finish reason; others are kept as they are.
+# Anthropic `stop_reason` -> semconv `FinishReason` (as for every provider, see openai_sdk.attributes); others kept.
 FINISH_REASONS = {
     "end_turn": "stop",
     "stop_sequence": "stop",

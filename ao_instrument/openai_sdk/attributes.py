@@ -165,7 +165,7 @@ def chat_response(response: Any) -> tuple[Attributes, int | None, int | None]:
     attributes = chat_identity(response)
     choices = getattr(response, "choices", None)
     if choices:
-        attributes[sc.RESPONSE_FINISH_REASONS] = tuple(choice.finish_reason or "" for choice in choices)
+        attributes[sc.RESPONSE_FINISH_REASONS] = tuple(finish_reason(choice.finish_reason) for choice in choices)
     return (attributes, *chat_usage(attributes, getattr(response, "usage", None)))
 
 
@@ -177,6 +177,16 @@ def chat_usage(attributes: Attributes, usage: Any) -> tuple[int | None, int | No
     if details is not None and details.cached_tokens:
         attributes[sc.USAGE_CACHE_READ_INPUT_TOKENS] = details.cached_tokens
     return usage.prompt_tokens, usage.completion_tokens
+
+
+# The conventions leave `gen_ai.response.finish_reasons` values open; ao writes, for every provider, the
+# `FinishReason` values of the output message schema (stop, length, content_filter, tool_call, error).
+_FINISH_REASONS = {"tool_calls": "tool_call", "function_call": "tool_call"}
+
+
+def finish_reason(reason: str | None) -> str:
+    """The semconv finish reason of a chat choice's `finish_reason`."""
+    return _FINISH_REASONS.get(reason, reason) if reason else ""
 
 
 def responses_finish_reason(response: Any) -> str:

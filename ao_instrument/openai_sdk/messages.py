@@ -15,10 +15,9 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from ao_instrument.genai import JsonText
+from ao_instrument.openai_sdk.attributes import finish_reason
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"), check_circular=False)
-# OpenAI finish reasons -> semconv FinishReason values.
-_FINISH_REASONS = {"tool_calls": "tool_call", "function_call": "tool_call"}
 _MODALITIES = ("image", "audio", "video")
 _TEXT_ROLES = frozenset({"system", "developer", "user"})  # roles whose string content is all there is
 
@@ -44,10 +43,6 @@ def message(role: Any, parts: list[str], finish_reason: str | None = None) -> st
     if finish_reason is None:
         return f'{{"role":{_json(role)},"parts":[{",".join(parts)}]}}'
     return f'{{"role":{_json(role)},"parts":[{",".join(parts)}],"finish_reason":{_json(finish_reason)}}}'
-
-
-def finish_reason(reason: str | None) -> str:
-    return _FINISH_REASONS.get(reason, reason) if reason else ""
 
 
 def text_part(text: Any) -> str:

@@ -66,7 +66,7 @@ class _Choice:
             parts.append(messages.typed_part("refusal", "".join(self.refusal)))
         for call_id, name, pieces in self.tool_calls.values():
             parts.append(messages.tool_call_part(call_id, name, "".join(pieces)))
-        return messages.message("assistant", parts, messages.finish_reason(self.finish_reason))
+        return messages.message("assistant", parts, attrs.finish_reason(self.finish_reason))
 
 
 class ChatRecorder(_Recorder):
@@ -124,7 +124,7 @@ class ChatRecorder(_Recorder):
         attributes = attrs.chat_identity(self.chunk) if self.chunk is not None else {}
         choices = [self.choices[index] for index in sorted(self.choices)]
         if any(choice.finish_reason for choice in choices):
-            attributes[sc.RESPONSE_FINISH_REASONS] = tuple(choice.finish_reason or "" for choice in choices)
+            attributes[sc.RESPONSE_FINISH_REASONS] = tuple(attrs.finish_reason(c.finish_reason) for c in choices)
         input_tokens, output_tokens = attrs.chat_usage(attributes, self.usage)
         output = messages.json_list([choice.message() for choice in choices]) if self.capture else None
         self.call.finish(attributes, output, input_tokens, output_tokens)

@@ -89,7 +89,7 @@ def test_tool_call(content: Telemetry, fake: FakeLLM, client: openai.OpenAI) -> 
     completion = client.chat.completions.create(model=MODEL, messages=HELLO, tools=[WEATHER_TOOL])
     assert completion.choices[0].message.tool_calls[0].function.name == "get_weather"
     span = content.span()
-    assert span.attributes["gen_ai.response.finish_reasons"] == ("tool_calls",)
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("tool_call",)
     assert decoded(span, "gen_ai.tool.definitions") == [{
         "type": "function", "name": "get_weather", "description": "Weather in a city",
         "parameters": WEATHER_TOOL["function"]["parameters"],
