@@ -49,22 +49,34 @@ def _guarded(action: Callable[..., None], *args: Any) -> None:
         report_internal_error("ending a streamed call")
 
 
-_open_streams: WeakSet[_Observed] = WeakSet()
-_exit_hook: list[bool] = []
+class _OpenStreams:
+    """Streams not ended yet. Those still open at exit are ended by an exit hook, registered with the
+    first stream so that it runs before the tracer provider shuts down."""
+
+    def __init__(self) -> None:
+        self.streams: WeakSet[_Observed] = WeakSet()
+        self.hooked = False
+
+    def add(self, stream: _Observed) -> None:
+        if not self.hooked:
+            self.hooked = True
+            atexit.register(self.drop_all)
+        self.streams.add(stream)
+
+    def drop_all(self) -> None:
+        for stream in list(self.streams):
+            stream._self_drop()
 
 
-def _drop_open_streams() -> None:
-    for stream in list(_open_streams):
-        stream._self_drop()
+_OPEN = _OpenStreams()
 
 
 class _Observed(ObjectProxy):  # type: ignore[misc]
     """Common part of the stream proxies: the recorder, and ending abandoned streams.
 
-    A dropped stream is ended in `__del__` (unlike a weakref callback, it runs while the SDK's
-    objects around the stream are intact, also in a reference cycle); streams still open at exit
-    are ended by an exit hook, registered with the first stream so that it runs before the
-    tracer provider shuts down.
+    A dropped stream is ended in `__del__`: unlike a weakref callback, it runs while the SDK's
+    objects around the stream are intact, also in a reference cycle. Streams still open at exit
+    are ended by `_OPEN`'s exit hook.
     """
 
     _self_open = False
@@ -73,10 +85,7 @@ class _Observed(ObjectProxy):  # type: ignore[misc]
         super().__init__(stream)
         self._self_recorder = recorder
         self._self_open = True
-        if not _exit_hook:
-            _exit_hook.append(True)
-            atexit.register(_drop_open_streams)
-        _open_streams.add(self)
+        _OPEN.add(self)
 
     def __del__(self) -> None:
         self._self_drop()
