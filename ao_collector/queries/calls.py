@@ -7,8 +7,10 @@ from typing import Any
 
 from ao_collector.store.base import Store
 
-# A call as a graph node (C7): `id` is the span id; input and output are short previews.
-NODE_FIELDS = """
+# A call as a graph node (C7): `id` is the span id; input and output are previews of PREVIEW_CHARS
+# characters (the full content is in get_call), which keeps a 10,000-call graph answer small.
+PREVIEW_CHARS = 200
+NODE_FIELDS = f"""
     SpanId AS id,
     RunId AS run_id,
     SpanName AS name,
@@ -16,8 +18,8 @@ NODE_FIELDS = """
     Provider AS provider,
     Operation AS operation,
     Source AS source,
-    InputPreview AS input,
-    OutputPreview AS output,
+    leftUTF8(InputPreview, {PREVIEW_CHARS}) AS input,
+    leftUTF8(OutputPreview, {PREVIEW_CHARS}) AS output,
     Cached AS cached,
     InputTokens AS input_tokens,
     OutputTokens AS output_tokens,
