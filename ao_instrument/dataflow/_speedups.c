@@ -479,12 +479,11 @@ put_chars(PyObject *obj, Py_ssize_t *pos, PyObject *piece)
 /* `sep.join(seq)` (seq a list or tuple of strs) labelled with `ranges`; written straight into the new
  * LStr (no intermediate plain result) when it will be labelled. */
 static PyObject *
-joined_labelled(PyObject *sep, PyObject *seq, PyObject *ranges)
+joined_labelled(PyObject *sep, PyObject *const *items, Py_ssize_t n, PyObject *ranges)
 {
 #if PY_VERSION_HEX < 0x030C0000
     if (Py_SIZE(ranges) && budget.left > 0) {
-        Py_ssize_t n = PySequence_Fast_GET_SIZE(seq), seplen = PyUnicode_GET_LENGTH(sep), total = 0;
-        PyObject **items = PySequence_Fast_ITEMS(seq);
+        Py_ssize_t seplen = PyUnicode_GET_LENGTH(sep), total = 0;
         Py_UCS4 maxchar = n > 1 && seplen ? PyUnicode_MAX_CHAR_VALUE(sep) : 0;
         for (Py_ssize_t i = 0; i < n; i++) {
             Py_ssize_t len = PyUnicode_GET_LENGTH(items[i]) + (i ? seplen : 0);
@@ -512,7 +511,15 @@ joined_labelled(PyObject *sep, PyObject *seq, PyObject *ranges)
         return obj;
     }
 #endif
+    PyObject *seq = PyTuple_New(n);
+    if (seq == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyTuple_SET_ITEM(seq, i, Py_NewRef(items[i]));
+    }
     PyObject *result = PyUnicode_Join(sep, seq);
+    Py_DECREF(seq);
     if (result == NULL) {
         return NULL;
     }
@@ -556,6 +563,42 @@ python(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
 /* ---- LStr methods ------------------------------------------------------------------------------ */
 
+/* self[start:end] labelled (0 <= start < end <= len(self)): written straight into a new LStr when
+ * `self` is ASCII (no intermediate plain str), else the plain substring labelled. NULL on error. */
+static PyObject *
+labelled_sub(PyObject *self, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *ranges = ranges_of(self);
+    if (ranges == NULL) {
+        return NULL;
+    }
+    Builder b;
+    builder_init(&b);
+    PyObject *sub = builder_add(&b, ranges, start, end, 0) < 0 ? NULL : builder_finish(&b);
+    builder_free(&b);
+    if (sub == NULL) {
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (Py_SIZE(sub) && budget.left > 0 && PyUnicode_IS_READY(self) && PyUnicode_IS_ASCII(self)) {
+        PyObject *obj = raw_lstr(end - start, 127);
+        if (obj == NULL) {
+            Py_DECREF(sub);
+            return NULL;
+        }
+        memcpy(PyUnicode_DATA(obj), (char *)PyUnicode_DATA(self) + start, end - start);
+        budget.left--;
+        *slot_of(obj) = sub; /* the new reference */
+        return obj;
+    }
+#endif
+    PyObject *result = PyUnicode_Substring(self, start, end);
+    PyObject *out = result == NULL ? NULL : make_labelled(result, sub);
+    Py_XDECREF(result);
+    Py_DECREF(sub);
+    return out;
+}
+
 /* The labelled part of `self` at [start, start + len(result)), or `result` plain when empty. */
 static PyObject *
 part(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *result, Py_ssize_t start)
@@ -577,6 +620,30 @@ part(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObje
 static PyObject *
 stripped(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
+    if ((nargs == 0 || (nargs == 1 && args[0] == Py_None)) && PyUnicode_IS_READY(self)) {
+        /* whitespace, as str.strip() defines it: the bounds found here, the characters copied once */
+        Py_ssize_t n = PyUnicode_GET_LENGTH(self), start = 0, end = n;
+        int kind = PyUnicode_KIND(self);
+        const void *data = PyUnicode_DATA(self);
+        if (method != M_RSTRIP) {
+            while (start < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, start))) {
+                start++;
+            }
+        }
+        if (method != M_LSTRIP) {
+            while (end > start && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end - 1))) {
+                end--;
+            }
+        }
+        if (start == 0 && end == n) { /* nothing stripped: the same labelled text (str returns itself) */
+            return Py_NewRef(self);
+        }
+        if (start == end) {
+            return Py_NewRef(empty);
+        }
+        PyObject *out = labelled_sub(self, start, end);
+        return out != NULL ? out : python(method, self, args, nargs);
+    }
     PyObject *result = call_self(str_method[method], self, args, nargs);
     if (result == NULL || !PyUnicode_CheckExact(result)) {
         Py_XDECREF(result);
@@ -656,12 +723,12 @@ lstr_getitem(PyObject *self, PyObject *key)
             return python(M_GETITEM, self, &key, 1);
         }
         PySlice_AdjustIndices(n, &start, &stop, step);
+        if (step == 1 && stop > start) {
+            PyObject *out = labelled_sub(self, start, stop);
+            return out != NULL ? out : python(M_GETITEM, self, &key, 1);
+        }
         if (step == 1) {
-            PyObject *result = PyUnicode_Substring(self, start, stop < start ? start : stop);
-            if (result == NULL) {
-                return python(M_GETITEM, self, &key, 1);
-            }
-            return part(M_GETITEM, self, &key, 1, result, start);
+            return Py_NewRef(empty); /* an empty slice is never labelled */
         }
     }
     return python(M_GETITEM, self, &key, 1);
@@ -776,7 +843,7 @@ join1(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             PyObject *ranges = ok ? builder_finish(&b) : NULL;
             builder_free(&b);
             if (ranges != NULL) {
-                out = joined_labelled(receiver, seq, ranges);
+                out = joined_labelled(receiver, values, n, ranges);
                 Py_DECREF(ranges);
             }
         }
@@ -827,10 +894,10 @@ is_plain_value(PyObject *v)
 static PyObject *
 fstr_fast(PyObject *template, PyObject *values, PyObject *specs)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(template), nvalues = PyTuple_GET_SIZE(values);
-    PyObject *parts = PyTuple_New(n);
+    Py_ssize_t n = PyTuple_GET_SIZE(template), nvalues = PyTuple_GET_SIZE(values), made = 0;
+    PyObject *local[16], **parts = n <= 16 ? local : PyMem_Malloc(n * sizeof(PyObject *));
     if (parts == NULL) {
-        return NULL;
+        return PyErr_NoMemory();
     }
     PyObject *out = NULL;
     Py_ssize_t k = 0;
@@ -864,7 +931,7 @@ fstr_fast(PyObject *template, PyObject *values, PyObject *specs)
                 goto done;
             }
         }
-        PyTuple_SET_ITEM(parts, i, piece);
+        parts[made++] = piece;
     }
     if (k != nvalues) {
         goto done;
@@ -874,7 +941,7 @@ fstr_fast(PyObject *template, PyObject *values, PyObject *specs)
     Py_ssize_t pos = 0;
     int ok = 1;
     for (Py_ssize_t i = 0; ok && i < n; i++) {
-        PyObject *piece = PyTuple_GET_ITEM(parts, i);
+        PyObject *piece = parts[i];
         if (Py_IS_TYPE(piece, lstr)) {
             PyObject *ranges = ranges_of(piece);
             ok = ranges != NULL && builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, pos) == 0;
@@ -884,11 +951,16 @@ fstr_fast(PyObject *template, PyObject *values, PyObject *specs)
     PyObject *ranges = ok ? builder_finish(&b) : NULL;
     builder_free(&b);
     if (ranges != NULL) {
-        out = joined_labelled(empty, parts, ranges);
+        out = joined_labelled(empty, parts, n, ranges);
         Py_DECREF(ranges);
     }
 done:
-    Py_DECREF(parts);
+    for (Py_ssize_t i = 0; i < made; i++) {
+        Py_DECREF(parts[i]);
+    }
+    if (parts != local) {
+        PyMem_Free(parts);
+    }
     return out;
 }
 

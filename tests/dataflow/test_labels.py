@@ -221,6 +221,7 @@ def test_hot_operations_keep_every_character(origin: Callable[[int], Origin]) ->
                 out = getattr(labelled, name)(*args)
                 start = len(x) - len(getattr(x, "lstrip")(*args)) if name != "rstrip" else 0
                 assert out == getattr(x, name)(*args) and _per_char(out) == chars[start : start + len(out)]
+                assert hash(out) == hash(getattr(x, name)(*args))
         other = rnd.choice(pieces)
         other_chars = _per_char(other) if type(other) is LStr else [set()] * len(other)
         assert _per_char(labelled + other) == chars + other_chars
@@ -230,3 +231,5 @@ def test_hot_operations_keep_every_character(origin: Callable[[int], Origin]) ->
         assert _per_char(joined) == chars + [set()] * (3 * len(sep)) + other_chars
         f = propagation.fstr(("<", -1, "|", -1, "|", 114, ">"), (labelled, 7, 2.5), (None, None, ">5"))
         assert f == f"<{x}|7|{2.5!r:>5}>" and _per_char(f) == [set()] + chars + [set()] * 9
+        many = propagation.fstr(("-", -1) * 12, (labelled,) * 12, (None,) * 12)  # more parts than C keeps on its stack
+        assert many == f"-{x}" * 12 and _per_char(many) == ([set()] + chars) * 12
