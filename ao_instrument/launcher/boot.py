@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 from types import FrameType
 
 from opentelemetry import context as otel_context
@@ -95,4 +94,3 @@ def _flush_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, on_sigterm)
     except ValueError:  # not the main thread of the main interpreter
         pass
-    sys.stdout.flush()

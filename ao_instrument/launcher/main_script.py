@@ -41,10 +41,11 @@ def entry_script(orig_argv: list[str]) -> str | None:
     if i >= len(args) or args[i] == "-":
         return None
     path = args[i]
-    return path if os.path.isfile(path) and path.endswith((".py", ".pyw")) or _is_plain_source(path) else None
+    return path if _is_plain_source(path) else None
 
 
 def _is_plain_source(path: str) -> bool:
+    """A source file Python compiles itself (any name: scripts may lack `.py`), not a zip application."""
     if not os.path.isfile(path):
         return False
     with open(path, "rb") as f:
@@ -64,20 +65,25 @@ def _exit_status(code: object) -> int:
     return 1
 
 
-def _finish_process(status: int) -> None:
-    """End the process as the interpreter does after `__main__` returns."""
+def _run_exit_handlers() -> None:
+    """atexit handlers (spans are flushed there), then the standard streams."""
     import atexit
 
-    try:
-        threading._shutdown()  # type: ignore[attr-defined]  # join non-daemon threads
-    except Exception:
-        pass
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:
             pass
+
+
+def _finish_process(status: int) -> None:
+    """End the process as the interpreter does after `__main__` returns."""
+    try:
+        threading._shutdown()  # type: ignore[attr-defined]  # join non-daemon threads
+    except Exception:
+        pass
+    _run_exit_handlers()
     os._exit(status)
 
 
@@ -114,10 +120,6 @@ def run_main_script_if_tracked() -> None:
 
 def _finish_process_by_signal(signum: int) -> None:
     """Exit as a process killed by `signum`, as CPython does after an uncaught KeyboardInterrupt."""
-    import atexit
-
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    _run_exit_handlers()
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
