@@ -17,7 +17,7 @@ import traceback
 from ao_instrument.genai.fail_open import report_internal_error
 
 # Interpreter options that take a value in the next argument.
-_OPTIONS_WITH_VALUE = {"-W", "-X", "--check-hash-based-pycs"}
+_LONG_OPTIONS_WITH_VALUE = {"--check-hash-based-pycs"}
 
 
 def entry_script(orig_argv: list[str]) -> str | None:
@@ -26,16 +26,24 @@ def entry_script(orig_argv: list[str]) -> str | None:
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg in _OPTIONS_WITH_VALUE:
+        if arg in _LONG_OPTIONS_WITH_VALUE:
             i += 2
             continue
         if arg == "--":
             i += 1
             break
-        if arg.startswith("-"):
-            if arg[1:2] in ("c", "m") or "i" in arg[1:] and not arg.startswith("--"):
-                return None
+        if arg.startswith("--"):
             i += 1
+            continue
+        if arg.startswith("-") and arg != "-":
+            # A cluster of one-letter flags; -W and -X take the rest of the cluster, or the next argument.
+            i += 1
+            for position, letter in enumerate(arg[1:], start=2):
+                if letter in "cmi":
+                    return None
+                if letter in "WX":
+                    i += position == len(arg)
+                    break
             continue
         break
     if i >= len(args) or args[i] == "-":
