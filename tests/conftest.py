@@ -12,6 +12,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "examples"))
 sys.path.insert(0, REPO)
 
+from fake_llm import FakeLLM  # noqa: E402
+
 from tests.support.otlp_sink import OTLPSink  # noqa: E402
 
 
@@ -27,3 +29,17 @@ def sink(otlp_sink: OTLPSink) -> OTLPSink:
     """The session's OTLP sink, emptied for this test."""
     otlp_sink.clear()
     return otlp_sink
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeLLM]:
+    """One fake LLM server for the whole session."""
+    with FakeLLM() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(fake_server: FakeLLM) -> FakeLLM:
+    """The session's fake LLM server, reset (queue, rules, request log) for this test."""
+    fake_server.reset()
+    return fake_server

@@ -1,31 +1,12 @@
-"""Fixtures: one fake server per session, reset before every test, and SDK clients pointed at it."""
+"""Fixtures: SDK clients pointed at the session's fake server (`fake`, from tests/conftest.py)."""
 
 from __future__ import annotations
-
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import anthropic
 import openai
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-sys.path.insert(0, str(EXAMPLES))
-
-from fake_llm import FakeLLM  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def fake_server() -> Iterator[FakeLLM]:
-    with FakeLLM() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(fake_server: FakeLLM) -> FakeLLM:
-    fake_server.reset()
-    return fake_server
+from fake_llm import FakeLLM
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from ao_instrument.anthropic_sdk import AnthropicInstrumentor
 from tests.instrument_anthropic.helpers import CannedServer, SdkTelemetry
 from tests.support.instrumentation import CAPTURE_ENV, Instrumentation
-from tests.support.instrumentation import content, dataflow, fake, fake_server, telemetry  # noqa: F401
+from tests.support.instrumentation import content, dataflow, telemetry  # noqa: F401
 
 ENV = (*CAPTURE_ENV, "ANTHROPIC_OPEN_TELEMETRY", "ANTHROPIC_OPEN_TELEMETRY_TRACES_CONTENT_MODE",
        "ANTHROPIC_OPEN_TELEMETRY_PROPAGATION")  # fmt: skip

@@ -10,7 +10,7 @@ from fake_llm import FakeLLM
 
 from ao_instrument.openai_sdk import OpenAIInstrumentor
 from tests.support.instrumentation import CAPTURE_ENV, Instrumentation
-from tests.support.instrumentation import content, dataflow, fake, fake_server, telemetry  # noqa: F401
+from tests.support.instrumentation import content, dataflow, telemetry  # noqa: F401
 
 
 @pytest.fixture

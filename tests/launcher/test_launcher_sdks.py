@@ -7,10 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fake_llm import FakeLLM
 
 from tests.support.otlp_sink import OTLPSink
@@ -42,12 +40,6 @@ PROGRAM = """
     asyncio.run(more())
     print("done", bool(text), bool(streamed), msg.stop_reason)
 """
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeLLM]:
-    with FakeLLM() as server:
-        yield server
 
 
 def run_program(tmp_path: Path, sink: OTLPSink, fake: FakeLLM, **env: str) -> subprocess.CompletedProcess:

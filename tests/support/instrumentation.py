@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_llm import FakeLLM
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -103,19 +102,6 @@ class Instrumentation:
     def uninstrument(self) -> None:
         for telemetry in self.made:
             telemetry.instrumentor.uninstrument()
-
-
-@pytest.fixture(scope="session")
-def fake_server() -> Iterator[FakeLLM]:
-    server = FakeLLM().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fake(fake_server: FakeLLM) -> FakeLLM:
-    fake_server.reset()
-    return fake_server
 
 
 @pytest.fixture
