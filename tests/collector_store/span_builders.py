@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, InstrumentationScope, KeyValue, KeyValueList
+from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
+
+from tests.support.otlp_values import attributes
 
 T0 = 1_760_000_000_000_000_000  # 2025-10-09, ns
 MS = 1_000_000
@@ -23,26 +25,6 @@ def trace_id() -> bytes:
 
 def span_id() -> bytes:
     return os.urandom(8)
-
-
-def any_value(value: Any) -> AnyValue:
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    if isinstance(value, bytes):
-        return AnyValue(bytes_value=value)
-    if isinstance(value, (list, tuple)):
-        return AnyValue(array_value=ArrayValue(values=[any_value(v) for v in value]))
-    if isinstance(value, dict):
-        return AnyValue(kvlist_value=KeyValueList(values=attributes(value)))
-    return AnyValue(string_value=str(value))
-
-
-def attributes(values: dict[str, Any]) -> list[KeyValue]:
-    return [KeyValue(key=k, value=any_value(v)) for k, v in values.items() if v is not None]
 
 
 def messages(*pairs: tuple[str, str]) -> str:
