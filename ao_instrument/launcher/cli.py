@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.update({k: v for k, v in env.items() if k.startswith("OTEL_")})
     provider = TracerProvider(
         resource=Resource.create(
-            {"process.command_args": command, "process.working_directory": cwd, "process.cwd": cwd}
+            {"process.command_args": command, "process.working_directory": cwd}
         )
     )
     provider.add_span_processor(span_processor_from_environment(env))
