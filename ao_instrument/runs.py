@@ -30,11 +30,6 @@ def new_run_id() -> str:
     return uuid.uuid4().hex
 
 
-def process_run_id() -> str | None:
-    """The run the launcher started this process in, if any."""
-    return os.environ.get(RUN_ID_ENV) or None
-
-
 def current_run_id() -> str | None:
     """The innermost run of the current thread or task, else the process's run."""
     return _current_run.get() or os.environ.get(RUN_ID_ENV) or None
@@ -48,7 +43,7 @@ class RunSpanProcessor(SpanProcessor):
     """Stamps `ao.run.id` on every span that starts inside a run."""
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        run_id = _current_run.get() or os.environ.get(RUN_ID_ENV)
+        run_id = current_run_id()
         if run_id and span.attributes is not None and sc.AO_RUN_ID not in span.attributes:
             span.set_attribute(sc.AO_RUN_ID, run_id)
 
