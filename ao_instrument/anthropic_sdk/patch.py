@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
@@ -11,10 +11,10 @@ from wrapt import ObjectProxy
 
 from ao_instrument.anthropic_sdk import messages
 from ao_instrument.anthropic_sdk.call import TracedCall, start
-from ao_instrument.anthropic_sdk.streams import trace_message_stream, traced_stream
+from ao_instrument.anthropic_sdk.streams import MessageRecorder, Recorder, trace_message_stream, traced_stream
 from ao_instrument.genai import LLMCallTelemetry
 from ao_instrument.genai.fail_open import report_internal_error
-from ao_instrument.genai.stream_wrapper import LabelledRawResponse
+from ao_instrument.genai.raw_response import observed_raw_response
 
 Wrapper = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -39,23 +39,44 @@ def _raw_response_types() -> tuple[type, ...]:
     return (BaseAPIResponse, LegacyAPIResponse)
 
 
-def _returned(call: TracedCall, response: Any) -> Any:
-    """What the user gets: a traced stream, or the labelled response once the span has ended."""
+def _returned(call: TracedCall, response: Any, streamed: bool) -> Any:
+    """What the user gets: a traced stream or raw response, or the labelled response once the span has ended."""
     from anthropic import AsyncStream, Stream
     from anthropic.types import Message
 
     try:
         if isinstance(response, (Stream, AsyncStream)):
             return traced_stream(response, call, isinstance(response, AsyncStream))
+        if isinstance(response, _raw_response_types()):
+            return _observed_raw(call, response, streamed)
     except Exception:
-        report_internal_error("anthropic: tracing a stream")
+        report_internal_error("anthropic: tracing a stream or raw response")
     if isinstance(response, Message):
         call.finish_message(response)
-    else:  # a raw response (`with_raw_response`), or a stream ao could not wrap
+    else:  # a stream or raw response ao could not wrap
         call.finish(messages.Result({}, None, None, None))
-    if isinstance(response, _raw_response_types()):
-        return LabelledRawResponse(response, call.label)
     return call.label(response)
+
+
+def _observed_raw(call: TracedCall, response: Any, streamed: bool) -> Any:
+    """A raw response (`with_raw_response`, `with_streaming_response`): the span ends with its body."""
+    from anthropic.types import Message, RawMessageStreamEvent
+
+    recorder = Recorder(call, label=True) if streamed else MessageRecorder(call)
+    item_type = RawMessageStreamEvent if streamed else Message
+    return observed_raw_response(response, recorder, streamed, partial(_construct, item_type))
+
+
+_SKIPPED_EVENTS = frozenset({"ping", "error"})
+
+
+def _construct(item_type: Any, value: Any) -> Any:
+    """The SDK object of one decoded body or event, built as the SDK builds it without validation."""
+    from anthropic._models import construct_type
+
+    if not isinstance(value, dict) or value.get("type") in _SKIPPED_EVENTS:
+        return None
+    return construct_type(type_=item_type, value=value)
 
 
 def create(telemetry: LLMCallTelemetry) -> Wrapper:
@@ -69,7 +90,7 @@ def create(telemetry: LLMCallTelemetry) -> Wrapper:
             return wrapped(*args, **kwargs)
         with call:
             response = wrapped(*args, **kwargs)
-        return _returned(call, response)
+        return _returned(call, response, kwargs.get("stream") is True)
 
     return wrapper
 
@@ -95,7 +116,7 @@ async def _traced(telemetry: LLMCallTelemetry, instance: Any, kwargs: dict[str, 
         return await request
     with call:
         response = await request
-    return _returned(call, response)
+    return _returned(call, response, kwargs.get("stream") is True)
 
 
 def stream(telemetry: LLMCallTelemetry, is_async: bool) -> Wrapper:

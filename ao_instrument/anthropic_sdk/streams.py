@@ -116,15 +116,50 @@ class Recorder:
     def drop(self, stream: Any) -> None:
         if self.call.ended:
             return
-        try:
-            if self.call.sdk_claimed:
-                # Dropped unread: let the SDK record what it read before ao's span ends.
-                observer = getattr(stream, "_observer", None)
-                if observer is not None:
-                    observer.end("closed")
-        except Exception:
-            report_internal_error("anthropic: ending a dropped stream")
+        end_sdk_observer(self.call, stream)
         self.end()
+
+
+class MessageRecorder:
+    """The body of a call made through a raw response: the span ends from its `Message` when it is read."""
+
+    __slots__ = ("call", "message", "label")
+
+    def __init__(self, call: TracedCall) -> None:
+        self.call = call
+        self.message: Any = None
+        self.label = call.label
+
+    def add(self, message: Any) -> None:
+        self.message = message
+
+    def end(self) -> None:
+        if self.message is None:
+            self.call.finish(messages.Result({}, None, None, None))
+        else:
+            self.call.finish_message(self.message)
+
+    def fail(self, error: BaseException) -> None:
+        self.call.fail(error)
+
+    def drop(self, response: Any) -> None:
+        if self.call.ended:
+            return
+        end_sdk_observer(self.call, response)
+        self.end()
+
+
+def end_sdk_observer(call: TracedCall, body: Any) -> None:
+    """Before ao's span of a dropped stream or raw response ends, let the SDK record what it read."""
+    try:
+        if call.sdk_claimed:
+            observer = getattr(body, "_observer", None)  # a `Stream`
+            if observer is None:  # a raw response
+                observer = getattr(getattr(getattr(body, "http_response", None), "stream", None), "stream_observer", None)
+            if observer is not None:
+                observer.end("closed")
+    except Exception:
+        report_internal_error("anthropic: ending a dropped stream")
 
 
 def _unlabelled(event: Any) -> Any:

@@ -2,17 +2,16 @@
 
 `ObservedStream` / `ObservedAsyncStream` wrap an SDK stream of one call: each item goes to the
 call's `StreamRecorder` and reaches the user labelled; the span ends once, when the stream is
-exhausted, fails, is closed, is dropped and collected, or is still open when the program exits. `LabelledStream` / `AsyncLabelledStream`
-only label what the user reads (helper streams whose span another proxy ends), and
-`LabelledRawResponse` labels what `parse()` returns.
+exhausted, fails, is closed, is dropped and collected, or is still open when the program exits.
+`LabelledStream` / `AsyncLabelledStream` only label what the user reads (helper streams whose span
+another proxy ends). `raw_response.ObservedRawResponse` ends the span of a raw response with its body.
 """
 
 from __future__ import annotations
 
 import atexit
-import inspect
 from weakref import WeakSet
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from wrapt import ObjectProxy
@@ -220,27 +219,3 @@ class AsyncLabelledStream(ObjectProxy):  # type: ignore[misc]
     async def until_done(self) -> Any:
         done = await self.__wrapped__.until_done()
         return self if done is self.__wrapped__ else done
-
-
-class LabelledRawResponse(ObjectProxy):  # type: ignore[misc]
-    """A raw response (`with_raw_response`) whose `parse()` hands out labelled outputs, or a labelled stream."""
-
-    def __init__(self, response: Any, label: Label) -> None:
-        super().__init__(response)
-        self._self_label = label
-
-    def parse(self, *args: Any, **kwargs: Any) -> Any:
-        parsed = self.__wrapped__.parse(*args, **kwargs)
-        if inspect.isawaitable(parsed):
-            return self._self_parsed_later(parsed)
-        return self._self_labelled(parsed)
-
-    async def _self_parsed_later(self, parsed: Awaitable[Any]) -> Any:
-        return self._self_labelled(await parsed)
-
-    def _self_labelled(self, parsed: Any) -> Any:
-        if hasattr(parsed, "__next__"):
-            return LabelledStream(parsed, self._self_label)
-        if hasattr(parsed, "__anext__"):
-            return AsyncLabelledStream(parsed, self._self_label)
-        return self._self_label(parsed)

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import openai
 from openai._legacy_response import LegacyAPIResponse
+from openai._models import construct_type
 from openai._response import APIResponse, AsyncAPIResponse
+from openai.types import CreateEmbeddingResponse
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import Response, ResponseStreamEvent
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 
 from ao_instrument.genai import JsonText, LLMCall, LLMCallTelemetry
 from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.fail_open import report_internal_error
-from ao_instrument.genai.stream_wrapper import (
-    AsyncLabelledStream,
-    LabelledRawResponse,
-    ObservedAsyncStream,
-    ObservedStream,
-    StreamRecorder,
-)
+from ao_instrument.genai.raw_response import observed_raw_response
+from ao_instrument.genai.stream_wrapper import AsyncLabelledStream, ObservedAsyncStream, ObservedStream, StreamRecorder
 from ao_instrument.openai_sdk import attributes as attrs
 from ao_instrument.openai_sdk import messages, streams
 from ao_instrument.openai_sdk.results import finish_chat, finish_embeddings, finish_responses
@@ -46,7 +46,9 @@ class Api:
     iterables: tuple[str, ...]
     content: Callable[[Mapping[str, Any]], Content]
     finish: Callable[[LLMCall, Any], None]
+    result_type: type
     recorder: Callable[[LLMCall], StreamRecorder] | None = None
+    chunk_type: Any = None  # of a stream's items
 
 
 def _chat_content(kwargs: Mapping[str, Any]) -> Content:
@@ -72,10 +74,12 @@ def _embeddings_content(kwargs: Mapping[str, Any]) -> Content:
     return messages.embeddings_input(items) if _given(items) else None, None, None
 
 
-CHAT = Api("chat", attrs.CHAT_PARAMS, ("messages", "tools"), _chat_content, finish_chat, streams.ChatRecorder)
-RESPONSES = Api("chat", attrs.RESPONSES_PARAMS, ("input", "tools"), _responses_content, finish_responses,
-                streams.ResponsesRecorder)  # fmt: skip
-EMBEDDINGS = Api("embeddings", attrs.EMBEDDINGS_PARAMS, ("input",), _embeddings_content, finish_embeddings)
+CHAT = Api("chat", attrs.CHAT_PARAMS, ("messages", "tools"), _chat_content, finish_chat, ChatCompletion,
+           streams.ChatRecorder, ChatCompletionChunk)  # fmt: skip
+RESPONSES = Api("chat", attrs.RESPONSES_PARAMS, ("input", "tools"), _responses_content, finish_responses, Response,
+                streams.ResponsesRecorder, ResponseStreamEvent)  # fmt: skip
+EMBEDDINGS = Api("embeddings", attrs.EMBEDDINGS_PARAMS, ("input",), _embeddings_content, finish_embeddings,
+                 CreateEmbeddingResponse)  # fmt: skip
 _CONTENT_KEYS = (sc.INPUT_MESSAGES, sc.SYSTEM_INSTRUCTIONS, sc.TOOL_DEFINITIONS)
 
 _CHAT_MODULE = "openai.resources.chat.completions.completions"
@@ -187,7 +191,7 @@ def _fail(call: LLMCall, error: BaseException) -> None:
 
 
 def _observe(call: LLMCall, api: Api, result: Any, streamed: bool) -> Any:
-    """End the span from `result` (or hand a stream to its proxy); returns what the user gets."""
+    """End the span from `result` (or hand a stream or raw response to its proxy); returns what the user gets."""
     try:
         if isinstance(result, openai.BaseModel):
             api.finish(call, result)
@@ -197,16 +201,31 @@ def _observe(call: LLMCall, api: Api, result: Any, streamed: bool) -> Any:
                 return ObservedStream(result, api.recorder(call))
             if isinstance(result, openai.AsyncStream):
                 return ObservedAsyncStream(result, api.recorder(call))
-        if isinstance(result, LegacyAPIResponse) and not streamed:
-            api.finish(call, result.parse())  # `with_raw_response`: parsed once, cached for the user
-        else:
-            call.finish({})  # a raw or streaming-response body that the user reads later
-        return LabelledRawResponse(result, call.label) if isinstance(result, _RAW) else result
+        if isinstance(result, _RAW):
+            return _observed_raw(call, api, result, streamed)
+        call.finish({})
+        return result
     except Exception:
         report_internal_error("observing an OpenAI result")
         if not call.ended:
             call.finish({})
         return result
+
+
+def _observed_raw(call: LLMCall, api: Api, result: Any, streamed: bool) -> Any:
+    """A raw response (`with_raw_response`, `with_streaming_response`): the span ends with its body."""
+    if streamed and api.recorder is not None:
+        recorder: StreamRecorder = api.recorder(call)
+        item_type = api.chunk_type
+    else:
+        recorder = streams.ResultRecorder(call, api.finish)
+        item_type = api.result_type
+    return observed_raw_response(result, recorder, streamed, partial(_construct, item_type))
+
+
+def _construct(item_type: Any, value: Any) -> Any:
+    """The SDK object of one decoded body or event, built as the SDK builds it without validation."""
+    return construct_type(type_=item_type, value=value) if isinstance(value, dict) else None
 
 
 def sync_wrapper(state: State, api: Api) -> Callable[..., Any]:

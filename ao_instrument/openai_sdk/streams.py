@@ -4,6 +4,7 @@ proxies end the span with the stream), and the proxies of the helper streams tha
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from ao_instrument.genai import LLMCall
@@ -47,6 +48,26 @@ class _Recorder(ABC):
 
     def drop(self, stream: Any) -> None:
         self.end()
+
+
+class ResultRecorder(_Recorder):
+    """The parsed body of a call made through a raw response: the span ends from it when it is read."""
+
+    __slots__ = ("result", "finish_result")
+
+    def __init__(self, call: LLMCall, finish: Callable[[LLMCall, Any], None]) -> None:
+        super().__init__(call)
+        self.result: Any = None
+        self.finish_result = finish
+
+    def add(self, result: Any) -> None:
+        self.result = result
+
+    def finish(self) -> None:
+        if self.result is None:
+            self.call.finish({})
+        else:
+            self.finish_result(self.call, self.result)
 
 
 class _Choice:
@@ -169,8 +190,6 @@ class ResponsesRecorder(_Recorder):
                 parts.append(messages.text_part("".join(self.text)))
             output = messages.json_list([messages.message("assistant", parts, "")])
         self.call.finish(attributes, output, input_tokens, output_tokens)
-
-
 
 
 class ChatCompletionStream(LabelledStream):
