@@ -4,7 +4,7 @@
  * Labelled text is `labels.LStr`, a `str` subclass with one slot, `_ao`: its ranges, a tuple of
  * `(start, end, origins)` sorted by position, not overlapping, adjacent equal origins merged (ranges.py).
  * `install(LStr, ...)` replaces the hottest methods of that class by the C methods below, and
- * propagation.py calls `fstr` and `join1` from rewritten f-strings and `sep.join(...)` sites.
+ * rewritten code calls `fs` and `join1` for its f-strings and `sep.join(...)` sites.
  *
  * Every function here handles the common cases and hands everything else to the Python function it
  * replaces, with the same arguments: unusual argument types, and any error at all (a user's error is
@@ -21,7 +21,7 @@ static PyTypeObject *lstr = NULL;  /* labels.LStr */
 static Py_ssize_t ao_offset = 0;   /* where the `_ao` slot lives in an LStr instance */
 static PyObject *coarse = NULL;    /* ranges.coarse(ranges, length) */
 static PyObject *join_fallback = NULL;
-static PyObject *fstr_fallback = NULL;
+static PyObject *fs_fallback = NULL;
 static PyObject *empty = NULL;       /* "" */
 static PyObject *empty_tuple = NULL; /* () */
 
@@ -889,58 +889,94 @@ is_plain_value(PyObject *v)
     return PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v) || v == Py_None;
 }
 
-/* The f-string of `template` (literal str parts, and per field its conversion code) and its values and
- * specs, when every value is plain or an LStr shown as it is; NULL with no error when it is not. */
-static PyObject *
-fstr_fast(PyObject *template, PyObject *values, PyObject *specs)
+/* One f-string field of `template` (see fs()): its conversion code and constant spec (NULL for none),
+ * or `*dynamic` set when the spec is the next argument. 0, or -1 for a form this code does not know. */
+static int
+field_form(PyObject *item, long *conversion, PyObject **spec, int *dynamic)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(template), nvalues = PyTuple_GET_SIZE(values), made = 0;
-    PyObject *local[16], **parts = n <= 16 ? local : PyMem_Malloc(n * sizeof(PyObject *));
+    PyObject *code = item;
+    *spec = NULL;
+    *dynamic = 0;
+    if (PyTuple_CheckExact(item)) {
+        Py_ssize_t size = PyTuple_GET_SIZE(item);
+        if (size != 1 && size != 2) {
+            return -1;
+        }
+        code = PyTuple_GET_ITEM(item, 0);
+        if (size == 2) {
+            *spec = PyTuple_GET_ITEM(item, 1);
+            if (!PyUnicode_CheckExact(*spec)) {
+                return -1;
+            }
+        }
+        else {
+            *dynamic = 1;
+        }
+    }
+    if (!PyLong_CheckExact(code)) {
+        return -1;
+    }
+    *conversion = PyLong_AsLong(code);
+    return *conversion == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* The f-string, when every value is plain or an LStr shown as it is; else NULL, with `*users` set when
+ * the error is the user's own (formatting a plain value as asked failed: Python raises the same). */
+static PyObject *
+fs_fast(PyObject *template, PyObject *const *args, Py_ssize_t nargs, int *users)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(template), made = 0, k = 0;
+    PyObject *local[24], **parts = n <= 24 ? local : PyMem_Malloc(n * sizeof(PyObject *));
     if (parts == NULL) {
         return PyErr_NoMemory();
     }
     PyObject *out = NULL;
-    Py_ssize_t k = 0;
+    int any_labelled = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PyTuple_GET_ITEM(template, i), *piece;
+        PyObject *item = PyTuple_GET_ITEM(template, i), *piece, *spec;
+        long conversion;
+        int dynamic;
         if (PyUnicode_CheckExact(item)) {
-            piece = Py_NewRef(item);
+            parts[made++] = Py_NewRef(item);
+            continue;
+        }
+        if (k >= nargs || field_form(item, &conversion, &spec, &dynamic) < 0) {
+            goto done;
+        }
+        PyObject *value = args[k++];
+        if (dynamic) {
+            if (k >= nargs || !PyUnicode_Check(args[k])) {
+                goto done;
+            }
+            spec = args[k++];
+        }
+        if (conversion == -1 && spec == NULL && (PyUnicode_CheckExact(value) || Py_IS_TYPE(value, lstr))) {
+            any_labelled |= !PyUnicode_CheckExact(value);
+            piece = Py_NewRef(value);
+        }
+        else if (is_plain_value(value) && (spec == NULL || PyUnicode_CheckExact(spec))) {
+            if ((piece = plain_field(value, conversion, spec == NULL ? Py_None : spec)) == NULL) {
+                *users = conversion == -1 || conversion == 's' || conversion == 'r' || conversion == 'a';
+                goto done;
+            }
         }
         else {
-            if (k >= nvalues || !PyLong_CheckExact(item)) {
-                goto done;
-            }
-            PyObject *value = PyTuple_GET_ITEM(values, k), *spec = PyTuple_GET_ITEM(specs, k);
-            long conversion = PyLong_AsLong(item);
-            k++;
-            if (spec != Py_None && !PyUnicode_CheckExact(spec)) {
-                goto done;
-            }
-            if (Py_IS_TYPE(value, lstr)) {
-                if (conversion != -1 || spec != Py_None) {
-                    goto done; /* labels.LStr.__format__, repr(): the Python path */
-                }
-                piece = Py_NewRef(value);
-            }
-            else if (is_plain_value(value)) {
-                if ((piece = plain_field(value, conversion, spec)) == NULL) {
-                    goto done;
-                }
-            }
-            else {
-                goto done;
-            }
+            goto done; /* labels.LStr.__format__, repr(), labelled specs, other types: the Python path */
         }
         parts[made++] = piece;
     }
-    if (k != nvalues) {
+    if (k != nargs) {
+        goto done;
+    }
+    if (!any_labelled) {
+        out = _PyUnicode_JoinArray(empty, parts, made);
         goto done;
     }
     Builder b;
     builder_init(&b);
     Py_ssize_t pos = 0;
     int ok = 1;
-    for (Py_ssize_t i = 0; ok && i < n; i++) {
+    for (Py_ssize_t i = 0; ok && i < made; i++) {
         PyObject *piece = parts[i];
         if (Py_IS_TYPE(piece, lstr)) {
             PyObject *ranges = ranges_of(piece);
@@ -951,7 +987,7 @@ fstr_fast(PyObject *template, PyObject *values, PyObject *specs)
     PyObject *ranges = ok ? builder_finish(&b) : NULL;
     builder_free(&b);
     if (ranges != NULL) {
-        out = joined_labelled(empty, parts, n, ranges);
+        out = joined_labelled(empty, parts, made, ranges);
         Py_DECREF(ranges);
     }
 done:
@@ -964,23 +1000,23 @@ done:
     return out;
 }
 
-/* fstr(template, values, specs): propagation.fstr. */
+/* fs(template, *values): propagation.fs, a rewritten f-string. */
 static PyObject *
-fstr(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+fs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || fstr_fallback == NULL) {
-        PyErr_SetString(PyExc_TypeError, "fstr(template, values, specs) after set_fallbacks()");
+    if (nargs < 1 || fs_fallback == NULL) {
+        PyErr_SetString(PyExc_TypeError, "fs(template, *values) after set_fallbacks()");
         return NULL;
     }
-    if (PyTuple_CheckExact(args[0]) && PyTuple_CheckExact(args[1]) && PyTuple_CheckExact(args[2])
-        && PyTuple_GET_SIZE(args[1]) == PyTuple_GET_SIZE(args[2])) {
-        PyObject *out = fstr_fast(args[0], args[1], args[2]);
-        if (out != NULL) {
+    if (PyTuple_CheckExact(args[0])) {
+        int users = 0;
+        PyObject *out = fs_fast(args[0], args + 1, nargs - 1, &users);
+        if (out != NULL || users) {
             return out;
         }
         PyErr_Clear();
     }
-    return PyObject_Vectorcall(fstr_fallback, args, 3, NULL);
+    return PyObject_Vectorcall(fs_fallback, args, nargs, NULL);
 }
 
 /* labelled(value, ranges): labels._str(), `value` an exact str. */
@@ -1039,25 +1075,25 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-/* set_fallbacks(join_items, fstr): the Python functions join1 and fstr replace. */
+/* set_fallbacks(join_items, fs): the Python functions join1 and fs replace. */
 static PyObject *
 set_fallbacks(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "set_fallbacks(join_items, fstr)");
+        PyErr_SetString(PyExc_TypeError, "set_fallbacks(join_items, fs)");
         return NULL;
     }
     Py_XSETREF(join_fallback, Py_NewRef(args[0]));
-    Py_XSETREF(fstr_fallback, Py_NewRef(args[1]));
+    Py_XSETREF(fs_fallback, Py_NewRef(args[1]));
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
     {"install", (PyCFunction)(void (*)(void))install, METH_FASTCALL, "Set up, and put the C methods on LStr."},
-    {"set_fallbacks", (PyCFunction)(void (*)(void))set_fallbacks, METH_FASTCALL, "The Python functions join1 and fstr replace."},
+    {"set_fallbacks", (PyCFunction)(void (*)(void))set_fallbacks, METH_FASTCALL, "The Python functions join1 and fs replace."},
     {"labelled", (PyCFunction)(void (*)(void))labelled, METH_FASTCALL, "labels._str(value, ranges) in C."},
     {"join1", (PyCFunction)(void (*)(void))join1, METH_FASTCALL, "receiver.join(items), labelled."},
-    {"fstr", (PyCFunction)(void (*)(void))fstr, METH_FASTCALL, "A rewritten f-string, labelled."},
+    {"fs", (PyCFunction)(void (*)(void))fs, METH_FASTCALL, "A rewritten f-string, labelled."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -33,6 +33,7 @@ def _fingerprint() -> bytes:
     for name in ("rewrite.py", "propagation.py", "import_hook.py"):
         with open(os.path.join(here, name), "rb") as f:
             digest.update(f.read())
+    digest.update(b"compiled" if rewrite.propagation.COMPILED else b"pure")  # the code differs (rewrite.py)
     return digest.digest()[:8]
 
 

@@ -53,12 +53,30 @@ def _fail_open(where: str, result: Any) -> Any:
 
 
 # f-strings and %.
-def fstr(template: tuple[Any, ...], values: tuple[Any, ...], specs: tuple[Any, ...]) -> str:
-    """An f-string whose fields are not all plain (see `formatting.fstring`)."""
+def fs(template: tuple[Any, ...], /, *args: Any) -> str:
+    """A rewritten f-string: `template` holds its literal parts (str) and, per field, its conversion code
+    (int), as `(code, spec)` when its format spec is a constant, as `(code,)` when the spec is the argument
+    after the field's value. Labelled when a value is (see `formatting.fstring`)."""
+    codes: list[Any] = []
+    values: list[Any] = []
+    specs: list[Any] = []
+    rest = iter(args)
+    for item in template:
+        if exact_type(item) is str:
+            codes.append(item)
+            continue
+        values.append(next(rest))
+        if exact_type(item) is tuple:
+            codes.append(item[0])
+            specs.append(item[1] if len(item) == 2 else next(rest))
+        else:
+            codes.append(item)
+            specs.append(None)
+    fields = (tuple(codes), tuple(values), tuple(specs))
     try:
-        return formatting.fstring(template, values, specs)
+        return formatting.fstring(*fields)
     except Exception:
-        result = formatting.plain_fstring(template, values, specs)  # the user's own error, if it is one
+        result = formatting.plain_fstring(*fields)  # the user's own error, if it is one
         return _fail_open("propagating an f-string", result)
 
 
@@ -187,12 +205,13 @@ def join_items(receiver: Any, items: Any, /) -> Any:
         return _fail_open("propagating str.join", result)
 
 
+COMPILED = _speedups is not None  # the rewriter calls `fs` for every f-string then (no inline guards)
 if _speedups is None:
     m_join_1 = join_items
 else:  # the optional C fast paths (labels.py), same behaviour
-    _speedups.set_fallbacks(join_items, fstr)
+    _speedups.set_fallbacks(join_items, fs)
     m_join_1 = _speedups.join1
-    fstr = _speedups.fstr  # noqa: F811
+    fs = _speedups.fs  # noqa: F811
 
 
 def m_join(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:

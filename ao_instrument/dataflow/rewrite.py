@@ -9,6 +9,8 @@ In functions, a site checks its operands inline (`type(v) in PLAIN`, a few nanos
 Python's own operation when nothing can carry a label; only otherwise does it call the runtime
 (`propagation.py`). Operands are kept in walrus temporaries named `@aoN`, which no source code can
 name. At module and class level (where such names would become attributes) the runtime is called.
+F-strings call `@fs` (`propagation.fs`) with their values when the C helper is built: one C call does
+the formatting of plain values as fast as the guards would check them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ RUNTIME = "@ao"
 NESTED_MAX = 6  # values guarded one by one (nested conditionals); more are checked together
 PLAIN_TYPES = "@P"
 TYPE = "@type"
+FSTRING = "@fs"
 
 # Builtins whose first argument is checked inline before calling the runtime.
 GUARDED = frozenset(("str", "repr", "ascii", "format", "int", "float"))
@@ -166,18 +169,10 @@ class Rewriter(ast.NodeTransformer):
         if not fields:
             return node
         self.changed = True
-        template = ast.Tuple(
-            [
-                ast.Constant(v.value) if isinstance(v, ast.Constant) else ast.Constant(v.conversion)
-                for v in node.values
-            ],
-            ast.Load(),
-        )
+        template = _fs_template(node)
         frame = self._walrus_frame()
-        if frame is None:
-            call = _runtime_call("fstr", [template, _tuple([f.value for f in fields]), _specs(fields)])
-            return ast.copy_location(call, node)
-        specs = [f.format_spec for f in fields]
+        if propagation.COMPILED or frame is None:
+            return _located(_fs_call(template, fields, [f.value for f in fields]), node)
         values = [f.value for f in fields]
 
         def native(temps: list[ast.expr]) -> ast.expr:
@@ -186,8 +181,7 @@ class Rewriter(ast.NodeTransformer):
             return node
 
         def slow(temps: list[ast.expr]) -> ast.expr:
-            spec_copies = _tuple([ast.Constant(None) if sp is None else copy.deepcopy(sp) for sp in specs])
-            return _runtime_call("fstr", [copy.deepcopy(template), _tuple(temps), spec_copies])
+            return _fs_call(copy.deepcopy(template), fields, temps)
 
         return _located(self._guarded(frame, values, native, slow), node)
 
@@ -319,8 +313,37 @@ def _tuple(items: list[ast.expr]) -> ast.Tuple:
     return ast.Tuple(items, ast.Load())
 
 
-def _specs(fields: list[ast.FormattedValue]) -> ast.Tuple:
-    return _tuple([ast.Constant(None) if f.format_spec is None else copy.deepcopy(f.format_spec) for f in fields])
+def _constant_spec(field: ast.FormattedValue) -> str | None:
+    """The format spec of a field when it is a constant, else None."""
+    spec = field.format_spec
+    if isinstance(spec, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in spec.values):
+        return "".join(v.value for v in spec.values)  # type: ignore[attr-defined]
+    return None
+
+
+def _fs_template(node: ast.JoinedStr) -> ast.Tuple:
+    """The template `propagation.fs` takes: literal parts, and per field `code`, `(code, spec)` or `(code,)`."""
+    items: list[ast.expr] = []
+    for v in node.values:
+        if isinstance(v, ast.Constant):
+            items.append(ast.Constant(v.value))
+        elif v.format_spec is None:  # type: ignore[attr-defined]
+            items.append(ast.Constant(v.conversion))  # type: ignore[attr-defined]
+        else:
+            spec = _constant_spec(v)  # type: ignore[arg-type]
+            form = [ast.Constant(v.conversion)] + ([] if spec is None else [ast.Constant(spec)])  # type: ignore[attr-defined]
+            items.append(_tuple(form))
+    return _tuple(items)
+
+
+def _fs_call(template: ast.Tuple, fields: list[ast.FormattedValue], values: list[ast.expr]) -> ast.Call:
+    """`@fs(template, value, [dynamic spec,] ...)`."""
+    args: list[ast.expr] = [template]
+    for f, value in zip(fields, values):
+        args.append(value)
+        if f.format_spec is not None and _constant_spec(f) is None:
+            args.append(copy.deepcopy(f.format_spec))
+    return ast.Call(_load(FSTRING), args, [])
 
 
 def _type_of(value: ast.expr) -> ast.Call:
@@ -352,7 +375,7 @@ def _located(new: ast.expr, old: ast.AST) -> ast.expr:
 
 
 def _insert_prologue(module: ast.Module) -> None:
-    """Bind `@ao`, `@P` and `@type` after the docstring and `from __future__` imports."""
+    """Bind `@ao`, `@P`, `@type` and `@fs` after the docstring and `from __future__` imports."""
     body = module.body
     i = 0
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -364,7 +387,7 @@ def _insert_prologue(module: ast.Module) -> None:
         ast.Import([ast.alias("ao_instrument.dataflow.propagation", RUNTIME)]),
         ast.ImportFrom(
             "ao_instrument.dataflow.propagation",
-            [ast.alias("PLAIN", PLAIN_TYPES), ast.alias("exact_type", TYPE)],
+            [ast.alias("PLAIN", PLAIN_TYPES), ast.alias("exact_type", TYPE), ast.alias("fs", FSTRING)],
             0,
         ),
     ]

@@ -229,7 +229,7 @@ def test_hot_operations_keep_every_character(origin: Callable[[int], Origin]) ->
         sep = rnd.choice(["", ", "])
         joined = propagation.m_join_1(sep, (p for p in [labelled, sep, other]))  # the separator object as an item
         assert _per_char(joined) == chars + [set()] * (3 * len(sep)) + other_chars
-        f = propagation.fstr(("<", -1, "|", -1, "|", 114, ">"), (labelled, 7, 2.5), (None, None, ">5"))
+        f = propagation.fs(("<", -1, "|", -1, "|", (114, ">5"), ">"), labelled, 7, 2.5)
         assert f == f"<{x}|7|{2.5!r:>5}>" and _per_char(f) == [set()] + chars + [set()] * 9
-        many = propagation.fstr(("-", -1) * 12, (labelled,) * 12, (None,) * 12)  # more parts than C keeps on its stack
+        many = propagation.fs(("-", -1) * 12, *(labelled,) * 12)  # more parts than C keeps on its stack
         assert many == f"-{x}" * 12 and _per_char(many) == ([set()] + chars) * 12

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import math
+import textwrap
 from collections.abc import Callable
 
 import pytest
@@ -89,6 +91,45 @@ SAME = {
 @pytest.mark.parametrize("name", sorted(SAME))
 def test_rewritten_code_computes_the_same(name: str) -> None:
     assert run(SAME[name])["out"] == run_plain(SAME[name])["out"]
+
+
+FSTRINGS_IN_A_FUNCTION = textwrap.dedent(
+    """
+    import math
+    class Obj:
+        def __format__(self, spec): return "<" + spec + ">"
+    def f(x, name, w, p, items, labelled):
+        return [f"{x:.{p}f}", f"{name!r:>{w}}", f"{x=}", f"{name=!s:^9}", f"{Obj():abc}", f"{items}|{labelled}",
+                f"{labelled:>{w}}", f"{labelled!r}", f"{labelled}{name}{x:.2f}", f"[{f'{labelled}'}]",
+                "".join(f"{i}: {labelled}" for i in range(2)), f"{None}{True}{3+4j}{b'x'}"]
+    def bad(x):
+        return f"{x:bad}"
+    """
+)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_fstring_forms_agree(origin: Callable[[int], Origin], compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both rewritten forms of an f-string (one `fs` call; inline guards without the C helper) compute what
+    Python computes, keep labels, and raise the user's own errors from the user's line."""
+    from ao_instrument.dataflow import propagation
+
+    if compiled and not propagation.COMPILED:
+        pytest.skip("the C helper is not built")
+    monkeypatch.setattr(propagation, "COMPILED", compiled)
+    text = rewritten_source(FSTRINGS_IN_A_FUNCTION)
+    assert ("@ao1" in text) is not compiled
+    plain_ns = run_plain(FSTRINGS_IN_A_FUNCTION)
+    ns = run(FSTRINGS_IN_A_FUNCTION)
+    a = label("Paris", origin(1))
+    args = (math.pi, "bob", 8, 3, [1, "x"])
+    got = ns["f"](*args, a)
+    assert got == plain_ns["f"](*args, "Paris")
+    assert [ids(v) for v in got[5:11]] == [{1}] * 6 and ids(got[0]) == set()
+    assert ranges_of(got[8])[0][:2] == (0, 5)
+    with pytest.raises(ValueError) as info:
+        ns["bad"](3)
+    assert info.traceback[-1].frame.code.name == "bad"
 
 
 def test_rewritten_source_uses_names_source_cannot() -> None:
