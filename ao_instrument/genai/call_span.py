@@ -125,7 +125,11 @@ class LLMCall:
         input_tokens: int | None = None,
         output_tokens: int | None = None,
     ) -> None:
-        """Record the response (`gen_ai.response.*` and usage attributes) and end the span."""
+        """Record the response (`gen_ai.response.*` and usage attributes) and end the span.
+
+        A response that reports a failure of its own (a Responses API `failed` status) carries `error.type`
+        in `attributes`, and the caller has set the span's ERROR status; the metrics carry it too.
+        """
         if self._ended:
             return
         self._ended = True
@@ -138,7 +142,11 @@ class LLMCall:
             attributes[sc.OUTPUT_MESSAGES] = self.telemetry.policy.dumps(output_messages)
         span.set_attributes(attributes)
         span.end()
-        self._record_metrics(attributes.get(sc.RESPONSE_MODEL), None, input_tokens, output_tokens)
+        error_type = attributes.get(sc.ERROR_TYPE)
+        self._record_metrics(
+            attributes.get(sc.RESPONSE_MODEL), error_type if isinstance(error_type, str) else None,
+            input_tokens, output_tokens,
+        )  # fmt: skip
 
     def fail(self, error: BaseException) -> None:
         """Record `error` (`error.type`, ERROR status) and end the span; the caller re-raises it."""

@@ -57,7 +57,9 @@ def _message(
 
 
 def _stop_reason(reply: Reply) -> str:
-    return "max_tokens" if reply.truncated else "tool_use" if reply.tool_calls else "end_turn"
+    if reply.truncated:
+        return "max_tokens"
+    return "refusal" if reply.filtered else "tool_use" if reply.tool_calls else "end_turn"
 
 
 def message(request: Request, reply: Reply) -> dict[str, Any]:

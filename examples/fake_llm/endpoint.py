@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from starlette.responses import JSONResponse, Response
 
-from .replies import ErrorReply, MalformedKind, MalformedReply, Outcome, Reply, default_reply
+from .replies import ErrorReply, FailedReply, MalformedKind, MalformedReply, Outcome, Reply, default_reply
 from .request import Request
 from .sse import Event, stream_response
 
@@ -27,11 +27,16 @@ class Endpoint:
     request_id_header: str
     render_stream: Callable[[Request, Reply], list[Event]] | None = None
     uses_queue: bool = True
+    # A failed answer (the API has a failed status): whole, and streamed.
+    render_failed: Callable[[Request, FailedReply], dict[str, Any]] | None = None
+    render_failed_stream: Callable[[Request, FailedReply], list[Event]] | None = None
 
     def respond(self, request: Request, outcome: Outcome) -> Response:
         headers = {self.request_id_header: f"req_fake{request.number}"}
         if isinstance(outcome, ErrorReply):
             return self._error(outcome, headers)
+        if isinstance(outcome, FailedReply):
+            return self._failed(request, outcome, headers)
         reply = outcome if isinstance(outcome, Reply) else default_reply(request)
         events = self.render_stream(request, reply) if self.render_stream and request.stream else None
         if isinstance(outcome, MalformedReply):
@@ -39,6 +44,15 @@ class Endpoint:
         if events is not None:
             return stream_response([event.encode() for event in events], headers=headers)
         return JSONResponse(self.render(request, reply), headers=headers)
+
+    def _failed(self, request: Request, failure: FailedReply, headers: dict[str, str]) -> Response:
+        message = failure.message or f"The model failed to answer (fake {failure.code})."
+        if self.render_failed_stream is not None and request.stream:
+            events = self.render_failed_stream(request, failure)
+            return stream_response([event.encode() for event in events], headers=headers)
+        if self.render_failed is not None:
+            return JSONResponse(self.render_failed(request, failure), headers=headers)
+        return self._error(ErrorReply(500, message), headers)
 
     def bad_request(self, request: Request, message: str) -> Response:
         return self._error(ErrorReply(400, message), {self.request_id_header: f"req_fake{request.number}"})

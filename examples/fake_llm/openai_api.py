@@ -10,7 +10,7 @@ import struct
 from typing import Any
 
 from .endpoint import BASE_TIME, Endpoint
-from .replies import Reply
+from .replies import FailedReply, Reply
 from .request import CHAT_PATH, EMBEDDINGS_PATH, RESPONSES_PATH, Request
 from .sse import DONE, Event, pieces, slices
 
@@ -26,7 +26,9 @@ def error_body(status: int, message: str) -> dict[str, Any]:
 
 
 def _finish_reason(reply: Reply) -> str:
-    return "length" if reply.truncated else "tool_calls" if reply.tool_calls else "stop"
+    if reply.truncated:
+        return "length"
+    return "content_filter" if reply.filtered else "tool_calls" if reply.tool_calls else "stop"
 
 
 def _call_id(reply: Reply, request: Request, index: int) -> str:
@@ -124,7 +126,12 @@ def _responses_usage(request: Request, reply: Reply) -> dict[str, Any]:
 
 
 def _response_object(
-    request: Request, status: str, output: list[dict[str, Any]], usage: dict[str, Any] | None
+    request: Request,
+    status: str,
+    output: list[dict[str, Any]],
+    usage: dict[str, Any] | None,
+    incomplete: str | None = None,
+    error: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     body = request.body
     return {
@@ -133,8 +140,8 @@ def _response_object(
         "created_at": BASE_TIME + request.number,
         "status": status,
         "background": False,
-        "error": None,
-        "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
+        "error": error,
+        "incomplete_details": {"reason": incomplete} if incomplete else None,
         "instructions": body.get("instructions"),
         "max_output_tokens": body.get("max_output_tokens"),
         "metadata": body.get("metadata") or {},
@@ -189,8 +196,24 @@ def _response_output(request: Request, reply: Reply) -> list[dict[str, Any]]:
 
 def response(request: Request, reply: Reply) -> dict[str, Any]:
     output = _response_output(request, reply)
-    status = "incomplete" if reply.truncated else "completed"
-    return _response_object(request, status, output, _responses_usage(request, reply))
+    incomplete = "max_output_tokens" if reply.truncated else "content_filter" if reply.filtered else None
+    status = "incomplete" if incomplete else "completed"
+    return _response_object(request, status, output, _responses_usage(request, reply), incomplete)
+
+
+def failed_response(request: Request, failure: FailedReply) -> dict[str, Any]:
+    message = failure.message or f"The model failed to answer (fake {failure.code})."
+    return _response_object(request, "failed", [], None, error={"code": failure.code, "message": message})
+
+
+def failed_response_stream(request: Request, failure: FailedReply) -> list[Event]:
+    created = _response_object(request, "in_progress", [], None)
+    payloads: list[dict[str, Any]] = [
+        {"type": "response.created", "response": created},
+        {"type": "response.in_progress", "response": created},
+        {"type": "response.failed", "response": failed_response(request, failure)},
+    ]
+    return [Event({**payload, "sequence_number": i}, payload["type"]) for i, payload in enumerate(payloads)]
 
 
 def response_stream(request: Request, reply: Reply) -> list[Event]:
@@ -271,4 +294,5 @@ def embeddings_endpoint(default_dims: int) -> Endpoint:
 
 
 CHAT = Endpoint(CHAT_PATH, chat_completion, error_body, "x-request-id", chat_stream)
-RESPONSES = Endpoint(RESPONSES_PATH, response, error_body, "x-request-id", response_stream)
+RESPONSES = Endpoint(RESPONSES_PATH, response, error_body, "x-request-id", response_stream,
+                     render_failed=failed_response, render_failed_stream=failed_response_stream)  # fmt: skip

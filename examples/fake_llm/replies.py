@@ -26,7 +26,9 @@ class ToolCall:
 class Reply:
     """A successful model answer: text, tool calls, or both (token counts computed when None).
     `truncated` ends it as if the output token limit was hit (finish_reason "length",
-    status "incomplete", stop_reason "max_tokens")."""
+    status "incomplete", stop_reason "max_tokens"); `filtered` as if a content filter stopped it
+    (finish_reason "content_filter", status "incomplete" with reason "content_filter",
+    stop_reason "refusal")."""
 
     text: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
@@ -34,6 +36,7 @@ class Reply:
     input_tokens: int | None = None
     output_tokens: int | None = None
     truncated: bool = False
+    filtered: bool = False
 
     def token_counts(self, request: Request) -> tuple[int, int]:
         """(input, output) tokens: the configured counts, else about one token per 4 characters."""
@@ -55,6 +58,17 @@ class ErrorReply:
     delay: float = 0.0
 
 
+@dataclass(frozen=True)
+class FailedReply:
+    """The model failed after accepting the request: a Responses API response with status "failed"
+    and `error` {code, message} (streamed: response.created, response.in_progress, response.failed).
+    APIs without a failed status (chat completions, messages) answer an HTTP 500 error instead."""
+
+    code: str = "server_error"
+    message: str | None = None
+    delay: float = 0.0
+
+
 MalformedKind = Literal["json", "schema", "cut"]
 
 
@@ -67,7 +81,7 @@ class MalformedReply:
     delay: float = 0.0
 
 
-Outcome = Union[Reply, ErrorReply, MalformedReply]
+Outcome = Union[Reply, ErrorReply, MalformedReply, FailedReply]
 Rule = Callable[[Request], Union[Outcome, None]]
 
 
@@ -148,8 +162,9 @@ def outcome_from_spec(spec: str | dict[str, Any]) -> Outcome:
     """Build an outcome from its JSON form, as used by reply files and the control endpoint:
     a string (the reply text), or one of
     {"text": str | object, "tool_calls": [{"name", "arguments", "id"?}] (or one "tool_call"), "delay"?,
-     "input_tokens"?, "output_tokens"?, "truncated"?},
+     "input_tokens"?, "output_tokens"?, "truncated"?, "filtered"?},
     {"error": status, "message"?, "retry_after"?, "delay"?},
+    {"failed": code, "message"?, "delay"?},
     {"malformed": "json" | "schema" | "cut", "delay"?}."""
     if isinstance(spec, str):
         return Reply(spec)
@@ -158,6 +173,11 @@ def outcome_from_spec(spec: str | dict[str, Any]) -> Outcome:
     delay = float(spec.get("delay", 0.0))
     if "error" in spec:
         return ErrorReply(int(spec["error"]), spec.get("message"), spec.get("retry_after"), delay)
+    if "failed" in spec:
+        code = spec["failed"]
+        if not isinstance(code, str) or not code:
+            raise ValueError(f"a failed reply names its error code: {spec!r}")
+        return FailedReply(code, spec.get("message"), delay)
     if "malformed" in spec:
         kind = spec["malformed"]
         if kind not in ("json", "schema", "cut"):
@@ -171,7 +191,8 @@ def outcome_from_spec(spec: str | dict[str, Any]) -> Outcome:
     if text is None and not tool_calls:
         raise ValueError(f"reply spec needs text, tool_calls, error or malformed: {spec!r}")
     tokens = spec.get("input_tokens"), spec.get("output_tokens")
-    return Reply(text, tool_calls, delay, *tokens, truncated=bool(spec.get("truncated")))
+    return Reply(text, tool_calls, delay, *tokens, truncated=bool(spec.get("truncated")),
+                 filtered=bool(spec.get("filtered")))  # fmt: skip
 
 
 def rule_from_spec(spec: dict[str, Any]) -> SubstringRule:

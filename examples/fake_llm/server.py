@@ -13,7 +13,7 @@ from typing import Any
 import uvicorn
 
 from .app import build_app
-from .replies import ErrorReply, MalformedKind, MalformedReply, Outcome, Reply, Rule, Script, ToolCall
+from .replies import ErrorReply, FailedReply, MalformedKind, MalformedReply, Outcome, Reply, Rule, Script, ToolCall
 from .request import Request, RequestLog
 from .sse import HIDE_STREAM_CUT
 
@@ -145,9 +145,10 @@ class FakeLLM:
         input_tokens: int | None = None,
         output_tokens: int | None = None,
         truncated: bool = False,
+        filtered: bool = False,
     ) -> None:
         """Queue a text reply (with optional tool calls alongside); see `Reply`."""
-        self.enqueue(Reply(text, tuple(tool_calls), delay, input_tokens, output_tokens, truncated))
+        self.enqueue(Reply(text, tuple(tool_calls), delay, input_tokens, output_tokens, truncated, filtered))
 
     def reply_tool_call(
         self,
@@ -171,6 +172,11 @@ class FakeLLM:
     ) -> None:
         """Queue an HTTP error in the provider's format (429 defaults to retry-after 0.1 s)."""
         self.enqueue(ErrorReply(status, message, retry_after, delay))
+
+    def fail(self, code: str = "server_error", message: str | None = None, *, delay: float = 0.0) -> None:
+        """Queue a model failure: a Responses API response with status "failed" and this error code
+        (other APIs answer HTTP 500); see `FailedReply`."""
+        self.enqueue(FailedReply(code, message, delay))
 
     def malformed(self, kind: MalformedKind = "json", *, delay: float = 0.0) -> None:
         """Queue a broken answer: "json" (invalid JSON), "schema" (wrong shape), "cut" (connection drop)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import anthropic
+import pytest
 from pydantic import BaseModel
 
 from fake_llm import FakeLLM
@@ -81,6 +82,14 @@ def test_parse_with_output_format(claude: anthropic.Anthropic) -> None:
 def test_truncated_reply_stops_at_max_tokens(fake: FakeLLM, claude: anthropic.Anthropic) -> None:
     fake.reply("partial", truncated=True)
     assert claude.messages.create(model="claude-sonnet-4-6", max_tokens=5, messages=USER).stop_reason == "max_tokens"
+
+
+def test_filtered_reply_is_a_refusal(fake: FakeLLM, claude: anthropic.Anthropic) -> None:
+    fake.reply("no", filtered=True)
+    assert claude.messages.create(model="claude-sonnet-4-6", max_tokens=5, messages=USER).stop_reason == "refusal"
+    fake.fail()
+    with pytest.raises(anthropic.InternalServerError):
+        claude.messages.create(model="claude-sonnet-4-6", max_tokens=5, messages=USER)
 
 
 def test_count_tokens(claude: anthropic.Anthropic) -> None:

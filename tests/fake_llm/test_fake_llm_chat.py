@@ -107,6 +107,11 @@ def test_json_object_mode_and_truncation(fake: FakeLLM, oai: openai.OpenAI) -> N
     assert json.loads(json_mode.choices[0].message.content or "") == {"reply": "reply 1 to: What is the capital of France?"}
     fake.reply("cut sh", truncated=True)
     assert oai.chat.completions.create(model="gpt-4o", messages=USER).choices[0].finish_reason == "length"
+    fake.reply("no", filtered=True)
+    assert oai.chat.completions.create(model="gpt-4o", messages=USER).choices[0].finish_reason == "content_filter"
+    fake.reply("no", filtered=True)
+    chunks = list(oai.chat.completions.create(model="gpt-4o", messages=USER, stream=True))
+    assert chunks[-1].choices[0].finish_reason == "content_filter"
 
 
 def test_concurrent_requests_get_distinct_numbers(aoai: openai.AsyncOpenAI) -> None:

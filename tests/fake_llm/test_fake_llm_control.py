@@ -70,9 +70,11 @@ def test_control_endpoint(fake: FakeLLM, oai: openai.OpenAI) -> None:
             {"text": {"answer": 42}},
             {"error": 429, "retry_after": 0.01},
             {"malformed": "json"},
+            {"failed": "server_error", "message": "gave up"},
+            {"text": "withheld", "filtered": True},
         ],
     )
-    assert queued == {"pending": 5}
+    assert queued == {"pending": 7}
     assert call(fake.url + "/_fake/rules", "POST", {"rules": [{"match": "WEATHER", "text": "sunny"}]}) == {"added": 1}
     assert ask(oai, "q1") == "from control"
     tool = oai.chat.completions.create(model="m", messages=[{"role": "user", "content": "q2"}])
@@ -82,9 +84,13 @@ def test_control_endpoint(fake: FakeLLM, oai: openai.OpenAI) -> None:
         ask(oai, "q4")
     with pytest.raises(json.JSONDecodeError):
         ask(oai, "q5")
+    failed = oai.responses.create(model="m", input="q6")
+    assert (failed.status, failed.error.code, failed.error.message) == ("failed", "server_error", "gave up")
+    filtered = oai.chat.completions.create(model="m", messages=[{"role": "user", "content": "q7"}])
+    assert filtered.choices[0].finish_reason == "content_filter"
     assert ask(oai, "what is the weather?") == "sunny"
     logged = call(fake.url + "/_fake/requests")
-    assert [entry["body"]["messages"][0]["content"] for entry in logged][:2] == ["q1", "q2"]
+    assert [entry["body"]["messages"][0]["content"] for entry in logged[:2]] == ["q1", "q2"]
     assert logged[0]["path"] == "/v1/chat/completions" and logged[0]["number"] == 1
     assert call(fake.url + "/_fake/reset", "POST", {}) == {"reset": True}
     assert call(fake.url + "/_fake/requests") == []
@@ -94,6 +100,9 @@ def test_control_endpoint(fake: FakeLLM, oai: openai.OpenAI) -> None:
 def test_control_endpoint_rejects_bad_specs(fake: FakeLLM) -> None:
     with pytest.raises(urllib.error.HTTPError) as raised:
         call(fake.url + "/_fake/replies", "POST", {"nothing": True})
+    assert raised.value.code == 400
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        call(fake.url + "/_fake/replies", "POST", {"failed": True})
     assert raised.value.code == 400
 
 

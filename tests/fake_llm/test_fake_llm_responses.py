@@ -7,6 +7,7 @@ import json
 import math
 
 import openai
+import pytest
 from pydantic import BaseModel
 
 from fake_llm import FakeLLM
@@ -114,3 +115,41 @@ def test_truncated_reply_is_incomplete(fake: FakeLLM, oai: openai.OpenAI) -> Non
     fake.reply("partial", truncated=True)
     events = list(oai.responses.create(model="gpt-4.1", input="long essay", stream=True))
     assert events[-1].type == "response.incomplete"
+
+
+def test_filtered_reply_is_incomplete(fake: FakeLLM, oai: openai.OpenAI) -> None:
+    fake.reply("no", filtered=True)
+    response = oai.responses.create(model="gpt-4.1", input="something bad")
+    assert response.status == "incomplete" and response.incomplete_details.reason == "content_filter"
+    fake.reply("no", filtered=True)
+    events = list(oai.responses.create(model="gpt-4.1", input="something bad", stream=True))
+    assert events[-1].type == "response.incomplete"
+    assert events[-1].response.incomplete_details.reason == "content_filter"
+
+
+def test_failed_response(fake: FakeLLM, oai: openai.OpenAI) -> None:
+    fake.fail("rate_limit_exceeded", "slow down")
+    response = oai.responses.create(model="gpt-4.1", input="question")
+    assert (response.id, response.status, response.output, response.usage) == ("resp_fake1", "failed", [], None)
+    assert (response.error.code, response.error.message) == ("rate_limit_exceeded", "slow down")
+    assert response.incomplete_details is None
+
+
+def test_failed_response_stream(fake: FakeLLM, aoai: openai.AsyncOpenAI) -> None:
+    fake.fail()
+
+    async def run() -> list:
+        return [event async for event in await aoai.responses.create(model="gpt-4.1", input="q", stream=True)]
+
+    events = asyncio.run(run())
+    assert [event.type for event in events] == ["response.created", "response.in_progress", "response.failed"]
+    assert [event.sequence_number for event in events] == [0, 1, 2]
+    final = events[-1].response
+    assert final.status == "failed" and final.error.code == "server_error"
+    assert final.error.message == "The model failed to answer (fake server_error)."
+
+
+def test_failure_elsewhere_is_a_server_error(fake: FakeLLM, oai: openai.OpenAI) -> None:
+    fake.fail("server_error", "it broke")
+    with pytest.raises(openai.InternalServerError, match="it broke"):
+        oai.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": "q"}])

@@ -180,3 +180,15 @@ def test_streaming_response(telemetry: SdkTelemetry, client: anthropic.Anthropic
         assert response.parse().id == "msg_fake1"
     attrs = dict(telemetry.span().attributes or {})
     assert attrs["http.response.status_code"] == 200
+
+
+def test_stop_reasons(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+    """Stop reasons as semconv finish reasons, whole and streamed; none of them is an error."""
+    for option in ("truncated", "filtered"):
+        fake.reply("cut short", **{option: True})
+        fake.reply("cut short", **{option: True})
+        client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
+        list(client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True))
+    spans = telemetry.spans()
+    assert [s.attributes["gen_ai.response.finish_reasons"] for s in spans] == [("length",)] * 2 + [("content_filter",)] * 2
+    assert all(s.status.status_code is not StatusCode.ERROR and "error.type" not in s.attributes for s in spans)
