@@ -24,6 +24,7 @@ static PyObject *join_fallback = NULL;
 static PyObject *fs_fallback = NULL;
 static PyObject *empty = NULL;       /* "" */
 static PyObject *empty_tuple = NULL; /* () */
+static PyObject *no_conversion = NULL; /* -1, the conversion code of a plain field (a cached small int) */
 
 /* The Python methods of LStr replaced by C methods (called for what the C methods do not handle). */
 enum { M_GETITEM, M_ADD, M_RADD, M_STRIP, M_LSTRIP, M_RSTRIP, M_COUNT };
@@ -39,36 +40,35 @@ typedef struct {
 
 /* Compact ranges: what the C code stores in an LStr's `_ao` slot (one object instead of a tuple of
  * tuples and ints). Reading `_ao` from Python turns them into the tuple form once and stores that back
- * (see ao_get), so Python code only ever sees tuples. Immutable, hence shared between strings. */
+ * (see ao_get), so Python code only ever sees tuples. Immutable, hence shared between strings.
+ *
+ * Not tracked by the garbage collector (one of these is made per labelled operation, and tracking
+ * doubled their cost). That is safe because no garbage cycle can pass through one: what they hold
+ * are tuples of origins, and a path from an origin back to labelled text goes through its scope's
+ * tables (`Scope.origins`, `links`, `content`), which `Scopes.end` empties (scopes.py); while a scope
+ * lives, everything it reaches is meant to live. Small ones are recycled. */
 typedef struct {
     PyObject_VAR_HEAD
     Range items[1];
 } Compact;
 
-static int
-compact_traverse(Compact *self, visitproc visit, void *arg)
-{
-    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
-        Py_VISIT(self->items[i].origins);
-    }
-    return 0;
-}
-
-static int
-compact_clear(Compact *self)
-{
-    for (Py_ssize_t i = 0; i < Py_SIZE(self); i++) {
-        Py_CLEAR(self->items[i].origins);
-    }
-    return 0;
-}
+#define RECYCLED_SIZES 8 /* compact ranges of up to this many ranges are kept for reuse */
+#define RECYCLED_MAX 64  /* how many of each size */
+static Compact *recycled[RECYCLED_SIZES + 1][RECYCLED_MAX];
+static int recycled_count[RECYCLED_SIZES + 1];
 
 static void
 compact_dealloc(Compact *self)
 {
-    PyObject_GC_UnTrack(self);
-    compact_clear(self);
-    PyObject_GC_Del(self);
+    Py_ssize_t n = Py_SIZE(self);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_CLEAR(self->items[i].origins);
+    }
+    if (n <= RECYCLED_SIZES && recycled_count[n] < RECYCLED_MAX) {
+        recycled[n][recycled_count[n]++] = self;
+        return;
+    }
+    PyObject_Free(self);
 }
 
 static PyTypeObject CompactType = {
@@ -77,10 +77,19 @@ static PyTypeObject CompactType = {
     .tp_basicsize = offsetof(Compact, items),
     .tp_itemsize = sizeof(Range),
     .tp_dealloc = (destructor)compact_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_traverse = (traverseproc)compact_traverse,
-    .tp_clear = (inquiry)compact_clear,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
 };
+
+/* New compact ranges for `n` ranges (n >= 1), their items not set. */
+static Compact *
+compact_new(Py_ssize_t n)
+{
+    if (n <= RECYCLED_SIZES && recycled_count[n]) {
+        Compact *out = recycled[n][--recycled_count[n]];
+        return (Compact *)PyObject_InitVar((PyVarObject *)out, &CompactType, n);
+    }
+    return PyObject_NewVar(Compact, &CompactType, n);
+}
 
 /* The tuple form of compact ranges: ((start, end, origins), ...). */
 static PyObject *
@@ -232,7 +241,7 @@ builder_finish(Builder *b)
     if (b->single && b->n == Py_SIZE(b->source)) {
         return Py_NewRef(b->source);
     }
-    Compact *out = PyObject_GC_NewVar(Compact, &CompactType, b->n);
+    Compact *out = compact_new(b->n);
     if (out == NULL) {
         return NULL;
     }
@@ -240,7 +249,6 @@ builder_finish(Builder *b)
         out->items[i] = b->items[i];
         Py_INCREF(out->items[i].origins);
     }
-    PyObject_GC_Track(out);
     if (b->n > MAX_RANGES) {
         PyObject *ranges = compact_tuple(out);
         Py_DECREF(out);
@@ -913,6 +921,10 @@ field_form(PyObject *item, long *conversion, PyObject **spec, int *dynamic)
             *dynamic = 1;
         }
     }
+    if (code == no_conversion) {
+        *conversion = -1;
+        return 0;
+    }
     if (!PyLong_CheckExact(code)) {
         return -1;
     }
@@ -1019,6 +1031,29 @@ fs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyObject_Vectorcall(fs_fallback, args, nargs, NULL);
 }
 
+/* Tuple-form ranges as compact ranges (which every later operation reads without converting ints). */
+static PyObject *
+compact_from_tuple(PyObject *ranges)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(ranges);
+    Compact *out = compact_new(n);
+    if (out == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        out->items[i].origins = NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Range r;
+        if (range_at(ranges, i, &r) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        out->items[i] = (Range){r.start, r.end, Py_NewRef(r.origins)};
+    }
+    return (PyObject *)out;
+}
+
 /* labelled(value, ranges): labels._str(), `value` an exact str. */
 static PyObject *
 labelled(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -1027,7 +1062,17 @@ labelled(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "labelled(value: str, ranges) after install()");
         return NULL;
     }
-    return make_labelled(args[0], args[1]);
+    PyObject *ranges = args[1];
+    if (!PyTuple_CheckExact(ranges) || PyTuple_GET_SIZE(ranges) == 0) {
+        return make_labelled(args[0], ranges);
+    }
+    PyObject *compact = compact_from_tuple(ranges);
+    if (compact == NULL) {
+        return NULL;
+    }
+    PyObject *out = make_labelled(args[0], compact);
+    Py_DECREF(compact);
+    return out;
 }
 
 /* install(LStr, coarse): set up, and put the C methods on LStr (once). */
@@ -1106,7 +1151,8 @@ PyInit__speedups(void)
 {
     empty = PyUnicode_FromString("");
     empty_tuple = PyTuple_New(0);
-    if (empty == NULL || empty_tuple == NULL || PyType_Ready(&CompactType) < 0 || PyType_Ready(&BudgetType) < 0) {
+    no_conversion = PyLong_FromLong(-1);
+    if (empty == NULL || empty_tuple == NULL || no_conversion == NULL || PyType_Ready(&CompactType) < 0 || PyType_Ready(&BudgetType) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);

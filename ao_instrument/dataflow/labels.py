@@ -534,6 +534,8 @@ def text(value: Any, ranges: Ranges) -> Any:
     cls = _LABELLED_TEXT.get(type(value))
     if cls is None:
         return value
+    if cls is LStr and type(value) is str:
+        return _str(value, ranges)  # the C helper keeps its ranges compact
     if BUDGET[0] <= 0:
         return plain(value)
     BUDGET[0] -= 1
