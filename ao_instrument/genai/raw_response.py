@@ -50,10 +50,10 @@ def event_data(text: str) -> Iterator[Any]:
 
 def _body_read(response: Any) -> bytes | None:
     """The body of `response` when the SDK or the user has read it whole, else `None`."""
-    http = getattr(response, "http_response", None)
-    if http is None or not hasattr(http, "_content"):  # httpx keeps a body read whole in `_content`
+    try:
+        content = response.http_response.content  # raises `ResponseNotRead` before the body is read whole
+    except Exception:
         return None
-    content = http.content
     return content if isinstance(content, bytes) else None
 
 
@@ -138,11 +138,7 @@ class ObservedRawResponse(_Observed):
         """End the span from the body, if it has been read whole."""
         if not self._self_open:
             return
-        try:
-            body = _body_read(self.__wrapped__)
-        except Exception:
-            report_internal_error("reading a raw response's body")
-            body = None
+        body = _body_read(self.__wrapped__)
         if body is not None:
             self._self_record_text(body.decode("utf-8", "replace"))
 
@@ -219,7 +215,8 @@ class ObservedReadableResponse(ObservedRawResponse):
         read = self._self_read
         try:
             for piece in pieces:
-                read.append(piece)
+                if self._self_open:
+                    read.append(piece)
                 yield piece
         except GeneratorExit:
             raise
@@ -232,7 +229,8 @@ class ObservedReadableResponse(ObservedRawResponse):
         read = self._self_read
         try:
             async for piece in pieces:
-                read.append(piece)
+                if self._self_open:
+                    read.append(piece)
                 yield piece
         except GeneratorExit:
             raise
@@ -246,6 +244,7 @@ class ObservedReadableResponse(ObservedRawResponse):
         if not read:
             return
         separator, pieces = read[0], read[1:]
+        self._self_read = []
         try:
             text = separator.join(pieces)
             if isinstance(text, bytes):
