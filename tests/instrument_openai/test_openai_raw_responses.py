@@ -401,3 +401,44 @@ def test_parsed_outputs_are_labelled(telemetry: Telemetry, dataflow: Any, client
     client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": text}])
     first, second = telemetry.spans()
     assert second.attributes["ao.taint.origins"] == (format(first.context.span_id, "016x"),)
+
+
+# --- fail open --------------------------------------------------------------------------------
+
+
+def _broken(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("ao bug")
+
+
+@pytest.mark.parametrize("broken", ["construct", "finish", "record"])
+@pytest.mark.parametrize("read", READS.values(), ids=READS.keys())
+def test_internal_errors_fail_open(
+    read: Read, broken: str, content: Telemetry, client: openai.OpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ao_instrument.openai_sdk import patch, results, streams
+
+    target = {"construct": (patch, "construct_type"), "finish": (results.attrs, "chat_response"),
+              "record": (streams.ResultRecorder, "add")}[broken]  # fmt: skip
+    monkeypatch.setattr(*target, _broken)
+    with client.chat.completions.with_streaming_response.create(model=MODEL, messages=HELLO) as response:
+        assert read(response) == "hi there"
+        assert response.headers["x-request-id"] == "req_fake1"
+    span = content.span()  # ended once anyway
+    assert span.status.status_code is StatusCode.UNSET
+
+
+@pytest.mark.parametrize("way", ["parse", "iter_lines"])
+def test_internal_errors_in_raw_streams_fail_open(
+    way: str, content: Telemetry, client: openai.OpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ao_instrument.openai_sdk import streams
+
+    monkeypatch.setattr(streams.ChatRecorder, "add", _broken)
+    with client.chat.completions.with_streaming_response.create(model=MODEL, messages=HELLO, stream=True) as response:
+        if way == "parse":
+            text = "".join(chunk.choices[0].delta.content or "" for chunk in response.parse())
+        else:
+            lines = [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: {")]
+            text = "".join(line["choices"][0]["delta"].get("content") or "" for line in lines)
+    assert text == "hi there"
+    assert len(content.spans()) == 1
