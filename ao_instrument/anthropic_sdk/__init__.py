@@ -1,8 +1,10 @@
 """ao instrumentation of the Anthropic SDK: one GenAI `chat {model}` CLIENT span per Messages call.
 
 Instrumented: `messages.create` (with and without `stream=True`), `messages.parse` and
-`messages.stream(...)`, on `Anthropic` and `AsyncAnthropic`. A streamed call's span ends when its
-stream is exhausted, fails, is closed, or is dropped and garbage-collected.
+`messages.stream(...)`, on `Anthropic` and `AsyncAnthropic`, also through `with_raw_response` and
+`with_streaming_response`. A streamed call's span ends when its stream is exhausted, fails, is closed,
+or is dropped and garbage-collected; a raw response's when its body is read, closed or dropped
+(`genai.raw_response`).
 
 The SDK's own tracing
 ---------------------

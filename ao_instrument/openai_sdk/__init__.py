@@ -1,7 +1,8 @@
 """OpenTelemetry GenAI instrumentation of the OpenAI Python SDK (sync and async clients).
 
 Observed: `chat.completions.create` / `.parse` (and `.stream`, which calls `create`),
-`responses.create` / `.parse` / `.stream`, `embeddings.create`, also through `with_raw_response`.
+`responses.create` / `.parse` / `.stream`, `embeddings.create`, also through `with_raw_response` and
+`with_streaming_response`, whose span ends when the user reads the body (`genai.raw_response`).
 
     from ao_instrument.openai_sdk import OpenAIInstrumentor
 

@@ -180,6 +180,8 @@ def test_streaming_response(telemetry: SdkTelemetry, client: anthropic.Anthropic
         assert response.parse().id == "msg_fake1"
     attrs = dict(telemetry.span().attributes or {})
     assert attrs["http.response.status_code"] == 200
+    assert attrs["gen_ai.response.id"] == "msg_fake1"
+    assert attrs["gen_ai.usage.output_tokens"] > 0
 
 
 def test_stop_reasons(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
