@@ -79,7 +79,7 @@ class ObservedRawResponse(_Observed):
         self._self_stream: Any = None  # the observed stream that `parse()` handed out
         self._self_read: list[Any] = []  # pieces of the body read by iteration, and how to join them
         if not streamed:
-            self._self_record_body()  # `with_raw_response` reads a plain body before it returns
+            self._self_record_parsed_body()  # `with_raw_response` reads a plain body before it returns
 
     # --- parsing --------------------------------------------------------------------------------
 
@@ -133,6 +133,27 @@ class ObservedRawResponse(_Observed):
         return stream
 
     # --- recording a body read as bytes ------------------------------------------------------------
+
+    def _self_record_parsed_body(self) -> None:
+        """End the span from the body read whole, parsed by the SDK where that can be done here: it
+        caches what it parses, so the user's `parse()` costs nothing more. A parse that fails (a
+        `post_parser` refusing the body) fails again for the user, who sees the SDK's error."""
+        if _body_read(self.__wrapped__) is None:
+            return
+        parse = getattr(self.__wrapped__, "parse", None)
+        if parse is not None and not inspect.iscoroutinefunction(parse):
+            try:
+                parsed = parse()
+            except Exception:
+                parsed = None
+            if parsed is not None and not inspect.isawaitable(parsed):
+                try:
+                    self._self_recorder.add(parsed)
+                except Exception:
+                    report_internal_error("observing a parsed raw response")
+                self._self_end()
+                return
+        self._self_record_body()
 
     def _self_record_body(self) -> None:
         """End the span from the body, if it has been read whole."""

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import openai
+import pydantic
 import pytest
 from fake_llm import FakeLLM
 from opentelemetry.trace import StatusCode
@@ -162,6 +163,33 @@ def test_raw_whole_ends_before_parse(content: Telemetry, client: openai.OpenAI) 
     assert raw.text == raw.http_response.text  # the legacy response's properties are untouched
     assert raw.parse().choices[0].message.content == "hi there"
     assert len(content.spans()) == 1
+
+
+class Answer(pydantic.BaseModel):
+    city: str
+
+
+def test_raw_parse_refused_by_the_sdk(telemetry: Telemetry, fake: FakeLLM, client: openai.OpenAI) -> None:
+    """The SDK's own parse fails for the user as without ao; the span still has the response."""
+    fake.reset()
+    fake.reply('{"city": "Pa', truncated=True)
+    raw = client.chat.completions.with_raw_response.parse(model=MODEL, messages=HELLO, response_format=Answer)
+    for _ in range(2):
+        with pytest.raises(openai.LengthFinishReasonError):
+            raw.parse()
+    attrs = telemetry.span().attributes
+    assert attrs["gen_ai.response.finish_reasons"] == ("length",)
+    assert attrs["gen_ai.response.id"] == "chatcmpl-fake1"
+
+
+def test_raw_parse_method(telemetry: Telemetry, fake: FakeLLM, client: openai.OpenAI) -> None:
+    fake.reset()
+    fake.reply('{"city": "Paris"}')
+    raw = client.chat.completions.with_raw_response.parse(model=MODEL, messages=HELLO, response_format=Answer)
+    parsed = raw.parse()
+    assert parsed.choices[0].message.parsed == Answer(city="Paris")
+    assert raw.parse() is parsed
+    assert telemetry.span().attributes["gen_ai.output.type"] == "json"
 
 
 def test_raw_responses_whole_async(content: Telemetry, aclient: openai.AsyncOpenAI) -> None:
