@@ -140,7 +140,7 @@ builder_free(Builder *b)
     }
 }
 
-static int
+static inline int
 builder_push(Builder *b, Py_ssize_t start, Py_ssize_t end, PyObject *origins)
 {
     if (b->n) {
@@ -174,7 +174,7 @@ builder_push(Builder *b, Py_ssize_t start, Py_ssize_t end, PyObject *origins)
 }
 
 /* One range of `ranges` (tuple or compact form). */
-static int
+static inline int
 range_at(PyObject *ranges, Py_ssize_t i, Range *out)
 {
     if (Py_IS_TYPE(ranges, &CompactType)) {
@@ -467,14 +467,14 @@ finish_labelled(Builder *b, PyObject *value)
 }
 
 #if PY_VERSION_HEX < 0x030C0000
-/* Copy the characters of `piece` into the new `obj` at *pos, and move *pos past them. */
-static int
-put_chars(PyObject *obj, Py_ssize_t *pos, PyObject *piece)
+/* Copy the characters of `piece` into the new `obj` (its characters `data`, of `kind`) at *pos, and move
+ * *pos past them. */
+static inline int
+put_chars(PyObject *obj, void *data, int kind, Py_ssize_t *pos, PyObject *piece)
 {
     Py_ssize_t len = PyUnicode_GET_LENGTH(piece);
-    int kind = PyUnicode_KIND(obj);
     if (PyUnicode_KIND(piece) == kind) {
-        memcpy((char *)PyUnicode_DATA(obj) + *pos * kind, PyUnicode_DATA(piece), len * kind);
+        memcpy((char *)data + *pos * kind, PyUnicode_DATA(piece), len * kind);
     }
     else if (PyUnicode_CopyCharacters(obj, *pos, piece, 0, len) < 0) { /* widening */
         return -1;
@@ -490,26 +490,30 @@ static PyObject *
 joined_labelled(PyObject *sep, PyObject *const *items, Py_ssize_t n, PyObject *ranges)
 {
 #if PY_VERSION_HEX < 0x030C0000
-    if (Py_SIZE(ranges) && budget.left > 0) {
+    if (Py_SIZE(ranges) && budget.left > 0 && PyUnicode_READY(sep) == 0) {
         Py_ssize_t seplen = PyUnicode_GET_LENGTH(sep), total = 0;
         Py_UCS4 maxchar = n > 1 && seplen ? PyUnicode_MAX_CHAR_VALUE(sep) : 0;
         for (Py_ssize_t i = 0; i < n; i++) {
+            if (PyUnicode_READY(items[i]) < 0) {
+                return NULL;
+            }
             Py_ssize_t len = PyUnicode_GET_LENGTH(items[i]) + (i ? seplen : 0);
             if (len > PY_SSIZE_T_MAX - total) {
                 return PyErr_NoMemory();
             }
             total += len;
-            if (PyUnicode_MAX_CHAR_VALUE(items[i]) > maxchar) {
-                maxchar = PyUnicode_MAX_CHAR_VALUE(items[i]);
-            }
+            Py_UCS4 max = PyUnicode_MAX_CHAR_VALUE(items[i]);
+            maxchar = max > maxchar ? max : maxchar;
         }
         PyObject *obj = raw_lstr(total, maxchar);
         if (obj == NULL) {
             return NULL;
         }
+        void *data = PyUnicode_DATA(obj);
+        int kind = PyUnicode_KIND(obj);
         Py_ssize_t pos = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
-            if ((i && seplen && put_chars(obj, &pos, sep) < 0) || put_chars(obj, &pos, items[i]) < 0) {
+            if ((i && seplen && put_chars(obj, data, kind, &pos, sep) < 0) || put_chars(obj, data, kind, &pos, items[i]) < 0) {
                 Py_DECREF(obj);
                 return NULL;
             }
@@ -519,15 +523,7 @@ joined_labelled(PyObject *sep, PyObject *const *items, Py_ssize_t n, PyObject *r
         return obj;
     }
 #endif
-    PyObject *seq = PyTuple_New(n);
-    if (seq == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyTuple_SET_ITEM(seq, i, Py_NewRef(items[i]));
-    }
-    PyObject *result = PyUnicode_Join(sep, seq);
-    Py_DECREF(seq);
+    PyObject *result = _PyUnicode_JoinArray(sep, items, n);
     if (result == NULL) {
         return NULL;
     }
@@ -568,6 +564,26 @@ python(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyErr_Clear();
     return call_self(python_method[method], self, args, nargs);
 }
+
+#if PY_VERSION_HEX < 0x030C0000
+static destructor lstr_generic_dealloc = NULL; /* what Python gave LStr (typeobject.c's subtype_dealloc) */
+
+/* Free an LStr: what subtype_dealloc does for it (the type has one slot, no __dict__, no weak
+ * references, no finalizer), then what str does (an LStr is never interned: sys.intern refuses
+ * subclasses, and its characters are in their own buffer). Subclasses of LStr take the generic path. */
+static void
+lstr_dealloc(PyObject *self)
+{
+    if (!Py_IS_TYPE(self, lstr)) {
+        lstr_generic_dealloc(self);
+        return;
+    }
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(*slot_of(self));
+    PyUnicode_Type.tp_dealloc(self); /* frees the buffers, then LStr's tp_free */
+    Py_DECREF(lstr);                 /* an instance of a heap type holds a reference to it */
+}
+#endif
 
 /* ---- LStr methods ------------------------------------------------------------------------------ */
 
@@ -1117,6 +1133,13 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_DECREF(getset);
     lstr = (PyTypeObject *)Py_NewRef(args[0]);
     coarse = Py_NewRef(args[1]);
+#if PY_VERSION_HEX < 0x030C0000
+    if (type->tp_dictoffset == 0 && type->tp_weaklistoffset == 0 && type->tp_finalize == NULL && type->tp_del == NULL
+        && type->tp_base == &PyUnicode_Type && type->tp_basicsize == (Py_ssize_t)(ao_offset + sizeof(PyObject *))) {
+        lstr_generic_dealloc = type->tp_dealloc;
+        type->tp_dealloc = lstr_dealloc;
+    }
+#endif
     Py_RETURN_NONE;
 }
 
