@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ao_collector.model import tables
 from ao_collector.model.content_edges import ContentEdge
 
 
-def link_edges(spans: pa.RecordBatch, run_ids: pa.Array) -> pa.Table:
-    """One edge per link with `ao.link.type = "dataflow"`: linked span → the span, under the span's run."""
-    links = spans["DataflowLinks"]
-    parents = pc.list_parent_indices(links)
-    flat = pc.list_flatten(links)
-    return pa.Table.from_arrays(
-        [
-            run_ids.take(parents),
-            flat.field("trace_id"),
-            flat.field("span_id"),
-            spans["TraceId"].take(parents),
-            spans["SpanId"].take(parents),
-            flat.field("via"),
-            flat.field("path"),
-            spans["Timestamp"].take(parents),
-        ],
-        schema=tables.AO_DATAFLOW_EDGES,
+def link_edges_query(spans: str) -> str:
+    """One edge per link with `ao.link.type = "dataflow"` of the decoded spans of table `spans`:
+    linked span -> the span, under the span's run (ao_dataflow_edges columns)."""
+    return (
+        "SELECT RunId, link.trace_id AS SourceTraceId, link.span_id AS SourceSpanId, TraceId AS TargetTraceId, "
+        "SpanId AS TargetSpanId, link.via AS Via, link.path AS Path, Timestamp "
+        f"FROM {spans} ARRAY JOIN DataflowLinks AS link"
     )
 
 

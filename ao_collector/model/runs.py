@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ao_collector.model import tables
 
@@ -20,77 +19,56 @@ RUN_ATTRIBUTES = (
 )
 
 
-def run_table(spans: pa.RecordBatch, attrs: dict[str, pa.Array], run_ids: pa.Array, calls: pa.Table) -> pa.Table:
-    """One row per run touched by `spans` (with `attrs`, `run_ids`), summing `calls` (ao_llm_calls rows)."""
-    ao_run = pc.is_valid(attrs["ao.run.id"])
-    root = pc.if_else(
-        ao_run,
-        pc.or_(pc.is_valid(attrs["ao.run.name"]), pc.starts_with(spans["SpanName"], RUN_SPAN_PREFIX)),
-        pc.equal(spans["ParentSpanId"], ""),
-    )
-    service = pc.if_else(pc.starts_with(spans["ServiceName"], "unknown_service"), "", spans["ServiceName"])
-    per_span = pa.table({"RunId": run_ids, "Start": spans["Timestamp"], "End": spans["EndTime"],
-                         "AoRun": ao_run.cast(pa.uint8()), "Service": service})
-    runs = {
-        row["RunId"]: row
-        for row in per_span.group_by("RunId")
-        .aggregate([("Start", "min"), ("End", "max"), ("AoRun", "max"), ("Service", "max"), ("RunId", "count")])
-        .to_pylist()
-    }
-    roots = {}
-    for index in pc.indices_nonzero(root).to_pylist():
-        span_attrs = dict(spans["SpanAttributes"][index].as_py())
-        resource = dict(spans["ResourceAttributes"][index].as_py())
-        span_name = spans["SpanName"][index].as_py()
-        if "ao.run.id" in span_attrs:
+def runs_query(spans: str, calls: str, cost: str) -> str:
+    """Per run of the decoded spans of table `spans`: span and call aggregates (`calls`: the calls stage,
+    `cost` its CostUsd expression) and the run's root span, if the batch has it (`RootCount` > 0)."""
+    root = f"if(AoRun, mapContains(SpanAttributes, 'ao.run.name') OR startsWith(SpanName, '{RUN_SPAN_PREFIX}'), ParentSpanId = '')"
+    return f"""
+SELECT s.*, c.* EXCEPT (RunId) FROM (
+    SELECT RunId, min(Timestamp) AS Start, max(EndTime) AS End, toUInt8(max(AoRun)) AS AnyAoRun,
+        max(if(startsWith(ServiceName, 'unknown_service'), '', ServiceName)) AS Service, count() AS SpanCount,
+        countIf({root}) AS RootCount, anyIf(SpanName, {root}) AS RootName, anyIf(TraceId, {root}) AS RootTraceId,
+        anyIf(SpanId, {root}) AS RootSpanId, anyIf(StatusCode, {root}) AS RootStatus,
+        anyIf(SpanAttributes, {root}) AS RootAttributes, anyIf(ResourceAttributes, {root}) AS RootResource
+    FROM {spans} GROUP BY RunId
+) AS s LEFT JOIN (
+    SELECT RunId, count() AS CallCount, countIf(ErrorType != '') AS ErrorCount, countIf(Cached) AS CachedCount,
+        sum(InputTokens) AS CallInputTokens, sum(OutputTokens) AS CallOutputTokens,
+        ifNull(sum({cost}), 0) AS CostUsd, countIf(({cost}) IS NULL) AS UnpricedCount
+    FROM {calls} GROUP BY RunId
+) AS c ON s.RunId = c.RunId"""
+
+
+def run_table(runs: pa.Table) -> pa.Table:
+    """ao_runs rows (one partial row per run) from the rows of `runs_query`."""
+    root_fields: dict[str, list] = {name: [] for name in ("Name", "ParentRunId", "ReplayOf", "CommandArgs", "Cwd")}
+    for count, span_name, span_attrs, resource in zip(runs["RootCount"].to_pylist(), runs["RootName"].to_pylist(),
+                                                      runs["RootAttributes"].to_pylist(), runs["RootResource"].to_pylist()):
+        span_attrs, resource = (dict(span_attrs or ()), dict(resource or ())) if count else ({}, {})
+        if not count:
+            name = ""
+        elif "ao.run.id" in span_attrs:
             name = span_attrs.get("ao.run.name") or span_name.removeprefix(RUN_SPAN_PREFIX)
         else:
             name = span_name
-        roots[run_ids[index].as_py()] = (
-            name,
-            span_attrs.get("ao.run.parent_id", ""),
-            span_attrs.get("ao.run.replay_of", ""),
-            spans["TraceId"][index].as_py(),
-            spans["SpanId"][index].as_py(),
-            _command(span_attrs) or _command(resource),
-            _cwd(span_attrs) or _cwd(resource),
-            spans["StatusCode"][index].as_py(),
-        )
-    sums = {row["RunId"]: row for row in _call_sums(calls).to_pylist()}
-    rows = []
-    for run_id, run in runs.items():
-        name, parent, replay_of, trace_id, root_span, command, cwd, status = roots.get(run_id, ("", "", "", "", "", [], "", ""))
-        called = sums.get(run_id, {})
-        rows.append((
-            run_id, name, parent, replay_of, trace_id, root_span, run["Service_max"], command, cwd,
-            run["Start_min"], run["End_max"], status, run["AoRun_max"], run["RunId_count"],
-            called.get("CallCount", 0), called.get("ErrorCount", 0), called.get("CachedCount", 0),
-            called.get("InputTokens", 0), called.get("OutputTokens", 0), called.get("CostUsd", 0.0) or 0.0,
-            called.get("UnpricedCount", 0),
-        ))
-    columns = list(zip(*rows))
-    return pa.Table.from_arrays([pa.array(column, f.type) for column, f in zip(columns, tables.AO_RUNS)], schema=tables.AO_RUNS)
-
-
-def _call_sums(calls: pa.Table) -> pa.Table:
-    """Per run: calls, errors, cached calls, tokens, known cost and calls without a price."""
-    summary = pa.table({
-        "RunId": calls["RunId"],
-        "Error": pc.not_equal(calls["ErrorType"], "").cast(pa.uint64()),
-        "Cached": calls["Cached"].cast(pa.uint64()),
-        "InputTokens": calls["InputTokens"],
-        "OutputTokens": calls["OutputTokens"],
-        "CostUsd": calls["CostUsd"],
-        "Unpriced": pc.is_null(calls["CostUsd"]).cast(pa.uint64()),
-    })
-    aggregated = summary.group_by("RunId").aggregate([
-        ("RunId", "count"), ("Error", "sum"), ("Cached", "sum"), ("InputTokens", "sum"),
-        ("OutputTokens", "sum"), ("CostUsd", "sum"), ("Unpriced", "sum"),
-    ])
-    return aggregated.rename_columns({
-        "RunId_count": "CallCount", "Error_sum": "ErrorCount", "Cached_sum": "CachedCount", "InputTokens_sum": "InputTokens",
-        "OutputTokens_sum": "OutputTokens", "CostUsd_sum": "CostUsd", "Unpriced_sum": "UnpricedCount",
-    })
+        root_fields["Name"].append(name)
+        root_fields["ParentRunId"].append(span_attrs.get("ao.run.parent_id", ""))
+        root_fields["ReplayOf"].append(span_attrs.get("ao.run.replay_of", ""))
+        root_fields["CommandArgs"].append(_command(span_attrs) or _command(resource))
+        root_fields["Cwd"].append(_cwd(span_attrs) or _cwd(resource))
+    from_query = {"TraceId": "RootTraceId", "RootSpanId": "RootSpanId", "ServiceName": "Service", "StartTime": "Start",
+                  "EndTime": "End", "RootStatus": "RootStatus", "AoRun": "AnyAoRun", "InputTokens": "CallInputTokens",
+                  "OutputTokens": "CallOutputTokens"}
+    columns = []
+    for field in tables.AO_RUNS:
+        if field.name in root_fields:
+            column = pa.array(root_fields[field.name], field.type)
+        else:
+            column = runs[from_query.get(field.name, field.name)]
+            if field.type != column.type:
+                column = column.cast(field.type)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=tables.AO_RUNS)
 
 
 def _command(attributes: dict[str, str]) -> list[str]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime
 import os
 import threading
-from typing import Any
+from typing import Any, Sequence
 
 import pyarrow as pa
 from chdb import session as chdb_session
 
+from ao_collector.model.sql_text import literal, quote
 from ao_collector.store.base import StoreUnavailable
 from ao_collector.store.sql_store import SqlStore, is_transient
 
@@ -47,9 +48,18 @@ class ChdbStore(SqlStore):
         """`DATA_DIR/ao-ingest`: request bytes of the batch being decoded."""
         return self._scratch
 
+    def execute(self, sql: str) -> None:
+        """Run a statement on the ingest session (where batches are decoded and staged)."""
+        self._run("ingest", sql, "Null", None)
+
     def arrow(self, sql: str) -> pa.Table:
         """The result of a query as Arrow, on the ingest session."""
         return self._run("ingest", sql, "ArrowTable", None)
+
+    def insert_select(self, table: str, columns: Sequence[str], select: str, token: str) -> None:
+        """`INSERT ... SELECT` on the ingest session: the staged rows never leave ClickHouse."""
+        names = ", ".join(f"`{name}`" for name in columns)
+        self._run("ingest", f"INSERT INTO {self.database}.{table} ({names}){_dedup(token)} {select}", "Null", None)
 
     def _run(self, purpose: str, sql: str, fmt: str, parameters: dict[str, Any] | None) -> Any:
         params = {name: _param_text(value) for name, value in parameters.items()} if parameters else None
@@ -81,13 +91,8 @@ class ChdbStore(SqlStore):
     def insert(self, table: str, rows: pa.Table, token: str | None = None) -> None:
         """Insert Arrow `rows` through chDB's Python() table function (columnar, no serialisation)."""
         columns = ", ".join(f"`{name}`" for name in rows.column_names)
-        settings = (
-            f" SETTINGS insert_deduplication_token = {_quote(token)}, deduplicate_blocks_in_dependent_materialized_views = 1"
-            if token
-            else ""
-        )
         # chDB finds `rows` by name in the calling frames.
-        sql = f"INSERT INTO {self.database}.{table} ({columns}){settings} SELECT {columns} FROM Python(rows)"
+        sql = f"INSERT INTO {self.database}.{table} ({columns}){_dedup(token)} SELECT {columns} FROM Python(rows)"
         self._run("ingest", sql, "Null", None)
 
     def close(self) -> None:
@@ -99,9 +104,11 @@ class ChdbStore(SqlStore):
                     session.close()
 
 
-def _quote(text: str) -> str:
-    """A ClickHouse string literal."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+def _dedup(token: str | None) -> str:
+    """The SETTINGS clause of an insert deduplicated by `token` (nothing without one)."""
+    if not token:
+        return ""
+    return f" SETTINGS insert_deduplication_token = {quote(token)}, deduplicate_blocks_in_dependent_materialized_views = 1"
 
 
 def _param_text(value: Any) -> str:
@@ -113,21 +120,5 @@ def _param_text(value: Any) -> str:
     if value is None:
         return "\\N"
     if isinstance(value, (list, tuple)):
-        return "[" + ",".join(_literal(item) for item in value) + "]"
-    return _literal(value)
-
-
-def _literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return _quote(value)
-    if isinstance(value, datetime.datetime):
-        return _quote(value.isoformat(sep=" "))
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(_literal(item) for item in value) + "]"
-    raise TypeError(f"unsupported query parameter value {value!r}")
+        return "[" + ",".join(literal(item) for item in value) + "]"
+    return literal(value)

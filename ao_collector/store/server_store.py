@@ -4,7 +4,7 @@ URL forms: `clickhouse://user:pass@host:8123/db`, `http://host:8123`, `https://h
 (`clickhouses://` is https too). User and password come from the URL, else from `CLICKHOUSE_USER` /
 `CLICKHOUSE_PASSWORD`. A database in the URL path overrides the `database` argument. The connection is
 made on first use and again after a failure, so the collector starts while the server is down.
-Batches are decoded locally by an in-memory chDB engine: chDB holds one data path per process, so this
+Batches are decoded and staged locally by an in-memory chDB engine: chDB holds one data path per process, so this
 store cannot share a process with an embedded (data dir) store.
 """
 
@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 from urllib.parse import unquote, urlsplit
 
 import clickhouse_connect
@@ -83,12 +83,24 @@ class ServerStore(SqlStore):
         """A private temp dir: request bytes of the batch being decoded."""
         return self._scratch
 
-    def arrow(self, sql: str) -> pa.Table:
-        """The result of a query on the local decoding engine, as Arrow."""
+    def _decode(self, sql: str, fmt: str) -> Any:
         with self._decoder_lock:
             if self._decoder is None:
                 self._decoder = chdb_session.Session()
-            return self._decoder.query(sql, "ArrowTable")
+            return self._decoder.query(sql, fmt)
+
+    def execute(self, sql: str) -> None:
+        """Run a statement on the local decoding engine (where batches are decoded and staged)."""
+        self._decode(sql, "Null")
+
+    def arrow(self, sql: str) -> pa.Table:
+        """The result of a query on the local decoding engine, as Arrow."""
+        return self._decode(sql, "ArrowTable")
+
+    def insert_select(self, table: str, columns: Sequence[str], select: str, token: str) -> None:
+        """The rows of `select` on the decoding engine, shipped to the server as Arrow."""
+        rows = self.arrow(select)
+        self.insert(table, rows.rename_columns(list(columns)), token)
 
     def _connected(self) -> Any:
         with self._lock:

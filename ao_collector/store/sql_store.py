@@ -1,4 +1,4 @@
-"""What both backends share: migrations, and turning a batch of spans into one insert per table."""
+"""What both backends share: migrations, and writing a batch of spans with one insert per table."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import pyarrow as pa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from ao_collector.model import CallText, SpanBatch, build_batch, infer_content_edges
+from ao_collector.model import CallText, write_batch
 from ao_collector.model.content_edges import MAX_SOURCES
 from ao_collector.schema import apply_migrations
 from ao_collector.schema.ddl import check_cluster, check_database
@@ -51,8 +51,17 @@ class SqlStore(ABC):
         """Insert Arrow `rows` (columns named as in the table) into `table` of this database, deduplicated by `token`."""
 
     @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run a statement on the chDB engine that decodes batches (and holds their stages)."""
+
+    @abstractmethod
     def arrow(self, sql: str) -> pa.Table:
         """The result of a query as Arrow, from the chDB engine that decodes batches."""
+
+    @abstractmethod
+    def insert_select(self, table: str, columns: Sequence[str], select: str, token: str) -> None:
+        """Insert the rows of `select`, a query on the decoding engine (its columns named `columns`), into
+        `table` of this database, deduplicated by `token`."""
 
     @property
     @abstractmethod
@@ -70,38 +79,22 @@ class SqlStore(ABC):
     def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
         """Write every span of `requests` (messages or serialized bytes) to all tables, one insert per table;
         see `Store.write`."""
-        batch = build_batch(self.arrow, requests, self.scratch_dir)
-        if batch.span_count == 0:
-            return 0
-        if batch.content_targets:
-            sources = [*self._stored_calls(batch), *batch.content_sources]
-            batch.add_content_edges(infer_content_edges(batch.content_targets, sources))
-        # ao's tables first: what the API reads is queryable soonest. A retry after a failure part-way
-        # re-inserts every table with the same token; those already written keep one copy.
-        if batch.calls.num_rows:
-            self.insert("ao_llm_calls", batch.calls, token)
-        if batch.edges.num_rows:
-            self.insert("ao_dataflow_edges", batch.edges, token)
-        self.insert("ao_runs", batch.runs, token)
-        self.insert("otel_traces", batch.traces, token)
-        return batch.span_count
+        return write_batch(self, requests, token, self.scratch_dir, self._stored_calls)
 
-    def _stored_calls(self, batch: SpanBatch) -> list[CallText]:
-        """Earlier calls with output of the traces that content matching targets, already in the store."""
-        traces = sorted({target.trace_id for target in batch.content_targets})
-        since = min(target.start for target in batch.content_targets) - CONTENT_LOOKBACK_NS
-        in_batch = {source.span_id for source in batch.content_sources}
+    def _stored_calls(self, traces: list[str], since: int, skip: set[str]) -> list[CallText]:
+        """Calls with output of `traces` that started at most CONTENT_LOOKBACK_NS before `since`, already in the
+        store (but `skip`), latest first."""
         rows = self.query(
             f"SELECT RunId, TraceId, SpanId, toUnixTimestamp64Nano(Timestamp) AS Start, Duration, OutputMessages "
             f"FROM {self.database}.ao_llm_calls "
             "WHERE TraceId IN {traces:Array(String)} AND Timestamp >= fromUnixTimestamp64Nano({since:Int64}) "
             "AND OutputMessages != '' "
             f"ORDER BY Timestamp DESC LIMIT {MAX_SOURCES} BY TraceId",
-            {"traces": traces, "since": since},
+            {"traces": traces, "since": since - CONTENT_LOOKBACK_NS},
         )
         return [
             CallText(r["RunId"], r["TraceId"], r["SpanId"], int(r["Start"]), int(r["Start"]) + int(r["Duration"]), "",
                      r["OutputMessages"])
             for r in rows
-            if r["SpanId"] not in in_batch
+            if r["SpanId"] not in skip
         ]

@@ -1,0 +1,78 @@
+"""Store.write alone: batches of benchmark spans into a fresh embedded store, CPU per span.
+
+Process CPU (all threads: chDB's included) per span over `--batches` writes of `--spans` spans each, and
+the same split per statement the store runs (CPU of the process while that statement ran).
+
+    .venv/bin/python bench/ingest/store_write.py --batches 12 --spans 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import re
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1]))
+from spans import RunTemplate  # noqa: E402
+
+from ao_collector.store import ChdbStore  # noqa: E402
+
+
+def cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batches", type=int, default=12)
+    parser.add_argument("--spans", type=int, default=10_000)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--split", action="store_true", help="CPU per statement kind")
+    args = parser.parse_args()
+    template = RunTemplate(calls=args.spans - 1, per_request=512, seed=3)
+    with tempfile.TemporaryDirectory(prefix="ao-store-write-") as tmp:
+        store = ChdbStore(tmp)
+        store.migrate()
+        parts: dict[str, float] = collections.defaultdict(float)
+        if args.split:
+            run = store._run
+
+            def timed(purpose, sql, fmt, parameters):  # type: ignore[no-untyped-def]
+                before = cpu()
+                try:
+                    return run(purpose, sql, fmt, parameters)
+                finally:
+                    key = re.sub(r"ao_(spans|calls)_[0-9a-f]{32}", r"ao_\1_*", " ".join(sql.split()))
+                    words = key.split()
+                    key = (" ".join(words[:3]) if words[0] == "INSERT" else "decode into ao_spans_*" if "Protobuf" in key
+                           else key[:70])
+                    parts[key] += cpu() - before
+
+            store._run = timed  # type: ignore[method-assign]
+        for i in range(args.warmup):
+            store.write(template.stamp()[1], f"warm{i}")
+        parts.clear()
+        total = 0
+        bodies = [template.stamp()[1] for _ in range(args.batches)]
+        started_cpu, started = cpu(), time.monotonic()
+        for i, body in enumerate(bodies):
+            total += store.write(body, f"b{i}")
+        used = cpu() - started_cpu
+        elapsed = time.monotonic() - started
+        print(f"{total} spans in {args.batches} writes: {used / total * 1e6:.1f} us CPU per span "
+              f"({total / used:,.0f} spans/s per core), {elapsed:.1f}s wall, {used / elapsed:.2f} cores")
+        for key, value in sorted(parts.items(), key=lambda kv: -kv[1]):
+            print(f"  {value / total * 1e6:6.1f} us/span  {key}")
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
