@@ -155,7 +155,8 @@ def end_sdk_observer(call: TracedCall, body: Any) -> None:
         if call.sdk_claimed:
             observer = getattr(body, "_observer", None)  # a `Stream`
             if observer is None:  # a raw response
-                observer = getattr(getattr(getattr(body, "http_response", None), "stream", None), "stream_observer", None)
+                http_body = getattr(getattr(body, "http_response", None), "stream", None)
+                observer = getattr(http_body, "stream_observer", None)
             if observer is not None:
                 observer.end("closed")
     except Exception:

@@ -192,5 +192,6 @@ def test_stop_reasons(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake
         client.messages.create(model=MODEL, max_tokens=64, messages=HELLO)
         list(client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True))
     spans = telemetry.spans()
-    assert [s.attributes["gen_ai.response.finish_reasons"] for s in spans] == [("length",)] * 2 + [("content_filter",)] * 2
+    reasons = [s.attributes["gen_ai.response.finish_reasons"] for s in spans]
+    assert reasons == [("length",)] * 2 + [("content_filter",)] * 2
     assert all(s.status.status_code is not StatusCode.ERROR and "error.type" not in s.attributes for s in spans)

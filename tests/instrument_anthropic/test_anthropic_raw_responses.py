@@ -111,7 +111,9 @@ def test_raw_stream(traced: SdkTelemetry, sdk_env: dict[str, str], sync_client: 
     assert_message(traced, sdk_env, stream=True)
 
 
-def test_raw_stream_async(traced: SdkTelemetry, sdk_env: dict[str, str], async_client: anthropic.AsyncAnthropic) -> None:
+def test_raw_stream_async(
+    traced: SdkTelemetry, sdk_env: dict[str, str], async_client: anthropic.AsyncAnthropic
+) -> None:
     async def run() -> list[Any]:
         raw = await async_client.messages.with_raw_response.create(**create(stream=True))
         assert traced.spans() == []
