@@ -46,6 +46,11 @@ class Store(Protocol):
         """Release the store (the chDB session lock on the data dir)."""
 
 
+# Settings of every insert of a batch. Rows sent twice are folded by the Replacing/Aggregating engines when
+# parts merge, and every read already folds them (FINAL, GROUP BY); folding them within each insert as well
+# (`optimize_on_insert`, the default) costs about a third of an ao_llm_calls insert.
+INSERT_SETTINGS: dict[str, int] = {"optimize_on_insert": 0}
+
 # ClickHouse error codes that mean "not now" rather than "never": the caller keeps the batch and retries.
 TRANSIENT_ERROR_CODES = frozenset(
     {

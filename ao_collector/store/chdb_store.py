@@ -17,7 +17,7 @@ import pyarrow as pa
 from chdb import session as chdb_session
 
 from ao_collector.model.sql_text import literal, quote
-from ao_collector.store.base import StoreUnavailable
+from ao_collector.store.base import INSERT_SETTINGS, StoreUnavailable
 from ao_collector.store.sql_store import SqlStore, is_transient
 
 
@@ -59,7 +59,7 @@ class ChdbStore(SqlStore):
     def insert_select(self, table: str, columns: Sequence[str], select: str, token: str) -> None:
         """`INSERT ... SELECT` on the ingest session: the staged rows never leave ClickHouse."""
         names = ", ".join(f"`{name}`" for name in columns)
-        self._run("ingest", f"INSERT INTO {self.database}.{table} ({names}){_dedup(token)} {select}", "Null", None)
+        self._run("ingest", f"INSERT INTO {self.database}.{table} ({names}){_insert_settings(token)} {select}", "Null", None)
 
     def _run(self, purpose: str, sql: str, fmt: str, parameters: dict[str, Any] | None) -> Any:
         params = {name: _param_text(value) for name, value in parameters.items()} if parameters else None
@@ -92,7 +92,7 @@ class ChdbStore(SqlStore):
         """Insert Arrow `rows` through chDB's Python() table function (columnar, no serialisation)."""
         columns = ", ".join(f"`{name}`" for name in rows.column_names)
         # chDB finds `rows` by name in the calling frames.
-        sql = f"INSERT INTO {self.database}.{table} ({columns}){_dedup(token)} SELECT {columns} FROM Python(rows)"
+        sql = f"INSERT INTO {self.database}.{table} ({columns}){_insert_settings(token)} SELECT {columns} FROM Python(rows)"
         self._run("ingest", sql, "Null", None)
 
     def close(self) -> None:
@@ -104,11 +104,12 @@ class ChdbStore(SqlStore):
                     session.close()
 
 
-def _dedup(token: str | None) -> str:
-    """The SETTINGS clause of an insert deduplicated by `token` (nothing without one)."""
-    if not token:
-        return ""
-    return f" SETTINGS insert_deduplication_token = {quote(token)}, deduplicate_blocks_in_dependent_materialized_views = 1"
+def _insert_settings(token: str | None) -> str:
+    """The SETTINGS clause of an insert of a batch, deduplicated by `token` when there is one."""
+    settings = [f"{name} = {value}" for name, value in INSERT_SETTINGS.items()]
+    if token:
+        settings += [f"insert_deduplication_token = {quote(token)}", "deduplicate_blocks_in_dependent_materialized_views = 1"]
+    return " SETTINGS " + ", ".join(settings)
 
 
 def _param_text(value: Any) -> str:

@@ -23,7 +23,7 @@ import pyarrow as pa
 from chdb import session as chdb_session
 from clickhouse_connect.driver.exceptions import OperationalError
 
-from ao_collector.store.base import StoreUnavailable
+from ao_collector.store.base import INSERT_SETTINGS, StoreUnavailable
 from ao_collector.store.sql_store import SqlStore, is_transient
 
 _SECURE_SCHEMES = {"https": True, "clickhouses": True, "http": False, "clickhouse": False}
@@ -136,7 +136,7 @@ class ServerStore(SqlStore):
 
     def insert(self, table: str, rows: pa.Table, token: str | None = None) -> None:
         """Insert Arrow `rows` in Arrow format; on a cluster synchronously through the Distributed table."""
-        settings: dict[str, Any] = {}
+        settings: dict[str, Any] = dict(INSERT_SETTINGS)
         if token:
             settings["insert_deduplication_token"] = token
             settings["deduplicate_blocks_in_dependent_materialized_views"] = 1
