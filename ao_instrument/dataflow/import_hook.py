@@ -175,18 +175,20 @@ def installed() -> RewritingFinder | None:
     return _installed
 
 
-def run_script(path: str, argv: list[str] | None = None) -> dict[str, Any]:
+def run_script(path: str, argv: list[str] | None = None, code: CodeType | None = None) -> dict[str, Any]:
     """Run the script at `path` rewritten as `__main__` (what `python path args` does); its globals.
 
     Like `runpy.run_path(path, run_name="__main__")`, but in the interpreter's own `__main__` module,
-    so that objects defined by the script pickle and print as they do without ao.
+    so that objects defined by the script pickle and print as they do without ao. `code`: the script's
+    code already loaded (`load_code(path)`).
     """
     main = sys.modules.get("__main__")
     if main is None:
         main = sys.modules["__main__"] = ModuleType("__main__")
-    code = load_code(path)
+    if code is None:
+        code = load_code(path)
     sys.argv[:] = list(argv) if argv else [path]
-    if not getattr(sys.flags, "safe_path", False):
+    if not getattr(sys.flags, "safe_path", sys.flags.isolated):  # Python 3.10: -I, no -P
         directory = os.path.dirname(os.path.realpath(path))
         if not sys.path or sys.path[0] != directory:
             sys.path.insert(0, directory)

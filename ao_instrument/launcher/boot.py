@@ -1,9 +1,14 @@
 """Set-up inside each Python process of an `ao-instrument` command.
 
 The same path as `opentelemetry-instrument` (distro, configurator, every instrumentor of the
-`opentelemetry_instrumentor` entry-point group, ao's included), then what ao adds: `ao.run.id` on
-every span, the run's trace context from the launcher, spans flushed on SIGTERM, and the entry
-script run with origin tracking.
+`opentelemetry_instrumentor` entry-point group, ao's included, the pre- and post-instrument hooks),
+then what ao adds: `ao.run.id` on every span, the run's trace context from the launcher, spans
+flushed on SIGTERM, and the entry script run with origin tracking (`main_script.py`).
+
+`post_instrument` (entry point `ao_main_script` of `opentelemetry_post_instrument`) does the part
+after the instrumentors under plain `opentelemetry-instrument`: it arms the entry script's rewriting,
+and, when the process belongs to an `ao-instrument` run whose bootstrap did not run here (e.g.
+`ao-instrument opentelemetry-instrument python agent.py`), joins the run as `boot` does.
 """
 
 from __future__ import annotations
@@ -17,25 +22,49 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.runs import install_run_processor
 
 logger = logging.getLogger("ao_instrument")
 _booted = False
 
 
-def boot() -> None:
-    """Instrument this process once; run the entry script with origin tracking when that applies."""
+def boot() -> bool:
+    """Instrument this process once, and arm the entry script's run with origin tracking; True when done here."""
     global _booted
     if _booted or os.environ.get("AO_LAUNCHER") != "1":
-        return
+        return False
     _booted = True
     _initialize()
+    _join_run()
+    from ao_instrument.launcher import main_script
+
+    main_script.arm()
+    return True
+
+
+def post_instrument() -> None:
+    """After every instrumentor is loaded (`opentelemetry_post_instrument`): arm the entry script's run.
+
+    Never raises: whatever fails leaves the program as it would run without this hook.
+    """
+    global _booted
+    try:
+        if os.environ.get("AO_LAUNCHER") == "1" and not _booted:
+            _booted = True  # an ao-instrument run, entered through opentelemetry-instrument's bootstrap
+            _join_run()
+        from ao_instrument.launcher import main_script
+
+        main_script.arm()
+    except Exception:
+        report_internal_error("the post-instrument hook")
+
+
+def _join_run() -> None:
+    """`ao.run.id` on every span, the launcher's run span as parent, spans flushed on SIGTERM."""
     install_run_processor(trace.get_tracer_provider())
     _attach_run_context()
     _flush_on_sigterm()
-    from ao_instrument.launcher.main_script import run_main_script_if_tracked
-
-    run_main_script_if_tracked()
 
 
 def _initialize() -> None:
@@ -48,9 +77,8 @@ def _initialize() -> None:
     distro.configure()
     _load_configurators()
     disabled = {n.strip() for n in os.environ.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",")}
-    if "*" in disabled:
-        return
-    for entry_point in entry_points(group="opentelemetry_instrumentor"):
+    _run_hooks("opentelemetry_pre_instrument")
+    for entry_point in () if "*" in disabled else entry_points(group="opentelemetry_instrumentor"):
         if entry_point.name in disabled:
             continue
         try:
@@ -61,6 +89,18 @@ def _initialize() -> None:
             continue  # the instrumented library is not installed
         except Exception:
             logger.warning("ao: instrumentor %s failed to load; skipped", entry_point.name, exc_info=True)
+    _run_hooks("opentelemetry_post_instrument")
+
+
+def _run_hooks(group: str) -> None:
+    """Call every hook of an entry-point group (`opentelemetry-instrument` does so around the instrumentors)."""
+    from opentelemetry.util._importlib_metadata import entry_points
+
+    for entry_point in entry_points(group=group):
+        try:
+            entry_point.load()()
+        except Exception:
+            logger.warning("ao: %s hook %s failed; skipped", group, entry_point.name, exc_info=True)
 
 
 def _attach_run_context() -> None:

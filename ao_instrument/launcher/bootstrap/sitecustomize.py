@@ -1,6 +1,9 @@
 """Loaded by every Python process started under `ao-instrument` (this folder is put first on PYTHONPATH).
 
-Sets up ao in the process, then hands over to the next `sitecustomize` on the path, if any.
+Sets up ao in the process, then hands over to the next `sitecustomize` on the path, if any; the
+entry script runs afterwards (see `main_script.py`), once start-up is over. When ao set the process
+up, `opentelemetry-instrument`'s own `sitecustomize` (there when both launchers are in play) is
+passed over: it would initialize the same instrumentation a second time.
 """
 
 import importlib.machinery
@@ -9,15 +12,19 @@ import os
 import sys
 
 _here = os.path.dirname(os.path.abspath(__file__))
+_skip = {_here}
 
 try:
     from ao_instrument.launcher.boot import boot
 
-    boot()
+    if boot():
+        import opentelemetry.instrumentation.auto_instrumentation as _auto
+
+        _skip.add(os.path.dirname(os.path.abspath(_auto.__file__)))
 except Exception as _error:  # fail open: the program runs uninstrumented
     sys.stderr.write(f"ao: instrumentation disabled in this process: {_error!r}\n")
 
-_rest = [p for p in sys.path if os.path.abspath(p or ".") != _here]
+_rest = [p for p in sys.path if os.path.abspath(p or ".") not in _skip]
 _spec = importlib.machinery.PathFinder.find_spec("sitecustomize", _rest)
 if _spec is not None and _spec.loader is not None:
     _module = importlib.util.module_from_spec(_spec)
