@@ -376,6 +376,15 @@ class LBytes(_Text, bytes):
         seg_len = lambda seg: len(bytes.decode(seg, encoding, errors))  # noqa: E731
         return text(result, _piecewise(self, result, seg_len, 0, 0))
 
+    def hex(self, *args: Any, **kwargs: Any) -> Any:
+        result = bytes.hex(self, *args, **kwargs)
+        try:
+            if args or kwargs or len(result) != 2 * len(self):
+                return text(result, rg.coarse(self._ao, len(result)))
+            return text(result, tuple([(2 * s, 2 * e, o) for s, e, o in self._ao]))
+        except Exception:
+            return _failed("hex", result)
+
 
 class _Number:
     """What labelled `int` and `float` share: every arithmetic result keeps (and unites) the origins."""
@@ -478,7 +487,9 @@ for _cls in (LStr, LBytes, LInt, LFloat):
     _cls.__name__ = _cls.__qualname__ = _cls._base.__name__
 
 # Named methods that take keyword arguments (the others are guarded without keyword packing).
-_KEYWORDS = frozenset(("split", "rsplit", "splitlines", "encode", "decode", "expandtabs", "translate", "format", "format_map"))
+_KEYWORDS = frozenset(
+    ("split", "rsplit", "splitlines", "encode", "decode", "expandtabs", "translate", "format", "format_map", "hex")
+)
 
 
 def _guarded(method: Callable[..., Any], keywords: bool) -> Callable[..., Any]:

@@ -4,6 +4,9 @@
   labelled input take the labels of the input they came from.
 - `openai.types.responses.Response.output_text`: joins the output texts in SDK code.
 - PyYAML's dumpers pick representers by exact type: labelled values are represented as their bases.
+- `pathlib._Flavour.parse_parts` (Python < 3.12) interns every path part, and `sys.intern` refuses a
+  `str` subclass (`Path(dir) / title` would raise): path parts are made plain first. Paths do not
+  carry labels.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from ao_instrument.dataflow.labels import TEXT_TYPES, plain
 from ao_instrument.dataflow.propagation import PLAIN, exact_type
 from ao_instrument.dataflow.structures import has_labels, relabel_like, relabel_text
 from ao_instrument.genai.fail_open import report_internal_error
@@ -46,9 +50,20 @@ def _output_text(original: property) -> property:
     return property(output_text, doc=original.__doc__)
 
 
+def _parse_parts(original: Callable[..., Any]) -> Callable[..., Any]:
+    def parse_parts(self: Any, parts: Any) -> Any:
+        if not PLAIN.issuperset(map(exact_type, parts)):
+            parts = [plain(part) if exact_type(part) in TEXT_TYPES else part for part in parts]
+        return original(self, parts)
+
+    parse_parts.__doc__ = original.__doc__
+    return parse_parts
+
+
 _PATCHES: tuple[tuple[str, str, str, Callable[[Any], Any]], ...] = (
     ("pydantic", "BaseModel", "__init__", _model_init),
     ("openai.types.responses.response", "Response", "output_text", _output_text),
+    ("pathlib", "_Flavour", "parse_parts", _parse_parts),
 )
 
 
@@ -78,7 +93,9 @@ def install() -> None:
             owner = getattr(importlib.import_module(module_name), class_name)
         except (ImportError, AttributeError):
             continue
-        original = owner.__dict__[attr]
+        original = owner.__dict__.get(attr)
+        if original is None:
+            continue
         _originals.append((owner, attr, original))
         setattr(owner, attr, wrap(original))
 

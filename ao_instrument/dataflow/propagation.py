@@ -509,6 +509,11 @@ for _arity in (1, 2, 3):
     for _name in regex.OPERATIONS:
         globals()[f"m_{_name}_{_arity}"] = _regex_method_n(_name, _arity)
 _install(regex.OPERATIONS, _regex_function, "f_")
+# `x.split(...)`: the rewriter calls these only when `x` is not a plain `str`/`bytes` (a labelled text, `re`,
+# a compiled pattern, anything else): labelled pieces from `re.split`, the receiver's own `split` otherwise.
+_install((regex.SPLIT,), _regex_method, "m_")
+for _arity in (1, 2, 3):
+    globals()[f"m_{regex.SPLIT}_{_arity}"] = _regex_method_n(regex.SPLIT, _arity)
 _install(TRANSFORMS, _transform_method, "m_")
 _install(TRANSFORMS, _transform_function, "f_")
 _install(RENDERS, _render_method, "m_")

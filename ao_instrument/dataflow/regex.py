@@ -9,11 +9,12 @@ from functools import lru_cache
 from typing import Any
 
 from ao_instrument.dataflow import ranges as rg
-from ao_instrument.dataflow.labels import TEXT_TYPES, origins_of, ranges_of, text
+from ao_instrument.dataflow.labels import TEXT_TYPES, origins_of, plain, ranges_of, text
 from ao_instrument.dataflow.ranges import Ranges
 from ao_instrument.genai.fail_open import report_internal_error
 
 OPERATIONS = ("search", "match", "fullmatch", "findall", "finditer", "sub", "subn")
+SPLIT = "split"  # a method name shared with `str.split`: rewritten with its own inline guard (rewrite.py)
 _Pattern = re.Pattern
 
 
@@ -105,6 +106,8 @@ def call(receiver: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
             return result
         if name == "finditer":
             return (LMatch(m, string) for m in result)
+        if name == SPLIT:
+            return _split(pattern, string, bound.get("maxsplit", 0), result)
         if name == "findall":
             pos, endpos = bound.get("pos", 0), bound.get("endpos", sys.maxsize)
             return [_found(LMatch(m, string), pattern.groups) for m in pattern.finditer(string, pos, endpos)]
@@ -112,6 +115,22 @@ def call(receiver: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
     except Exception:
         report_internal_error(f"labelling re.{name}")
         return result
+
+
+def _split(pattern: re.Pattern[Any], string: Any, maxsplit: int, result: list[Any]) -> list[Any]:
+    """`pattern.split(string, maxsplit)` (Python's `result`) with each piece and captured group labelled
+    by where it sits in `string`: rebuilt from `finditer` as `split` works, and kept only if equal."""
+    ranges, base = ranges_of(string), plain(string)
+    out: list[Any] = []
+    last = 0
+    for m in pattern.finditer(base):
+        if maxsplit < 0 or maxsplit and len(out) >= maxsplit * (1 + pattern.groups):
+            break
+        out.append(text(base[last : m.start()], rg.clip(ranges, last, m.start())))
+        out.extend(LMatch(m, string).groups())
+        last = m.end()
+    out.append(text(base[last:], rg.clip(ranges, last, len(base))))
+    return out if out == result else result
 
 
 def _found(match: LMatch, groups: int) -> Any:

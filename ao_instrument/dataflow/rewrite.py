@@ -262,12 +262,20 @@ class Rewriter(ast.NodeTransformer):
         if isinstance(func, ast.Name) and func.id in BARE:
             self.changed = True
             return _located(self._bare(node, func.id), node)
-        if isinstance(func, ast.Attribute) and func.attr in METHODS:
+        if isinstance(func, ast.Attribute) and (func.attr in METHODS or func.attr == regex.SPLIT):
             self.changed = True
             name = f"m_{func.attr}"
             arity = f"{name}_{len(node.args)}"
             if not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args) and hasattr(propagation, arity):
                 name = arity
+            frame = self._walrus_frame()
+            if func.attr == regex.SPLIT and frame is not None:
+                # `str.split` is everywhere and needs nothing: a plain receiver splits natively, inline;
+                # anything else (labelled text, `re`, a compiled pattern) goes to the runtime.
+                t = self._temp(frame)
+                receiver, func.value = func.value, _load(t)
+                slow = _runtime_call(name, [_load(t), *copy.deepcopy(node.args)], copy.deepcopy(node.keywords))
+                return _located(ast.IfExp(_is_plain(ast.NamedExpr(_store(t), receiver)), node, slow), node)
             call = _runtime_call(name, [func.value, *node.args], node.keywords)
             return _located(call, node)
         return node

@@ -1,0 +1,123 @@
+"""More propagation cases found by writing agent programs the way users do (the corpus programs added
+with this file): each test runs real rewritten code on real labelled values, no mocks."""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable
+
+from ao_instrument.dataflow import patches
+from ao_instrument.dataflow.import_hook import rewritten_source
+from ao_instrument.dataflow.labels import ranges_of
+from ao_instrument.dataflow.scopes import Origin
+from tests.dataflow.conftest import ids, label, run, run_plain
+
+Make = Callable[[int], Origin]
+
+
+# re.split and Pattern.split: pieces and captured groups keep the labels of where they were.
+SPLITS = """
+    import re
+    ITEM = re.compile(r"\\s*\\d+\\.\\s*")
+    def pieces(text):
+        return [
+            re.split(r"\\s*\\d+\\.\\s*", text),
+            ITEM.split(text),
+            ITEM.split(text, 1),
+            re.split(r"(\\d+)\\.", text, maxsplit=2),
+            re.split(r"(x)?(\\d)", text),
+            re.split(r"\\b", text),
+            re.split(r"z", text),
+            re.split(r"\\s", text, -1),
+            text.split(),
+            text.split(".", 1),
+            text.split(maxsplit=1),
+        ]
+    out = pieces(text)
+    top = [re.split(r"\\s+", text), ITEM.split(text)]
+"""
+
+
+def test_re_split_keeps_labels_and_values(origin: Make) -> None:
+    text = "1. collect logs 2. find the test 3. fix"
+    got = run(SPLITS, text=label(text, origin(1)))
+    want = run_plain(SPLITS, text=text)
+    assert got["out"] == want["out"] and got["top"] == want["top"]
+    steps = got["out"][0]
+    assert steps == ["", "collect logs", "find the test", "fix"]
+    assert all(ids(s) == {1} for s in steps if s)
+    assert ranges_of(steps[2])[0][:2] == (0, len("find the test"))
+    for result in got["out"][1:] + got["top"]:
+        assert all(ids(item) == {1} for item in result if item), result
+    assert got["out"][4][1] is None  # an unmatched group stays None
+
+
+def test_re_split_of_mixed_text_labels_each_piece_by_its_origin(origin: Make) -> None:
+    a, b = label("alpha, beta", origin(1)), label("gamma", origin(2))
+    ns = run("import re\ndef f(t):\n    return re.split(r',\\s*', t)\nout = f(a + ', ' + b)", a=a, b=b)
+    assert ns["out"] == ["alpha", "beta", "gamma"]
+    assert [ids(p) for p in ns["out"]] == [{1}, {1}, {2}]
+
+
+def test_split_guard_keeps_python_semantics() -> None:
+    source = """
+        import re
+        calls = []
+        class Splitter:
+            def split(self, *args, **kwargs):
+                calls.append((args, kwargs))
+                return ["custom"]
+        def receiver(value):
+            calls.append("receiver")
+            return value
+        def arg(value):
+            calls.append("arg")
+            return value
+        def f():
+            out = [receiver("a b").split(arg(" ")), receiver(b"a,b").split(arg(b",")), Splitter().split(1, k=2),
+                   re.split(",", "x,y"), re.compile(",").split("p,q"), "a b".split(*[None, 1])]
+            try:
+                (5).split()
+            except AttributeError as e:
+                out.append(str(e))
+            return out
+        out = f()
+    """
+    assert run(source)["out"] == run_plain(source)["out"]
+    assert run(source)["calls"] == run_plain(source)["calls"]
+
+
+def test_split_on_plain_text_stays_inline() -> None:
+    code = rewritten_source("def f(x):\n    return x.split(',')\n")
+    assert "@ao.m_split_1" in code and "@type((@ao1 := x)) in @P" in code
+
+
+# bytes.hex: two characters per byte.
+def test_bytes_hex_keeps_positions(origin: Make) -> None:
+    a = label("ab", origin(1))
+    ns = run("def f(x):\n    b = ('..' + x).encode()\n    return b.hex(), b.hex(':'), b.hex()[4:]\nout = f(a)", a=a)
+    whole, sep, tail = ns["out"]
+    assert (whole, sep, tail) == ("2e2e6162", "2e:2e:61:62", "6162")
+    assert ranges_of(whole)[0][:2] == (4, 8) and ids(tail) == {1} and ids(sep) == {1}
+
+
+# pathlib interns path parts (Python < 3.12): labelled parts must not make it raise.
+def test_pathlib_accepts_labelled_parts(origin: Make, tmp_path: pathlib.Path) -> None:
+    title = label("quarterly notes", origin(1))
+    patches.install()
+    try:
+        source = """
+            import pathlib
+            def save(folder, title, body):
+                path = (pathlib.Path(folder) / "-".join(title.split())).with_suffix(".md")
+                path.write_text(body)
+                copy = path.with_name(path.stem + "-copy.md")
+                copy.write_text(path.read_text())
+                return copy.name, str(pathlib.PurePath(title, "x")), copy.match(title[:3] + "*"), copy.read_text()
+            out = save(folder, title, title)
+        """
+        name, joined, matched, body = run(source, folder=str(tmp_path), title=title)["out"]
+    finally:
+        patches.uninstall()
+    assert (name, joined, matched, body) == ("quarterly-notes-copy.md", "quarterly notes/x", True, "quarterly notes")
+    assert type(name) is str  # paths do not carry labels
