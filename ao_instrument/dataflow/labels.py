@@ -248,6 +248,13 @@ class LStr(_Text, str):
     __slots__ = ("_ao",)
     _base = str
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """`type(x)(...)` in library code: what `str(...)` gives (labelled only when that already is)."""
+        src = args[0] if args else None
+        if type(src) is LBytes and (len(args) > 1 or kwargs):
+            return src.decode(*args[1:], **kwargs)
+        return str(*args, **kwargs)
+
     def __str__(self) -> str:
         return self
 
@@ -362,6 +369,16 @@ class LBytes(_Text, bytes):
 
     _base = bytes
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """`type(x)(...)` in library code: what `bytes(...)` gives, labelled when it is labelled text."""
+        result = bytes(*args, **kwargs)
+        src = args[0] if args else None
+        if type(src) is LStr and (len(args) > 1 or kwargs):
+            return src.encode(*args[1:], **kwargs)
+        if type(src) is LBytes:
+            return text(result, src._ao)
+        return result
+
     def __mod__(self, args: Any) -> Any:
         result = bytes.__mod__(self, args)
         if result is NotImplemented:
@@ -392,6 +409,12 @@ class _Number:
     __slots__ = ()
     _base: type
     _ao: Origins
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """`type(x)(value)` in library code (`statistics` converts its results so): the plain number, with
+        the origins of a labelled argument. Never an instance without `_ao`."""
+        value = cls._base(*args, **kwargs)
+        return number(value, origins_of(args[0])) if args else value
 
     def __copy__(self) -> Any:
         return self

@@ -30,7 +30,7 @@ from ao_instrument.dataflow.labels import (
     plain,
     text,
 )
-from ao_instrument.dataflow.structures import has_labels, json_has_labels, relabel_like, relabel_text
+from ao_instrument.dataflow.structures import has_labels, json_has_labels, labelled_leaves, relabel_like, relabel_text
 from ao_instrument.genai.fail_open import report_internal_error
 
 # Types whose values never carry labels: the guard of rewritten code lets them through untouched.
@@ -488,6 +488,79 @@ def _validate_method(name: str) -> Callable[..., Any]:
     return helper
 
 
+# Numeric library functions (`statistics`, `math`) compute in C or through fractions: their number result
+# takes the origins of every labelled number (or text) in the arguments.
+def _aggregated(result: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if exact_type(result) not in (int, float) or _plain_args(args, kwargs):
+        return result
+    try:
+        origins: rg.Origins = ()
+        for leaf in labelled_leaves((args, kwargs)):
+            origins = rg.union(origins, origins_of(leaf))
+        return number(result, origins)
+    except Exception:
+        return _fail_open(f"propagating {name}()", result)
+
+
+def _aggregate_method(name: str) -> Callable[..., Any]:
+    def helper(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return _aggregated(getattr(receiver, name)(*args, **kwargs), name, args, kwargs)
+
+    helper.__name__ = helper.__qualname__ = f"m_{name}"
+    return helper
+
+
+def _aggregate_function(name: str) -> Callable[..., Any]:
+    def helper(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return _aggregated(f(*args, **kwargs), name, args, kwargs)
+
+    helper.__name__ = helper.__qualname__ = f"f_{name}"
+    return helper
+
+
+# `ast.literal_eval` of labelled text: like `json.loads`, every string and number it gives is labelled
+# with the origins of where it was written (located by its repr), else of the whole text.
+def _literal_eval(result: Any, args: tuple[Any, ...]) -> Any:
+    source = args[0] if args else None
+    if exact_type(source) is not LStr:
+        return result
+    try:
+        return _label_literal(result, source, [0], 0)
+    except Exception:
+        return _fail_open("propagating literal_eval()", result)
+
+
+def _label_literal(value: Any, source: Any, cursor: list[int], depth: int) -> Any:
+    cls = exact_type(value)
+    if cls is str or cls is int or cls is float:
+        shown = repr(value)
+        at = str.find(source, shown, cursor[0])
+        if at >= 0:
+            cursor[0] = at + len(shown)
+            origins = rg.origins_of(rg.clip(source._ao, at, at + len(shown)))
+        else:
+            origins = rg.origins_of(source._ao)
+        return text(value, rg.whole(origins, len(value))) if cls is str else number(value, origins)
+    if depth > 8:
+        return value
+    if cls is list or cls is tuple or cls is set:
+        return cls([_label_literal(item, source, cursor, depth + 1) for item in value])
+    if cls is dict:
+        out = {}
+        for key, item in value.items():
+            out[_label_literal(key, source, cursor, depth + 1)] = _label_literal(item, source, cursor, depth + 1)
+        return out
+    return value
+
+
+def f_literal_eval(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+    return _literal_eval(f(*args, **kwargs), args)
+
+
+def m_literal_eval(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+    return _literal_eval(receiver.literal_eval(*args, **kwargs), args)
+
+
 def _install(names: tuple[str, ...], make: Callable[[str], Callable[..., Any]], prefix: str) -> None:
     """Define `prefix + name` for each name."""
     for name in names:
@@ -502,6 +575,10 @@ TRANSFORMS = (
     "normalize", "capwords",
 )  # fmt: skip
 RENDERS = ("substitute", "safe_substitute", "render", "pformat", "model_dump_json")
+AGGREGATES = (
+    "mean", "fmean", "median", "median_low", "median_high", "median_grouped", "stdev", "pstdev", "variance",
+    "pvariance", "geometric_mean", "harmonic_mean", "quantiles", "fsum", "sqrt", "isqrt", "prod",
+)  # fmt: skip
 VALIDATES = ("model_validate", "model_validate_json", "model_validate_strings", "validate_python", "validate_json")
 
 _install(regex.OPERATIONS, _regex_method, "m_")
@@ -518,3 +595,5 @@ _install(TRANSFORMS, _transform_method, "m_")
 _install(TRANSFORMS, _transform_function, "f_")
 _install(RENDERS, _render_method, "m_")
 _install(VALIDATES, _validate_method, "m_")
+_install(AGGREGATES, _aggregate_method, "m_")
+_install(AGGREGATES, _aggregate_function, "f_")

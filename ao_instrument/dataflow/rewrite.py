@@ -31,12 +31,16 @@ FSTRING = "@fs"
 # Builtins whose first argument is checked inline before calling the runtime.
 GUARDED = frozenset(("str", "repr", "ascii", "format", "int", "float"))
 BARE = GUARDED | frozenset(
-    ("bytes", "type", "intern", "loads", "dumps", *regex.OPERATIONS, *propagation.TRANSFORMS)
+    (
+        "bytes", "type", "intern", "loads", "dumps", "literal_eval", *regex.OPERATIONS, *propagation.TRANSFORMS,
+        *propagation.AGGREGATES,
+    )
 )
 METHODS = frozenset(
     (
         "join", "format", "format_map", "replace", "intern", "loads", "dumps", *regex.OPERATIONS,
-        *propagation.TRANSFORMS, *propagation.RENDERS, *propagation.VALIDATES,
+        *propagation.TRANSFORMS, *propagation.RENDERS, *propagation.VALIDATES, *propagation.AGGREGATES,
+        "literal_eval",
     )
 )  # fmt: skip
 

@@ -121,3 +121,57 @@ def test_pathlib_accepts_labelled_parts(origin: Make, tmp_path: pathlib.Path) ->
         patches.uninstall()
     assert (name, joined, matched, body) == ("quarterly-notes-copy.md", "quarterly notes/x", True, "quarterly notes")
     assert type(name) is str  # paths do not carry labels
+
+
+# Library code that rebuilds a value with its class (`type(x)(v)`, as `statistics` does) gets a
+# well-formed value: never a labelled instance without labels.
+def test_labelled_classes_called_by_library_code(origin: Make) -> None:
+    from fractions import Fraction
+
+    from ao_instrument.dataflow.labels import LBytes, LFloat, LInt, LStr, number
+
+    n = number(2.5, (origin(1),))
+    s = label("héllo", origin(2))
+    assert type(LFloat(Fraction(8, 3))) is float and type(LInt("12")) is int and type(LStr("x")) is str
+    assert ids(LFloat(n)) == {1} and ids(LInt(number(7, (origin(1),)))) == {1}
+    assert LStr(s) is s and ids(LBytes(s, "utf-8")) == {2} and ids(LStr(s.encode(), "utf-8")) == {2}
+    assert type(LBytes(b"ab")) is bytes and LBytes(3) == b"\0\0\0"
+
+
+STATISTICS = """
+    import math
+    import statistics
+    from statistics import mean
+    def summary(text):
+        xs = [float(p) for p in text.split(",")]
+        ints = [int(float(p)) for p in text.split(",")]
+        return [statistics.mean(xs), mean(ints), statistics.fmean(xs), statistics.median(xs), statistics.stdev(xs),
+                statistics.pvariance(ints), math.sqrt(xs[0]), math.fsum(xs), math.prod(ints), statistics.mean([1, 2])]
+    out = summary(text)
+"""
+
+
+def test_statistics_and_math_results_keep_origins(origin: Make) -> None:
+    text = "1.5,2.5,4"
+    got = run(STATISTICS, text=label(text, origin(1)))["out"]
+    assert got == run_plain(STATISTICS, text=text)["out"]
+    assert [ids(v) for v in got] == [{1}] * 9 + [set()]
+    assert f"{got[0]:.2f}" == "2.67" and ids(f"{got[0]:.2f}") == {1}
+
+
+LITERALS = """
+    import ast
+    def parse(x, y):
+        return ast.literal_eval(f"[{x!r}, {{'n': {y}, 't': ('k', 2.5)}}]"), ast.literal_eval("[1, 'a']")
+    out = parse(x, y)
+"""
+
+
+def test_literal_eval_labels_what_each_value_came_from(origin: Make) -> None:
+    x, y = label("first", origin(1)), label("41", origin(2))
+    got = run(LITERALS, x=x, y=y)["out"]
+    assert got == run_plain(LITERALS, x="first", y="41")["out"]
+    (word, table), constant = got
+    assert ids(word) == {1} and ids(table["n"]) == {2} and ids(table["n"] + 1) == {2}
+    assert ids(table["t"][0]) == set() and type(table["t"]) is tuple
+    assert [ids(v) for v in constant] == [set(), set()]
