@@ -14,6 +14,7 @@ import re
 import resource
 import sys
 import tempfile
+import os
 import time
 from pathlib import Path
 
@@ -28,6 +29,20 @@ from ao_collector.store import ChdbStore  # noqa: E402
 def cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's threads, by thread name (chDB names its pools: MergeMutate, ThreadPool...)."""
+    out: dict[str, float] = collections.defaultdict(float)
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        out[name] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
 
 
 def main() -> None:
@@ -62,13 +77,24 @@ def main() -> None:
         parts.clear()
         total = 0
         bodies = [template.stamp()[1] for _ in range(args.batches)]
+        threads_before = thread_cpu()
         started_cpu, started = cpu(), time.monotonic()
         for i, body in enumerate(bodies):
             total += store.write(body, f"b{i}")
+        written_cpu = cpu() - started_cpu
+        # Merges of the parts these writes made run in the background: wait for them, they are part of the cost.
+        while store.query("SELECT count() AS n FROM system.merges")[0]["n"]:
+            time.sleep(0.1)
         used = cpu() - started_cpu
         elapsed = time.monotonic() - started
+        threads = thread_cpu()
+        by_thread = {name: threads[name] - threads_before.get(name, 0.0) for name in threads}
         print(f"{total} spans in {args.batches} writes: {used / total * 1e6:.1f} us CPU per span "
-              f"({total / used:,.0f} spans/s per core), {elapsed:.1f}s wall, {used / elapsed:.2f} cores")
+              f"({total / used:,.0f} spans/s per core), {elapsed:.1f}s wall, {used / elapsed:.2f} cores; "
+              f"{written_cpu / total * 1e6:.1f} us until the last write returned")
+        for name, seconds in sorted(by_thread.items(), key=lambda kv: -kv[1]):
+            if seconds > 0.01:
+                print(f"  {seconds / total * 1e6:6.1f} us/span  thread {name}")
         for key, value in sorted(parts.items(), key=lambda kv: -kv[1]):
             print(f"  {value / total * 1e6:6.1f} us/span  {key}")
         store.close()
