@@ -101,7 +101,7 @@ def arm() -> bool:
         return False  # origin tracking is not set up in this process (AO_TAINT=off, ao_dataflow disabled)
     try:
         target = os.path.abspath(path)
-        if not is_user_code(target):
+        if _console_script(target) or not is_user_code(target):
             return False
         _armed = _RunEntryScript(target)
         sys.path_hooks.insert(0, _armed)
@@ -109,6 +109,22 @@ def arm() -> bool:
         report_internal_error("choosing the entry script")
         return False
     return True
+
+
+def _console_script(path: str) -> bool:
+    """An installed command's launcher (`bin/uvicorn`, `bin/ao-instrument`), unless `AO_TAINT_PATHS` says otherwise."""
+    if os.environ.get("AO_TAINT_PATHS", "").strip():
+        return False
+    import sysconfig
+
+    schemes = [sysconfig.get_default_scheme(), f"{os.name}_user"]
+    dirs = set()
+    for scheme in schemes:
+        try:
+            dirs.add(os.path.realpath(sysconfig.get_path("scripts", scheme)))
+        except Exception:
+            pass
+    return os.path.dirname(os.path.realpath(path)) in dirs
 
 
 def armed() -> bool:
