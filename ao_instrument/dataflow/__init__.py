@@ -5,7 +5,9 @@ script) are rewritten at import so that labels follow values through f-strings, 
 `json`, `re` and friends (`rewrite.py`, `propagation.py`); a request's origins become span links
 (`sinks.py`, `tracker.py`), with content matching as the fallback (`content_match.py`).
 
-`DataflowInstrumentor` (entry point `ao_dataflow`) switches it all on; `AO_TAINT=off` keeps it off.
+`DataflowInstrumentor` (entry point `ao_dataflow`) switches it all on; `AO_TAINT=off` keeps it off. The
+entry script is run rewritten by `ao_instrument.launcher.main_script` (under `ao-instrument`, and under
+plain `opentelemetry-instrument` through the post-instrument entry point `ao_main_script`).
 """
 
 from __future__ import annotations
