@@ -561,6 +561,46 @@ def m_literal_eval(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
     return _literal_eval(receiver.literal_eval(*args, **kwargs), args)
 
 
+# `traceback.format_exc()` and friends: the labelled text of the exception (its args, attributes) is
+# located in the formatted traceback.
+TRACEBACKS = ("format_exc", "format_exception", "format_exception_only")
+
+
+def _traceback_text(result: Any, name: str, args: tuple[Any, ...]) -> Any:
+    inputs = args if args else sys.exc_info()[1]
+    if exact_type(result) not in (str, list) or not has_labels(inputs):
+        return result
+    try:
+        if exact_type(result) is str:
+            return relabel_text(result, inputs)
+        return [relabel_text(item, inputs) for item in result]
+    except Exception:
+        return _fail_open(f"propagating traceback.{name}()", result)
+
+
+def _traceback_method(name: str) -> Callable[..., Any]:
+    def helper(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(receiver, name)(*args, **kwargs)
+        if receiver is not sys.modules.get("traceback"):
+            return result
+        return _traceback_text(result, name, args)
+
+    helper.__name__ = helper.__qualname__ = f"m_{name}"
+    return helper
+
+
+def _traceback_function(name: str) -> Callable[..., Any]:
+    def helper(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+        result = f(*args, **kwargs)
+        module = sys.modules.get("traceback")
+        if module is None or f is not getattr(module, name, None):
+            return result
+        return _traceback_text(result, name, args)
+
+    helper.__name__ = helper.__qualname__ = f"f_{name}"
+    return helper
+
+
 def _install(names: tuple[str, ...], make: Callable[[str], Callable[..., Any]], prefix: str) -> None:
     """Define `prefix + name` for each name."""
     for name in names:
@@ -597,3 +637,5 @@ _install(RENDERS, _render_method, "m_")
 _install(VALIDATES, _validate_method, "m_")
 _install(AGGREGATES, _aggregate_method, "m_")
 _install(AGGREGATES, _aggregate_function, "f_")
+_install(TRACEBACKS, _traceback_method, "m_")
+_install(TRACEBACKS, _traceback_function, "f_")

@@ -33,14 +33,14 @@ GUARDED = frozenset(("str", "repr", "ascii", "format", "int", "float"))
 BARE = GUARDED | frozenset(
     (
         "bytes", "type", "intern", "loads", "dumps", "literal_eval", *regex.OPERATIONS, *propagation.TRANSFORMS,
-        *propagation.AGGREGATES,
+        *propagation.AGGREGATES, *propagation.TRACEBACKS,
     )
 )
 METHODS = frozenset(
     (
         "join", "format", "format_map", "replace", "intern", "loads", "dumps", *regex.OPERATIONS,
         *propagation.TRANSFORMS, *propagation.RENDERS, *propagation.VALIDATES, *propagation.AGGREGATES,
-        "literal_eval",
+        *propagation.TRACEBACKS, "literal_eval",
     )
 )  # fmt: skip
 

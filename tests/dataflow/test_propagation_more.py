@@ -175,3 +175,32 @@ def test_literal_eval_labels_what_each_value_came_from(origin: Make) -> None:
     assert ids(word) == {1} and ids(table["n"]) == {2} and ids(table["n"] + 1) == {2}
     assert ids(table["t"][0]) == set() and type(table["t"]) is tuple
     assert [ids(v) for v in constant] == [set(), set()]
+
+
+TRACEBACKS = """
+    import traceback
+    from traceback import format_exc
+    def fail(x):
+        raise ValueError(f"cannot use {x!r}")
+    def caught(x):
+        try:
+            fail(x)
+        except ValueError as err:
+            return [format_exc().splitlines()[-1], traceback.format_exc(limit=0), "".join(traceback.format_exception_only(type(err), err)),
+                    traceback.format_exception(err)[-1]]
+    out = caught(x)
+    try:
+        fail("plain")
+    except ValueError:
+        plain_text = traceback.format_exc().splitlines()[-1]
+"""
+
+
+def test_formatted_tracebacks_keep_the_exception_text_labels(origin: Make) -> None:
+    got = run(TRACEBACKS, x=label("rm -rf", origin(1)))
+    want = run_plain(TRACEBACKS, x="rm -rf")
+    assert [v.replace("<rewritten>", "") for v in got["out"]] == [v.replace("<plain>", "") for v in want["out"]]
+    assert all(ids(v) == {1} for v in got["out"])
+    last = got["out"][0]
+    assert last == "ValueError: cannot use 'rm -rf'" and ranges_of(last)[0][:2] == (len(last) - 7, len(last) - 1)
+    assert ids(got["plain_text"]) == set()
