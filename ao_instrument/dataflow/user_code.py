@@ -1,9 +1,9 @@
 """Which source files are the user's own code: rewritten at import, unlike libraries and the stdlib.
 
 `AO_TAINT_PATHS` (os.pathsep-separated files or directories) says it; by default it is the program's
-project directory (the entry script's directory, else the working directory). Under those roots,
-site-packages, the standard library, virtual environments and ao itself are left out, unless a root
-was given inside one of them on purpose. `AO_TAINT=off` turns origin tracking off entirely.
+project directory (the entry script's directory, else the working directory, as for an installed
+command such as `uvicorn`). Under those roots, site-packages, the standard library, virtual
+environments and ao itself are left out, unless a root was given inside one of them on purpose. `AO_TAINT=off` turns origin tracking off entirely.
 """
 
 from __future__ import annotations
@@ -23,10 +23,13 @@ def disabled() -> bool:
 
 
 def project_directory() -> str:
-    """The entry script's directory, else the working directory."""
+    """The entry script's directory, else the working directory: also when the script is an installed
+    command (`bin/uvicorn app:app`, `bin/celery`), whose directory holds no user code."""
     script = sys.argv[0] if sys.argv and sys.argv[0] not in ("", "-c", "-m") else ""
     if script and os.path.isfile(script):
-        return os.path.dirname(os.path.realpath(script))
+        directory = os.path.dirname(os.path.realpath(script))
+        if not any(_under(directory, excluded) for excluded in _excluded_dirs()):
+            return directory
     return os.getcwd()
 
 

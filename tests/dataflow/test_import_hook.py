@@ -92,6 +92,22 @@ def test_taint_off_and_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     assert is_user_code(str(tmp_path / "b" / "x.py")) and not is_user_code(str(tmp_path / "c" / "x.py"))
 
 
+def test_project_directory_of_an_installed_command_is_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`uvicorn app:app` runs `bin/uvicorn`: the app's modules are in the working directory."""
+    from ao_instrument.dataflow.user_code import project_directory
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [os.path.join(os.path.dirname(sys.executable), "pytest"), "x"])
+    assert os.path.isfile(sys.argv[0])
+    assert project_directory() == str(tmp_path)
+    (tmp_path / "agent.py").write_text("")
+    monkeypatch.setattr(sys, "argv", [str(tmp_path / "agent.py")])
+    monkeypatch.chdir(os.path.dirname(sys.executable))
+    assert project_directory() == os.path.realpath(tmp_path)
+
+
 def test_run_script_runs_rewritten_as_main(tmp_path: Path) -> None:
     script = tmp_path / "prog.py"
     script.write_text(textwrap.dedent("""
