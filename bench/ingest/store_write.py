@@ -51,11 +51,14 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=10_000)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--split", action="store_true", help="CPU per statement kind")
+    parser.add_argument("--set", action="append", default=[], help="a setting of the ingest session, e.g. max_threads=1")
     args = parser.parse_args()
     template = RunTemplate(calls=args.spans - 1, per_request=512, seed=3)
     with tempfile.TemporaryDirectory(prefix="ao-store-write-") as tmp:
         store = ChdbStore(tmp)
         store.migrate()
+        for setting in args.set:
+            store.execute(f"SET {setting}")
         parts: dict[str, float] = collections.defaultdict(float)
         if args.split:
             run = store._run
