@@ -4,7 +4,7 @@
   `gen_ai.completion.N.*` (plus `finish_reason`), tools in `llm.request.functions.N.{name,description,parameters}`.
 - OpenInference: `llm.input_messages.N.message.{role,content,tool_call_id}`,
   `...message.contents.M.message_content.text`, `...message.tool_calls.M.tool_call.{id,function.name,function.arguments}`,
-  `llm.output_messages.N.message.*`, tools in `llm.tools.N.tool.json_schema`, model in `llm.invocation_parameters`.
+  `llm.output_messages.N.message.*`, tools in `llm.tools.N.tool.json_schema`.
 
 The GenAI shape: `[{"role", "parts": [{"type": "text", "content"} | {"type": "tool_call", ...} | ...]}]`.
 """
@@ -31,18 +31,6 @@ def indexed_content(attrs: dict[str, str]) -> IndexedContent:
     if outputs:
         finish = [m["finish_reason"] for m in json.loads(outputs) if m.get("finish_reason")]
     return IndexedContent(inputs, outputs, tools, finish)
-
-
-def invocation_model(attrs: dict[str, str]) -> str:
-    """The model named in OpenInference's `llm.invocation_parameters` JSON."""
-    parameters = attrs.get("llm.invocation_parameters")
-    if not parameters:
-        return ""
-    try:
-        model = json.loads(parameters).get("model")
-    except (ValueError, AttributeError):
-        return ""
-    return model if isinstance(model, str) else ""
 
 
 def _indexed(attrs: dict[str, str], prefix: str) -> list[dict[str, str]]:

@@ -13,10 +13,6 @@ import pyarrow as pa
 from ao_collector.model import tables
 
 RUN_SPAN_PREFIX = "ao.run "
-RUN_ATTRIBUTES = (
-    "ao.run.id", "ao.run.name", "ao.run.parent_id", "ao.run.replay_of",
-    "process.command_args", "process.command_line", "process.cwd", "process.working_directory",
-)
 
 
 def runs_query(spans: str, calls: str, cost: str) -> str:
