@@ -70,11 +70,11 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
 
         The `Server-Timing` header tells the store's share (`store;dur=` milliseconds)."""
         started = time.perf_counter()
-        found = queries.run_graph(store, run_id)
-        if not found.get("nodes") and queries.get_run(store, run_id) is None:
+        body = queries.run_graph_json(store, run_id)
+        if body == queries.EMPTY_GRAPH and queries.get_run(store, run_id) is None:
             raise HTTPException(404, f"no run {run_id!r}")
         elapsed = (time.perf_counter() - started) * 1000
-        return _Json(found, headers={"Server-Timing": f"store;dur={elapsed:.1f}"})
+        return Response(body, media_type="application/json", headers={"Server-Timing": f"store;dur={elapsed:.1f}"})
 
     @app.get("/api/v1/calls/{span_id}", tags=["calls"], dependencies=[api], response_model=dict[str, Any])
     def call(span_id: str) -> Response:

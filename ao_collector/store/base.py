@@ -35,6 +35,10 @@ class Store(Protocol):
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a read query (ClickHouse SQL, `{name:Type}` parameters) and return rows as dicts."""
 
+    def query_json(self, sql: str, parameters: dict[str, Any] | None = None) -> bytes:
+        """Run a read query and return its rows as one JSON array of objects, encoded by ClickHouse
+        (`JSON_OUTPUT_SETTINGS`): large answers skip building Python objects."""
+
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
         """Run a statement that returns nothing (DDL, INSERT ... SELECT, mutations)."""
 
@@ -50,6 +54,14 @@ class Store(Protocol):
 # parts merge, and every read already folds them (FINAL, GROUP BY); folding them within each insert as well
 # (`optimize_on_insert`, the default) costs about a third of an ao_llm_calls insert.
 INSERT_SETTINGS: dict[str, int] = {"optimize_on_insert": 0}
+
+# JSON as `json.dumps` would write the same rows: 64-bit integers as numbers, slashes unescaped, one array.
+JSON_OUTPUT_SETTINGS: dict[str, int] = {
+    "output_format_json_quote_64bit_integers": 0,
+    "output_format_json_escape_forward_slashes": 0,
+    "output_format_json_array_of_rows": 1,
+    "output_format_json_validate_utf8": 1,
+}
 
 # ClickHouse error codes that mean "not now" rather than "never": the caller keeps the batch and retries.
 TRANSIENT_ERROR_CODES = frozenset(

@@ -17,7 +17,7 @@ import pyarrow as pa
 from chdb import session as chdb_session
 
 from ao_collector.model.sql_text import literal, quote
-from ao_collector.store.base import INSERT_SETTINGS, StoreUnavailable
+from ao_collector.store.base import INSERT_SETTINGS, JSON_OUTPUT_SETTINGS, StoreUnavailable
 from ao_collector.store.sql_store import SqlStore, is_transient
 
 
@@ -83,6 +83,11 @@ class ChdbStore(SqlStore):
                 if row[name] is not None:
                     row[name] = dict(row[name])
         return rows
+
+    def query_json(self, sql: str, parameters: dict[str, Any] | None = None) -> bytes:
+        """Rows of a read query as one JSON array, encoded by ClickHouse."""
+        settings = ", ".join(f"{name} = {value}" for name, value in JSON_OUTPUT_SETTINGS.items())
+        return self._run("read", f"{sql} SETTINGS {settings}", "JSONEachRow", parameters).bytes()
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
         """Run a statement that returns nothing."""

@@ -23,7 +23,7 @@ import pyarrow as pa
 from chdb import session as chdb_session
 from clickhouse_connect.driver.exceptions import OperationalError
 
-from ao_collector.store.base import INSERT_SETTINGS, StoreUnavailable
+from ao_collector.store.base import INSERT_SETTINGS, JSON_OUTPUT_SETTINGS, StoreUnavailable
 from ao_collector.store.sql_store import SqlStore, is_transient
 
 _SECURE_SCHEMES = {"https": True, "clickhouses": True, "http": False, "clickhouse": False}
@@ -129,6 +129,10 @@ class ServerStore(SqlStore):
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Rows of a read query as dicts."""
         return list(self._call("query", sql, parameters=parameters).named_results())
+
+    def query_json(self, sql: str, parameters: dict[str, Any] | None = None) -> bytes:
+        """Rows of a read query as one JSON array, encoded by the server."""
+        return self._call("raw_query", sql, parameters=parameters, settings=JSON_OUTPUT_SETTINGS, fmt="JSONEachRow")
 
     def command(self, sql: str, parameters: dict[str, Any] | None = None) -> None:
         """Run a statement that returns nothing."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 from span_builders import MS, T0, Link, ao_call, openllmetry_call, request, run_root, span_id, trace_id
 
-from ao_collector.queries import delete_edits, get_call, get_edits, get_run, list_runs, put_edit, run_graph
+from ao_collector.queries import EMPTY_GRAPH, delete_edits, get_call, get_edits, get_run, list_runs, put_edit, run_graph, run_graph_json
 from ao_collector.store import ChdbStore
 
 
@@ -83,6 +84,25 @@ def test_run_graph(store: ChdbStore, stored: dict[str, str]) -> None:
     assert (both["via"], both["path"], both["paths"]) == ("taint", "messages[1].content", ["messages[1].content"])
     assert both["id"] == f"{stored['a']}-{stored['c']}"
     assert run_graph(store, "no-such-run") == {"nodes": [], "edges": []}
+
+
+def test_run_graph_json_is_encoded_by_clickhouse_with_one_node_per_call(store: ChdbStore) -> None:
+    """The API's bytes: valid JSON equal to `run_graph`, a span stored twice (a retried export under another
+    batch token, before any merge) is one node, and text is escaped as JSON requires."""
+    run, trace, a, b = uuid.uuid4().hex, trace_id(), span_id(), span_id()
+    calls = [
+        ao_call(trace, a, run, start=T0 + 10 * MS, prompt='say "hi"\n\\ / é', answer="ok"),
+        ao_call(trace, b, run, start=T0 + 20 * MS, links=[Link(trace, a, "taint", "messages[1].content")]),
+    ]
+    store.write([request(calls)], "json-1")
+    store.write([request(calls)], "json-2")
+    body = run_graph_json(store, run)
+    graph = json.loads(body)
+    assert graph == run_graph(store, run)
+    assert [node["id"] for node in graph["nodes"]] == [a.hex(), b.hex()]
+    assert graph["nodes"][0]["input"] == 'say "hi"\n\\ / é' and graph["nodes"][0]["input_tokens"] == 100
+    assert [(e["source"], e["target"], e["via"]) for e in graph["edges"]] == [(a.hex(), b.hex(), "taint")]
+    assert run_graph_json(store, "no-such-run") == EMPTY_GRAPH
 
 
 def test_get_call(store: ChdbStore, stored: dict[str, str]) -> None:
