@@ -1,8 +1,14 @@
 """Origins (one per LLM call) and the scopes they live in: a run, a trace, or the whole process.
 
-A label is only worth something while its scope is alive: when a run (or, without runs, the local
-root span of a trace) ends, its scope dies, its origins stop producing links, and everything the
-tracker kept for it (origins, indexed output text) is dropped, so memory returns to what it was.
+A label is only worth something while its scope is alive: when a run (or, without runs, the last
+open local root span of a trace) ends, its scope dies, its origins stop producing links, and
+everything the tracker kept for it (origins, indexed output text) is dropped, so memory returns to
+what it was.
+
+A trace gets a scope only while one of its local root spans (a server's request span, whose parent is
+remote or absent) is open here, as seen by the span processor: a trace this process does not record
+(sampled out), or one whose requests have all ended (a task left running after the response), would
+otherwise leave a scope that nothing ends. Such calls fall back to the process scope.
 """
 
 from __future__ import annotations
@@ -61,16 +67,37 @@ class Scopes:
         self._make_content = make_content
         self._lock = threading.Lock()
         self._live: dict[ScopeKey, Scope] = {}
+        # Local root spans open in this process, by trace id (requests of one trace may overlap).
+        self._roots: dict[int, int] = {}
 
     def key_for(self, call: SpanContext | None = None) -> ScopeKey:
-        """The current scope: the run, else the trace of the active span (not the call's own), else the process."""
+        """The current scope: the run, else the trace of the active span (not the call's own) while a
+        local root span of that trace is open, else the process."""
         run_id = current_run_id()
         if run_id:
             return ("run", run_id)
         current = trace.get_current_span().get_span_context()
-        if current.is_valid and (call is None or current.span_id != call.span_id):
+        if (
+            current.is_valid
+            and (call is None or current.span_id != call.span_id)
+            and current.trace_id in self._roots
+        ):
             return ("trace", current.trace_id)
         return PROCESS
+
+    def root_started(self, trace_id: int) -> None:
+        """A local root span of the trace started (a request, or a span with no parent)."""
+        with self._lock:
+            self._roots[trace_id] = self._roots.get(trace_id, 0) + 1
+
+    def root_ended(self, trace_id: int) -> None:
+        """A local root span of the trace ended: the trace's scope ends with the last one open."""
+        with self._lock:
+            still_open = self._roots.pop(trace_id, 0) - 1
+            if still_open > 0:
+                self._roots[trace_id] = still_open
+                return
+        self.end(("trace", trace_id))
 
     def get(self, key: ScopeKey) -> Scope | None:
         return self._live.get(key)
@@ -79,6 +106,8 @@ class Scopes:
         """The origin of the call with span `context` (the same object for every output of that call)."""
         key = self.key_for(context)
         with self._lock:
+            if key[0] == "trace" and key[1] not in self._roots:
+                key = PROCESS  # its last local root ended meanwhile: nothing would end a new scope
             scope = self._live.get(key)
             if scope is None:
                 scope = self._live[key] = Scope(key, self._make_content())
@@ -101,6 +130,8 @@ class Scopes:
             refill_budget()
 
     def end_all(self) -> None:
+        with self._lock:
+            self._roots.clear()
         for key in list(self._live):
             self.end(key)
 

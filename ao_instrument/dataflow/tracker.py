@@ -6,6 +6,7 @@ import contextvars
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import Link, SpanContext
@@ -38,6 +39,15 @@ def _link(origin: Origin, via: str, path: Any) -> Link:
             cache.clear()
         link = cache[key] = Link(origin.context, {LINK_TYPE: "dataflow", VIA: via, PATH: format_path(path)})
     return link
+
+
+def _sampled_out(call: SpanContext) -> bool:
+    """Whether the call is part of a trace this process does not record (a request sampled out): its
+    span is not exported, so a link to it would lead nowhere, and nothing would end a scope for it."""
+    if call.trace_flags.sampled:
+        return False
+    current = trace.get_current_span()
+    return current.get_span_context().is_valid and not current.is_recording()
 
 
 class Tracker:
@@ -79,6 +89,8 @@ class Tracker:
         return links[:MAX_LINKS]
 
     def _label(self, value: T, origin: SpanContext) -> T:
+        if _sampled_out(origin):
+            return value
         found = self.scopes.origin(origin, self._request_texts.get())
         collected: list[str] = []
         value = sources.label_output(value, found, collected)
@@ -89,13 +101,21 @@ class Tracker:
 
 
 class ScopeEnd(SpanProcessor):
-    """Ends a run's scope when its `ao.run` span ends, and a trace's when its local root span ends."""
+    """Ends a run's scope when its `ao.run` span ends, and a trace's when the last of its local root
+    spans open in this process ends (requests of one trace, fanned out by a caller, may overlap)."""
 
     def __init__(self, tracker: Tracker) -> None:
         self.tracker: Tracker | None = tracker
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        pass
+        tracker = self.tracker
+        if tracker is None:
+            return
+        try:
+            if span.parent is None or span.parent.is_remote:
+                tracker.scopes.root_started(span.context.trace_id)
+        except Exception:
+            report_internal_error("starting a dataflow scope")
 
     def on_end(self, span: ReadableSpan) -> None:
         tracker = self.tracker
@@ -107,6 +127,6 @@ class ScopeEnd(SpanProcessor):
             if run_id and span.name.startswith(root_span_name("")):
                 tracker.scopes.end(("run", run_id))
             if span.parent is None or span.parent.is_remote:
-                tracker.scopes.end(("trace", span.context.trace_id))
+                tracker.scopes.root_ended(span.context.trace_id)
         except Exception:
             report_internal_error("ending a dataflow scope")

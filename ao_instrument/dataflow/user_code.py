@@ -24,7 +24,8 @@ def disabled() -> bool:
 
 def project_directory() -> str:
     """The entry script's directory, else the working directory: also when the script is an installed
-    command (`bin/uvicorn app:app`, `bin/celery`), whose directory holds no user code."""
+    command (`bin/uvicorn app:app`, `bin/celery`, a `pip install --user` command in `~/.local/bin`,
+    `python -m uvicorn`), whose directory holds no user code."""
     script = sys.argv[0] if sys.argv and sys.argv[0] not in ("", "-c", "-m") else ""
     if script and os.path.isfile(script):
         directory = os.path.dirname(os.path.realpath(script))
@@ -40,6 +41,8 @@ def _excluded_dirs() -> list[str]:
     try:
         found.update(site.getsitepackages())
         found.add(site.getusersitepackages())
+        # `pip install --user`: its commands are in the user base's bin (`~/.local/bin/uvicorn`).
+        found.add(site.getuserbase())
     except AttributeError:  # virtualenv's old site module
         pass
     return sorted({os.path.realpath(p) for p in found if p})
