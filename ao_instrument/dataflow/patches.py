@@ -7,6 +7,11 @@
 - `pathlib._Flavour.parse_parts` (Python < 3.12) interns every path part, and `sys.intern` refuses a
   `str` subclass (`Path(dir) / title` would raise): path parts are made plain first. Paths do not
   carry labels.
+- `string.Formatter.vformat` (behind `Formatter().format`) joins the formatted fields in library code:
+  the labelled arguments are located in its result.
+- `logging.LogRecord.getMessage` (`msg % args`) and `logging.Formatter.format` (the record laid out by
+  `%`): the labelled message and arguments are located in the text they produce, so log lines a
+  handler collects keep their labels.
 """
 
 from __future__ import annotations
@@ -60,10 +65,68 @@ def _parse_parts(original: Callable[..., Any]) -> Callable[..., Any]:
     return parse_parts
 
 
+def _vformat(original: Callable[..., Any]) -> Callable[..., Any]:
+    def vformat(self: Any, format_string: Any, args: Any, kwargs: Any) -> Any:
+        result = original(self, format_string, args, kwargs)
+        if exact_type(result) is not str:
+            return result
+        try:
+            inputs = (format_string, args, kwargs)
+            return relabel_text(result, inputs) if has_labels(inputs) else result
+        except Exception:
+            report_internal_error("labelling string.Formatter.vformat")
+            return result
+
+    vformat.__doc__ = original.__doc__
+    return vformat
+
+
+def _plain_record(msg: Any, args: Any) -> bool:
+    """Whether a log record's message and arguments cannot carry a label (the cheap common case)."""
+    if exact_type(msg) not in PLAIN:
+        return False
+    return not args or exact_type(args) is tuple and PLAIN.issuperset(map(exact_type, args))
+
+
+def _get_message(original: Callable[..., Any]) -> Callable[..., Any]:
+    def getMessage(self: Any) -> Any:
+        result = original(self)
+        if exact_type(result) is not str or _plain_record(self.msg, self.args):
+            return result
+        try:
+            inputs = (self.msg, self.args)
+            return relabel_text(result, inputs) if has_labels(inputs) else result
+        except Exception:
+            report_internal_error("labelling LogRecord.getMessage")
+            return result
+
+    getMessage.__doc__ = original.__doc__
+    return getMessage
+
+
+def _log_format(original: Callable[..., Any]) -> Callable[..., Any]:
+    def format(self: Any, record: Any) -> Any:
+        result = original(self, record)
+        if exact_type(result) is not str or _plain_record(getattr(record, "msg", None), getattr(record, "args", None)):
+            return result
+        try:
+            inputs = (record.__dict__.get("message"), record.msg, record.args)
+            return relabel_text(result, inputs) if has_labels(inputs) else result
+        except Exception:
+            report_internal_error("labelling logging.Formatter.format")
+            return result
+
+    format.__doc__ = original.__doc__
+    return format
+
+
 _PATCHES: tuple[tuple[str, str, str, Callable[[Any], Any]], ...] = (
     ("pydantic", "BaseModel", "__init__", _model_init),
     ("openai.types.responses.response", "Response", "output_text", _output_text),
     ("pathlib", "_Flavour", "parse_parts", _parse_parts),
+    ("string", "Formatter", "vformat", _vformat),
+    ("logging", "LogRecord", "getMessage", _get_message),
+    ("logging", "Formatter", "format", _log_format),
 )
 
 

@@ -30,7 +30,14 @@ from ao_instrument.dataflow.labels import (
     plain,
     text,
 )
-from ao_instrument.dataflow.structures import has_labels, json_has_labels, labelled_leaves, relabel_like, relabel_text
+from ao_instrument.dataflow.structures import (
+    has_labels,
+    json_has_labels,
+    labelled_leaves,
+    normalize_ranges,
+    relabel_like,
+    relabel_text,
+)
 from ao_instrument.genai.fail_open import report_internal_error
 
 # Types whose values never carry labels: the guard of rewritten code lets them through untouched.
@@ -186,7 +193,7 @@ def m_intern(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
 def join_items(receiver: Any, items: Any, /) -> Any:
     """`receiver.join(items)`, the common form (`m_join_1`; `_speedups.join1` is its C fast path)."""
     if exact_type(receiver) is not str:
-        return receiver.join(items)
+        return _join_other(receiver, items) if exact_type(receiver) is bytes else receiver.join(items)
     cls = exact_type(items)
     if cls is not list and cls is not tuple:
         items = list(items)
@@ -214,7 +221,22 @@ else:  # the optional C fast paths (labels.py), same behaviour
     fs = _speedups.fs  # noqa: F811
 
 
+def _join_other(receiver: bytes, items: Any) -> Any:
+    """`receiver.join(items)` of a plain `bytes` separator: labelled when an item is."""
+    if exact_type(items) is not list and exact_type(items) is not tuple:
+        items = list(items)
+    result = receiver.join(items)
+    if _no_labels(map(exact_type, items)):
+        return result
+    try:
+        return join(receiver, items)
+    except Exception:
+        return _fail_open("propagating bytes.join", result)
+
+
 def m_join(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+    if exact_type(receiver) is bytes and len(args) == 1 and not kwargs:
+        return _join_other(receiver, args[0])
     if exact_type(receiver) is str and len(args) == 1 and not kwargs:
         items = args[0]
         if exact_type(items) is not list and exact_type(items) is not tuple:
@@ -445,6 +467,100 @@ def _transformed(result: Any, name: str, args: tuple[Any, ...], kwargs: dict[str
         return _label_like_args(result, args, kwargs)
     except Exception:
         return _fail_open(f"propagating {name}()", result)
+
+
+# `urllib.parse.urlencode`: each labelled key or value is located in the query by its quoted form.
+def _urlencoded(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if exact_type(result) is not str or not args or _plain_args(args, kwargs):
+        return result
+    try:
+        from urllib.parse import quote_plus
+
+        safe = args[2] if len(args) > 2 else kwargs.get("safe", "")
+        quote_via = args[5] if len(args) > 5 else kwargs.get("quote_via", quote_plus)
+        found: list[tuple[int, int, Any]] = []
+        origins: rg.Origins = ()
+        cursor = 0
+        for leaf in labelled_leaves((args, kwargs)):
+            leaf_origins = origins_of(leaf)
+            origins = rg.union(origins, leaf_origins)
+            value = plain(leaf) if exact_type(leaf) in TEXT_TYPES else str(plain(leaf))
+            shown = quote_via(value, safe)
+            at = result.find(shown, cursor) if shown else -1
+            if at < 0 and shown:
+                at = result.find(shown)
+            if at >= 0:
+                found.append((at, at + len(shown), leaf_origins))
+                cursor = at + len(shown)
+        if not origins:
+            return result
+        return text(result, normalize_ranges(found) if found else rg.whole(origins, len(result)))
+    except Exception:
+        return _fail_open("propagating urlencode()", result)
+
+
+def f_urlencode(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+    return _urlencoded(f(*args, **kwargs), args, kwargs)
+
+
+def m_urlencode(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+    return _urlencoded(receiver.urlencode(*args, **kwargs), args, kwargs)
+
+
+# `map(int, texts)`, `map("- {}".format, items)`: `map` calls these from C, where labels are lost, so
+# they are given to it as label-keeping functions when an iterable may hold a labelled value.
+class _BoundText:
+    """`sep.join`/`template.format`/`template.format_map` of a plain `str` as a function that keeps labels."""
+
+    __slots__ = ("_method", "_call")
+
+    def __init__(self, method: Any, call: Callable[..., Any]) -> None:
+        self._method = method
+        self._call = call
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._method, name)
+
+    def __repr__(self) -> str:
+        return repr(self._method)
+
+
+_BOUND: dict[str, Callable[[str], Callable[..., Any]]] = {
+    "join": lambda r: lambda items, /: m_join_1(r, items),
+    "format": lambda r: lambda *a, **k: m_format(r, *a, **k),
+    "format_map": lambda r: lambda mapping, /: m_format_map(r, mapping),
+}
+_BUILTIN_METHOD = type("".join)
+
+
+def _label_keeping(function: Any) -> Any:
+    """`function` as one that keeps labels (a builtin that loses them, a bound text method), else itself."""
+    for builtin, helper in _MAPPED:
+        if function is builtin:
+            return lambda *args, **kwargs: helper(builtin, *args, **kwargs)
+    if exact_type(function) is _BUILTIN_METHOD and exact_type(function.__self__) is str and function.__name__ in _BOUND:
+        return _BoundText(function, _BOUND[function.__name__](function.__self__))
+    return function
+
+
+def _plain_sequence(iterable: Any) -> bool:
+    cls = exact_type(iterable)
+    return (cls is list or cls is tuple) and PLAIN.issuperset(map(exact_type, iterable))
+
+
+def f_map(f: Any, /, *args: Any, **kwargs: Any) -> Any:
+    if f is not map or len(args) < 2 or kwargs:
+        return f(*args, **kwargs)
+    function = _label_keeping(args[0])
+    if function is args[0] or all(map(_plain_sequence, args[1:])):
+        return map(*args)
+    return map(function, *args[1:])
+
+
+_MAPPED = ((int, f_int), (float, f_float), (repr, f_repr), (format, f_format), (bytes, f_bytes), (ascii, f_ascii))
 
 
 def _render_method(name: str) -> Callable[..., Any]:

@@ -3,7 +3,8 @@
 Labelled values are `str`/`int`/... subclasses, so `+`, `*`, slicing, methods and containers need no
 rewriting. What loses labels is code that builds new text without calling them: f-strings, `%` on a
 plain template, `sep.join(...)`, `"...".format(...)`, `str()`/`repr()` of containers, `int()` of text,
-`json`, `re`, `base64`, templates and validators. Only those sites are rewritten.
+`json`, `re`, `base64`, `urlencode`, templates and validators, and `map(int, ...)` (whose function C
+code calls). Only those sites are rewritten.
 
 In functions, a site checks its operands inline (`type(v) in PLAIN`, a few nanoseconds) and runs
 Python's own operation when nothing can carry a label; only otherwise does it call the runtime
@@ -32,15 +33,15 @@ FSTRING = "@fs"
 GUARDED = frozenset(("str", "repr", "ascii", "format", "int", "float"))
 BARE = GUARDED | frozenset(
     (
-        "bytes", "type", "intern", "loads", "dumps", "literal_eval", *regex.OPERATIONS, *propagation.TRANSFORMS,
-        *propagation.AGGREGATES, *propagation.TRACEBACKS,
+        "bytes", "type", "intern", "loads", "dumps", "literal_eval", "urlencode", "map", *regex.OPERATIONS,
+        *propagation.TRANSFORMS, *propagation.AGGREGATES, *propagation.TRACEBACKS,
     )
 )
 METHODS = frozenset(
     (
         "join", "format", "format_map", "replace", "intern", "loads", "dumps", *regex.OPERATIONS,
         *propagation.TRANSFORMS, *propagation.RENDERS, *propagation.VALIDATES, *propagation.AGGREGATES,
-        *propagation.TRACEBACKS, "literal_eval",
+        *propagation.TRACEBACKS, "literal_eval", "urlencode",
     )
 )  # fmt: skip
 

@@ -204,3 +204,115 @@ def test_formatted_tracebacks_keep_the_exception_text_labels(origin: Make) -> No
     last = got["out"][0]
     assert last == "ValueError: cannot use 'rm -rf'" and ranges_of(last)[0][:2] == (len(last) - 7, len(last) - 1)
     assert ids(got["plain_text"]) == set()
+
+
+# string.Formatter and logging lay text out in library code: their results locate the labelled inputs.
+FORMATTERS = """
+    import logging
+    import string
+    class Starred(string.Formatter):
+        def format_field(self, value, spec):
+            return "*" + super().format_field(value, spec) + "*"
+    class Collect(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.lines = []
+        def emit(self, record):
+            self.lines.append(self.format(record))
+    def report(x):
+        log = logging.getLogger("formatters-test")
+        log.propagate = False
+        handler = Collect()
+        handler.setFormatter(logging.Formatter("%(levelname)s:%(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.warning("plan: %s (%d steps)", x, 3)
+        log.warning(x + "!")
+        log.warning("plain %s", "text")
+        record = logging.LogRecord("n", 20, "p", 1, "got %r", (x,), None)
+        log.removeHandler(handler)
+        return [string.Formatter().format("[{0}] {k:>12}", x, k=x), Starred().vformat("<{}>", (x,), {}),
+                record.getMessage(), *handler.lines]
+    out = report(x)
+"""
+
+
+def test_string_formatter_and_logging_keep_labels(origin: Make) -> None:
+    patches.install()
+    try:
+        got = run(FORMATTERS, x=label("ship it", origin(1)))["out"]
+        want = run_plain(FORMATTERS, x="ship it")["out"]
+    finally:
+        patches.uninstall()
+    assert got == want
+    assert [ids(v) for v in got] == [{1}] * 5 + [set()]
+    assert got[0] == "[ship it]      ship it" and ranges_of(got[0])[0][:2] == (1, 8)
+    assert got[3] == "WARNING:formatters-test: plan: ship it (3 steps)"
+    assert ranges_of(got[3])[0][:2] == (31, 38)
+
+
+# urllib.parse.urlencode quotes in library code: each labelled key or value is found by its quoted form.
+URLENCODE = """
+    import urllib.parse
+    from urllib.parse import quote, urlencode
+    def query(x):
+        return [urlencode({"q": x, "n": 2}), urllib.parse.urlencode([("a", "b"), ("q", x)], quote_via=quote),
+                urlencode({"tags": [x, "y"]}, doseq=True), urlencode({"q": "plain"})]
+    out = query(x)
+"""
+
+
+def test_urlencode_keeps_labels(origin: Make) -> None:
+    got = run(URLENCODE, x=label("tea & cake", origin(1)))["out"]
+    assert got == run_plain(URLENCODE, x="tea & cake")["out"]
+    assert [ids(v) for v in got] == [{1}, {1}, {1}, set()]
+    assert got[0] == "q=tea+%26+cake&n=2" and ranges_of(got[0])[0][:2] == (2, 14)
+    assert ranges_of(got[1])[0][:2] == (6, len(got[1]))
+
+
+# map() calls its function from C: builtins that rebuild values (int, float, repr, format) and bound
+# text methods of a plain template ("- {}".format, ", ".join) are given as label-keeping functions.
+MAPS = """
+    def f(text, rows):
+        numbers = list(map(int, text.split(",")))
+        return [sum(numbers), list(map(float, iter(text.split(",")))), "\\n".join(map("- {}".format, text.split(","))),
+                list(map(", ".join, rows)), list(map(repr, [text])),
+                list(map("{k}={v}".format_map, [{"k": text, "v": 1}])),
+                list(map(int, ["1", "2"])), list(map(str.strip, [text])), list(map(len, [text])),
+                list(map(lambda a, b: a + b, [text], ["!"]))]
+    out = f(text, [[text, "x"]])
+    shadow = []
+    def map(function, items):
+        shadow.append(function)
+        return items
+    map(int, [text])
+"""
+
+
+def test_map_with_builtins_and_bound_methods_keeps_labels(origin: Make) -> None:
+    text = "3, 4"
+    got = run(MAPS, text=label(text, origin(1)))
+    want = run_plain(MAPS, text=text)
+    assert got["out"] == want["out"]
+    total, floats, bullets, joined, reprs, mapped, plain_ints, stripped, lengths, added = got["out"]
+    assert ids(total) == {1} and all(ids(v) == {1} for v in floats) and ids(bullets) == {1}
+    assert ranges_of(bullets)[0][:2] == (2, 3) and ids(joined[0]) == {1} and ids(reprs[0]) == {1}
+    assert ids(mapped[0]) == {1} and ids(stripped[0]) == {1} and ids(added[0]) == {1}
+    assert [ids(v) for v in plain_ints + lengths] == [set()] * 3
+    assert got["shadow"] == [int]  # a user's own `map` is given the function as written
+
+
+def test_map_of_plain_values_stays_native() -> None:
+    code = rewritten_source("def f(xs):\n    return list(map(int, xs)), list(map('{}!'.format, xs))\n")
+    assert "@ao.f_map(map, int, xs)" in code
+    ns = run("def f(xs):\n    return map(int, xs), map('{}!'.format, xs)\nout = f(['1', '2'])")
+    ints, marked = ns["out"]
+    assert list(ints) == [1, 2] and list(marked) == ["1!", "2!"]
+
+
+# bytes.join of labelled pieces (a payload assembled from encoded answers).
+def test_bytes_join_keeps_labels(origin: Make) -> None:
+    a = label("answer", origin(1))
+    source = "def f(a):\n    return b'|'.join([a.encode(), b'x']), b''.join(p.encode() for p in [a, 'y'])\nout = f(a)"
+    got = run(source, a=a)["out"]
+    assert got == run_plain(source, a="answer")["out"]
+    assert ranges_of(got[0])[0][:2] == (0, 6) and ids(got[1]) == {1}
