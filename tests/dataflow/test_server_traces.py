@@ -330,20 +330,28 @@ def test_memory_stays_bounded_over_many_requests(server: Server) -> None:
 
 
 def test_unsampled_requests_keep_nothing(tmp_path: Path, sink: OTLPSink, slow_a: FakeLLM) -> None:
+    # The ratio sampler samples out every request that starts a trace here; requests whose caller sampled
+    # their trace (traceparent flag 01) are sampled, as a parent-based sampler does.
     server = start_server(
-        tmp_path, sink, slow_a, OTEL_TRACES_SAMPLER="parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG="0.5"
+        tmp_path, sink, slow_a, OTEL_TRACES_SAMPLER="parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG="0"
     )
+
+    def ask(n: int) -> None:
+        headers = {"traceparent": f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"} if n % 2 == 0 else {}
+        answer = requests.get(server.url + "/ask", params={"n": n}, headers=headers, timeout=30)
+        assert answer.status_code == 200, answer.text
+
     try:
-        ask_concurrently(server, 16)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(ask, range(16)))
         state = server.state()
     finally:
         stop_server(server)  # exports every span
     # Sampled-out requests left no scope and no origin behind (their outputs are not labelled).
     assert state == {"scopes": [], "origins": 0}
-    calls = llm_calls(sink, server.service, set())
-    sampled = {name[1:] for name in calls}
-    assert 0 < len(sampled) < 16  # 0.5 of 16 random trace ids: all or none once in 32768 runs
-    for n in sampled:
+    calls = llm_calls(sink, server.service, {f"{m}{n}" for m in "AB" for n in range(0, 16, 2)})
+    assert set(calls) == {f"{m}{n}" for m in "AB" for n in range(0, 16, 2)}
+    for n in range(0, 16, 2):
         assert dataflow_links(calls[f"B{n}"]) == {calls[f"A{n}"].span_id: taint_link()}
 
 
