@@ -330,17 +330,42 @@ def unbound(owner: Any, name: str) -> Any:
 
 
 # json.
+# Library functions are recognised by their module: a user's own `loads`, `fill`, `escape` or `normalize`
+# (a table lookup, say) computes what it computes, and its result is not labelled wholesale.
+_LOADERS = frozenset(("json", "simplejson", "orjson", "ujson", "rapidjson", "pickle", "_pickle", "marshal"))
+_TRANSFORMERS = frozenset(
+    ("base64", "binascii", "textwrap", "urllib.parse", "html", "xml.sax.saxutils", "unicodedata", "string")
+)
+_MODULE = type(sys)
+
+
+def _from_library(owner: Any, modules: frozenset[str], receiver: bool) -> bool:
+    """Whether a function (or, with `receiver`, the object a method is called on) belongs to `modules`."""
+    try:
+        if receiver:
+            name = owner.__name__ if exact_type(owner) is _MODULE else exact_type(owner).__module__
+        else:
+            name = owner.__module__
+    except Exception:
+        return False
+    return name in modules
+
+
 def m_loads_1(receiver: Any, source: Any, /) -> Any:
     result = receiver.loads(source)
-    return result if exact_type(source) not in TEXT_TYPES else _loaded(result, (source,))
+    if exact_type(source) not in TEXT_TYPES or not _from_library(receiver, _LOADERS, True):
+        return result
+    return _loaded(result, (source,))
 
 
 def m_loads(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
-    return _loaded(receiver.loads(*args, **kwargs), args)
+    result = receiver.loads(*args, **kwargs)
+    return _loaded(result, args) if _from_library(receiver, _LOADERS, True) else result
 
 
 def f_loads(f: Any, /, *args: Any, **kwargs: Any) -> Any:
-    return _loaded(f(*args, **kwargs), args)
+    result = f(*args, **kwargs)
+    return _loaded(result, args) if _from_library(f, _LOADERS, False) else result
 
 
 def _loaded(result: Any, args: tuple[Any, ...]) -> Any:
@@ -446,7 +471,8 @@ def _label_like_args(result: Any, args: tuple[Any, ...], kwargs: dict[str, Any])
 
 def _transform_method(name: str) -> Callable[..., Any]:
     def helper(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
-        return _transformed(getattr(receiver, name)(*args, **kwargs), name, args, kwargs)
+        result = getattr(receiver, name)(*args, **kwargs)
+        return _transformed(result, name, args, kwargs) if _from_library(receiver, _TRANSFORMERS, True) else result
 
     helper.__name__ = helper.__qualname__ = f"m_{name}"
     return helper
@@ -454,7 +480,8 @@ def _transform_method(name: str) -> Callable[..., Any]:
 
 def _transform_function(name: str) -> Callable[..., Any]:
     def helper(f: Any, /, *args: Any, **kwargs: Any) -> Any:
-        return _transformed(f(*args, **kwargs), name, args, kwargs)
+        result = f(*args, **kwargs)
+        return _transformed(result, name, args, kwargs) if _from_library(f, _TRANSFORMERS, False) else result
 
     helper.__name__ = helper.__qualname__ = f"f_{name}"
     return helper
@@ -563,16 +590,62 @@ def f_map(f: Any, /, *args: Any, **kwargs: Any) -> Any:
 _MAPPED = ((int, f_int), (float, f_float), (repr, f_repr), (format, f_format), (bytes, f_bytes), (ascii, f_ascii))
 
 
+class _RecordingPattern:
+    """A `string.Template`'s pattern whose `sub` goes through `regex` (labelled pieces, Python's own `sub`)."""
+
+    def __init__(self, pattern: Any) -> None:
+        self._pattern = pattern
+
+    def sub(self, repl: Any, string: Any, count: int = 0) -> Any:
+        return regex.call(self._pattern, "sub", (repl, string, count), {})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pattern, name)
+
+
+def _template_substitute(receiver: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`string.Template.substitute`/`safe_substitute` run once, by the template's own code, on a copy whose
+    pattern labels what `sub` builds: a template written by an LLM keeps its labels, and so do values."""
+    if exact_type(getattr(receiver, "template", None)) in PLAIN and _plain_args(args, kwargs):
+        return getattr(receiver, name)(*args, **kwargs)
+    try:
+        proxy = object.__new__(exact_type(receiver))
+        proxy.__dict__.update(receiver.__dict__)
+        proxy.pattern = _RecordingPattern(receiver.pattern)
+    except Exception:
+        return _fail_open(f"propagating {name}()", getattr(receiver, name)(*args, **kwargs))
+    return getattr(proxy, name)(*args, **kwargs)
+
+
 def _render_method(name: str) -> Callable[..., Any]:
     """Templates and pretty-printers: the labelled inputs are located in the text they produce."""
+    is_template = name in ("substitute", "safe_substitute")
 
     def helper(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if is_template and "string" in sys.modules and isinstance(receiver, sys.modules["string"].Template):
+            return _template_substitute(receiver, name, args, kwargs)
         result = getattr(receiver, name)(*args, **kwargs)
         if exact_type(result) is not str:
             return result
         try:
-            inputs = (receiver, args, kwargs) if name in ("model_dump_json", "pformat") else (args, kwargs)
+            inputs = (receiver, args, kwargs) if name in ("model_dump_json", "to_json", "pformat") else (args, kwargs)
             return relabel_text(result, inputs)
+        except Exception:
+            return _fail_open(f"propagating {name}()", result)
+
+    helper.__name__ = helper.__qualname__ = f"m_{name}"
+    return helper
+
+
+# `model_dump(mode="json")` / `to_dict(mode="json")` serialise text fields into new strings (pydantic's core):
+# they take the labels of the fields they came from. The default (python) mode hands out the labelled objects.
+def _dump_method(name: str) -> Callable[..., Any]:
+    def helper(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(receiver, name)(*args, **kwargs)
+        if kwargs.get("mode") != "json" or exact_type(result) is not dict or not has_labels(receiver):
+            return result
+        try:
+            return relabel_like(result, receiver)
         except Exception:
             return _fail_open(f"propagating {name}()", result)
 
@@ -730,7 +803,8 @@ TRANSFORMS = (
     "fill", "shorten", "wrap", "quote", "quote_plus", "unquote", "unquote_plus", "escape", "unescape",
     "normalize", "capwords",
 )  # fmt: skip
-RENDERS = ("substitute", "safe_substitute", "render", "pformat", "model_dump_json")
+RENDERS = ("substitute", "safe_substitute", "render", "pformat", "model_dump_json", "to_json")
+DUMPS = ("model_dump", "to_dict")
 AGGREGATES = (
     "mean", "fmean", "median", "median_low", "median_high", "median_grouped", "stdev", "pstdev", "variance",
     "pvariance", "geometric_mean", "harmonic_mean", "quantiles", "fsum", "sqrt", "isqrt", "prod",
@@ -751,6 +825,7 @@ _install(TRANSFORMS, _transform_method, "m_")
 _install(TRANSFORMS, _transform_function, "f_")
 _install(RENDERS, _render_method, "m_")
 _install(VALIDATES, _validate_method, "m_")
+_install(DUMPS, _dump_method, "m_")
 _install(AGGREGATES, _aggregate_method, "m_")
 _install(AGGREGATES, _aggregate_function, "f_")
 _install(TRACEBACKS, _traceback_method, "m_")

@@ -40,8 +40,8 @@ BARE = GUARDED | frozenset(
 METHODS = frozenset(
     (
         "join", "format", "format_map", "replace", "intern", "loads", "dumps", *regex.OPERATIONS,
-        *propagation.TRANSFORMS, *propagation.RENDERS, *propagation.VALIDATES, *propagation.AGGREGATES,
-        *propagation.TRACEBACKS, "literal_eval", "urlencode",
+        *propagation.TRANSFORMS, *propagation.RENDERS, *propagation.VALIDATES, *propagation.DUMPS,
+        *propagation.AGGREGATES, *propagation.TRACEBACKS, "literal_eval", "urlencode",
     )
 )  # fmt: skip
 

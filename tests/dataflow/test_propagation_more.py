@@ -316,3 +316,88 @@ def test_bytes_join_keeps_labels(origin: Make) -> None:
     got = run(source, a=a)["out"]
     assert got == run_plain(source, a="answer")["out"]
     assert ranges_of(got[0])[0][:2] == (0, 6) and ids(got[1]) == {1}
+
+
+# string.Template: a template written by an LLM keeps its labels through substitution (the template's own
+# code runs once, on a copy whose pattern labels what `sub` builds), and so do labelled values.
+TEMPLATES = """
+    import string
+    class Percent(string.Template):
+        delimiter = "%"
+    def fill(tpl, name):
+        out = [string.Template(tpl).substitute(name=name, day="Monday"), string.Template(tpl).safe_substitute({}),
+               string.Template("Hi $who!").substitute({"who": name}), Percent("<%x>").substitute(x=name),
+               string.Template("$$ $a").substitute(a=1)]
+        for bad in ("$missing", "$"):
+            try:
+                string.Template(tpl + bad).substitute(name=name, day="x")
+            except (KeyError, ValueError) as err:
+                out.append(repr(err))
+        return out
+    out = fill(tpl, name)
+"""
+
+
+def test_string_template_keeps_labels_of_template_and_values(origin: Make) -> None:
+    tpl, name = "Dear $name, see you ${day}. ", "Ann"
+    got = run(TEMPLATES, tpl=label(tpl, origin(1)), name=label(name, origin(2)))["out"]
+    assert got == run_plain(TEMPLATES, tpl=tpl, name=name)["out"]
+    filled, safe, hi, percent, dollars = got[:5]
+    assert filled == "Dear Ann, see you Monday. "
+    assert [r[:2] for r in ranges_of(filled)] == [(0, 5), (5, 8), (8, 18), (24, 26)]
+    assert [ids(p) for p in (filled[5:8], filled[:5], filled[18:24])] == [{2}, {1}, set()]
+    assert ids(safe) == {1} and ids(hi[3:6]) == {2} and ids(hi[:3]) == set() and ids(percent) == {2}
+    assert ids(dollars) == set()
+
+
+def test_model_dump_json_mode_and_to_json_keep_labels(origin: Make) -> None:
+    patches.install()
+    try:
+        source = """
+            from openai.types.chat import ChatCompletionMessage
+            def dump(x):
+                m = ChatCompletionMessage(role="assistant", content=x)
+                return [m.model_dump(mode="json")["content"], m.to_dict(mode="json")["content"], m.to_json(indent=None),
+                        m.model_dump()["content"], m.model_dump(mode="json")["role"]]
+            out = dump(x)
+        """
+        got = run(source, x=label("the answer", origin(1)))["out"]
+        want = run_plain(source, x="the answer")["out"]
+    finally:
+        patches.uninstall()
+    assert got == want
+    assert [ids(v) for v in got] == [{1}, {1}, {1}, {1}, set()]
+    assert got[2][ranges_of(got[2])[0][0] : ranges_of(got[2])[0][1]] == "the answer"
+
+
+# A user's own function or method named like a library one (`normalize`, `fill`, `escape`, `loads`) computes
+# what it computes: a value it looks up by a labelled key is no edge (it used to be labelled wholesale).
+NAMESAKES = """
+    import base64
+    import html
+    import json
+    import textwrap
+    CANON = {"yes": "APPROVED", "no": "REJECTED"}
+    def normalize(answer):
+        return CANON.get(answer.strip().lower(), "UNKNOWN")
+    def fill(form, value):
+        return ["name: " + "Ann", "status: ok"]
+    def loads(key):
+        return {"limit": 5, "mode": "fast"}
+    class Codec:
+        def escape(self, text):
+            return "&escaped;"
+    def f(x):
+        return [normalize(x), fill("form", x), loads(x), Codec().escape(x),
+                html.escape(x), textwrap.fill(x, 20), json.loads('"' + x + '"'), base64.b64encode(x.encode())]
+    out = f(x)
+"""
+
+
+def test_user_functions_named_like_library_ones_are_not_labelled_wholesale(origin: Make) -> None:
+    got = run(NAMESAKES, x=label(" Yes", origin(1)))["out"]
+    assert got == run_plain(NAMESAKES, x=" Yes")["out"]
+    looked_up, form, config, escaped, *library = got
+    assert ids(looked_up) == set() and [ids(v) for v in form] == [set(), set()]
+    assert [ids(v) for v in config.values()] == [set(), set()] and ids(escaped) == set()
+    assert [ids(v) for v in library] == [{1}] * 4
