@@ -192,15 +192,20 @@ def m_intern(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
 # String methods whose labels come from the arguments.
 def join_items(receiver: Any, items: Any, /) -> Any:
     """`receiver.join(items)`, the common form (`m_join_1`; `_speedups.join1` is its C fast path)."""
-    if exact_type(receiver) is not str:
-        return _join_other(receiver, items) if exact_type(receiver) is bytes else receiver.join(items)
-    cls = exact_type(items)
-    if cls is not list and cls is not tuple:
+    if exact_type(receiver) is str or exact_type(receiver) is bytes:
+        return _joined(receiver, items)
+    return receiver.join(items)
+
+
+def _joined(receiver: str | bytes, items: Any) -> Any:
+    """`receiver.join(items)` of a plain `str` or `bytes` separator: labelled when an item is."""
+    if exact_type(items) is not list and exact_type(items) is not tuple:
         items = list(items)
     result = receiver.join(items)
     if len(items) < 16:
+        base = exact_type(receiver)
         for item in items:
-            if exact_type(item) is not str:
+            if exact_type(item) is not base:
                 break
         else:
             return result
@@ -209,7 +214,7 @@ def join_items(receiver: Any, items: Any, /) -> Any:
     try:
         return join(receiver, items)
     except Exception:
-        return _fail_open("propagating str.join", result)
+        return _fail_open("propagating join", result)
 
 
 COMPILED = _speedups is not None  # the rewriter calls `fs` for every f-string then (no inline guards)
@@ -221,33 +226,9 @@ else:  # the optional C fast paths (labels.py), same behaviour
     fs = _speedups.fs  # noqa: F811
 
 
-def _join_other(receiver: bytes, items: Any) -> Any:
-    """`receiver.join(items)` of a plain `bytes` separator: labelled when an item is."""
-    if exact_type(items) is not list and exact_type(items) is not tuple:
-        items = list(items)
-    result = receiver.join(items)
-    if _no_labels(map(exact_type, items)):
-        return result
-    try:
-        return join(receiver, items)
-    except Exception:
-        return _fail_open("propagating bytes.join", result)
-
-
 def m_join(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
-    if exact_type(receiver) is bytes and len(args) == 1 and not kwargs:
-        return _join_other(receiver, args[0])
-    if exact_type(receiver) is str and len(args) == 1 and not kwargs:
-        items = args[0]
-        if exact_type(items) is not list and exact_type(items) is not tuple:
-            items = list(items)
-        result = receiver.join(items)
-        if _no_labels(map(exact_type, items)):
-            return result
-        try:
-            return join(receiver, items)
-        except Exception:
-            return _fail_open("propagating str.join", result)
+    if (exact_type(receiver) is str or exact_type(receiver) is bytes) and len(args) == 1 and not kwargs:
+        return _joined(receiver, args[0])
     result = receiver.join(*args, **kwargs)
     if exact_type(result) is not str or not args or _plain_args(args, kwargs):
         return result

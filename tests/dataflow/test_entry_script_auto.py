@@ -48,20 +48,7 @@ def run(
     script = tmp_path / "prog.py"
     script.write_text(textwrap.dedent(source))
     service = f"entry-{uuid.uuid4().hex[:8]}"
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AO_", "OPENAI_"))}
-    full_env.update({
-        **(fake.env() if fake else {}),
-        "OTEL_SERVICE_NAME": service,
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": sink.http_endpoint,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-        # ao's spans only (OpenLLMetry and OpenInference, both "openai", are installed too).
-        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
-        "AO_CONTENT_MATCH": "off",
-        **env,
-    })  # fmt: skip
+    full_env = sink.child_env(service, **(fake.env() if fake else {}), AO_CONTENT_MATCH="off", **env)
     done = subprocess.run(
         [*command, sys.executable, str(script), *args], env=full_env, cwd=tmp_path, capture_output=True, text=True,
         timeout=90,

@@ -11,7 +11,6 @@ to show from outside how many scopes and origins the server keeps.
 
 from __future__ import annotations
 
-import os
 import signal
 import site
 import socket
@@ -158,20 +157,7 @@ def start_server(tmp_path: Path, sink: OTLPSink, fake: FakeLLM, **env: str) -> S
     (project / "app.py").write_text(textwrap.dedent(APP))
     (project / "prompts.py").write_text(textwrap.dedent(PROMPTS))
     service = f"server-{uuid.uuid4().hex[:8]}"
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AO_", "OPENAI_"))}
-    full_env.update({
-        **fake.env(),
-        "OTEL_SERVICE_NAME": service,
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": sink.http_endpoint,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_METRICS_EXPORTER": "none",
-        "OTEL_LOGS_EXPORTER": "none",
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-        # ao's spans only (OpenLLMetry and OpenInference, both "openai", are installed too).
-        "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
-        **env,
-    })  # fmt: skip
+    full_env = sink.child_env(service, **fake.env(), OTEL_BSP_SCHEDULE_DELAY="200", **env)
     full_env.pop("PYTHONPATH", None)  # the app is found from the working directory, as in production
     port = free_port()
     log = tmp_path / "server.log"

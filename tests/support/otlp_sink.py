@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent import futures
@@ -133,6 +134,23 @@ class OTLPSink:
     @property
     def http_endpoint(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
+
+    def child_env(self, service: str, **extra: str) -> dict[str, str]:
+        """The environment of a child process that exports its traces here (OTLP/HTTP) as `service`: this
+        process's environment without OTEL_/AO_/OPENAI_ settings, then `extra`."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AO_", "OPENAI_"))}
+        env.update({
+            "OTEL_SERVICE_NAME": service,
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": self.http_endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_LOGS_EXPORTER": "none",
+            # ao's spans only (OpenLLMetry and OpenInference, both "openai", are installed too).
+            "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
+            **extra,
+        })  # fmt: skip
+        return env
 
     def stop(self) -> None:
         self._http.should_exit = True
