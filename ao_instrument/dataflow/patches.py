@@ -65,17 +65,21 @@ def _parse_parts(original: Callable[..., Any]) -> Callable[..., Any]:
     return parse_parts
 
 
+def _relabelled(result: str, inputs: tuple[Any, ...], where: str) -> Any:
+    """`result` (text a library built from `inputs`) labelled where labelled inputs appear in it."""
+    try:
+        return relabel_text(result, inputs) if has_labels(inputs) else result
+    except Exception:
+        report_internal_error(where)
+        return result
+
+
 def _vformat(original: Callable[..., Any]) -> Callable[..., Any]:
     def vformat(self: Any, format_string: Any, args: Any, kwargs: Any) -> Any:
         result = original(self, format_string, args, kwargs)
         if exact_type(result) is not str:
             return result
-        try:
-            inputs = (format_string, args, kwargs)
-            return relabel_text(result, inputs) if has_labels(inputs) else result
-        except Exception:
-            report_internal_error("labelling string.Formatter.vformat")
-            return result
+        return _relabelled(result, (format_string, args, kwargs), "labelling string.Formatter.vformat")
 
     vformat.__doc__ = original.__doc__
     return vformat
@@ -93,12 +97,7 @@ def _get_message(original: Callable[..., Any]) -> Callable[..., Any]:
         result = original(self)
         if exact_type(result) is not str or _plain_record(self.msg, self.args):
             return result
-        try:
-            inputs = (self.msg, self.args)
-            return relabel_text(result, inputs) if has_labels(inputs) else result
-        except Exception:
-            report_internal_error("labelling LogRecord.getMessage")
-            return result
+        return _relabelled(result, (self.msg, self.args), "labelling LogRecord.getMessage")
 
     getMessage.__doc__ = original.__doc__
     return getMessage
@@ -109,12 +108,8 @@ def _log_format(original: Callable[..., Any]) -> Callable[..., Any]:
         result = original(self, record)
         if exact_type(result) is not str or _plain_record(getattr(record, "msg", None), getattr(record, "args", None)):
             return result
-        try:
-            inputs = (record.__dict__.get("message"), record.msg, record.args)
-            return relabel_text(result, inputs) if has_labels(inputs) else result
-        except Exception:
-            report_internal_error("labelling logging.Formatter.format")
-            return result
+        inputs = (record.__dict__.get("message"), getattr(record, "msg", None), getattr(record, "args", None))
+        return _relabelled(result, inputs, "labelling logging.Formatter.format")
 
     format.__doc__ = original.__doc__
     return format
