@@ -27,11 +27,28 @@ def project_directory() -> str:
     command (`bin/uvicorn app:app`, `bin/celery`, a `pip install --user` command in `~/.local/bin`,
     `python -m uvicorn`), whose directory holds no user code."""
     script = sys.argv[0] if sys.argv and sys.argv[0] not in ("", "-c", "-m") else ""
-    if script and os.path.isfile(script):
-        directory = os.path.dirname(os.path.realpath(script))
-        if not any(_under(directory, excluded) for excluded in _excluded_dirs()):
-            return directory
+    if script and os.path.isfile(script) and not installed(script):
+        return os.path.dirname(os.path.realpath(script))
     return os.getcwd()
+
+
+def installed(path: str) -> bool:
+    """Whether `path` is an installed command (`bin/uvicorn` of the interpreter or virtual environment,
+    `~/.local/bin/uvicorn` of `pip install --user`) or a file of the standard library or site-packages:
+    never the user's own script. Only those directories, not the whole prefix: an app may live under it
+    (`/usr/src/app` with Python in `/usr`)."""
+    directory = os.path.dirname(os.path.realpath(path))
+    return any(_under(directory, root) for root in _install_dirs())
+
+
+def _install_dirs() -> set[str]:
+    paths = sysconfig.get_paths()
+    found = {paths.get(key) for key in ("scripts", "stdlib", "platstdlib", "purelib", "platlib")}
+    try:  # `pip install --user` commands (`~/.local/bin`)
+        found.add(sysconfig.get_path("scripts", f"{os.name}_user", vars={"userbase": site.getuserbase()}))
+    except (KeyError, AttributeError):  # no user scheme; virtualenv's old site module
+        pass
+    return {os.path.realpath(p) for p in found if p}
 
 
 def _excluded_dirs() -> list[str]:
@@ -41,8 +58,7 @@ def _excluded_dirs() -> list[str]:
     try:
         found.update(site.getsitepackages())
         found.add(site.getusersitepackages())
-        # `pip install --user`: its commands are in the user base's bin (`~/.local/bin/uvicorn`).
-        found.add(site.getuserbase())
+        found.add(site.getuserbase())  # `pip install --user` puts everything under it (`~/.local`)
     except AttributeError:  # virtualenv's old site module
         pass
     return sorted({os.path.realpath(p) for p in found if p})

@@ -115,16 +115,9 @@ def _console_script(path: str) -> bool:
     """An installed command's launcher (`bin/uvicorn`, `bin/ao-instrument`), unless `AO_TAINT_PATHS` says otherwise."""
     if os.environ.get("AO_TAINT_PATHS", "").strip():
         return False
-    import sysconfig
+    from ao_instrument.dataflow.user_code import installed
 
-    schemes = [sysconfig.get_default_scheme(), f"{os.name}_user"]
-    dirs = set()
-    for scheme in schemes:
-        try:
-            dirs.add(os.path.realpath(sysconfig.get_path("scripts", scheme)))
-        except Exception:
-            pass
-    return os.path.dirname(os.path.realpath(path)) in dirs
+    return installed(path)
 
 
 def armed() -> bool:

@@ -108,6 +108,22 @@ def test_project_directory_of_an_installed_command_is_the_working_directory(
     assert project_directory() == os.path.realpath(tmp_path)
 
 
+def test_a_script_under_the_interpreters_prefix_is_its_own_project(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`/usr/src/app/agent.py` with Python in `/usr`: only install directories (bin, lib) hold commands."""
+    from ao_instrument.dataflow.user_code import project_directory
+
+    app = tmp_path / "src" / "app"
+    app.mkdir(parents=True)
+    (app / "agent.py").write_text("")
+    for name in ("prefix", "base_prefix", "exec_prefix", "base_exec_prefix"):
+        monkeypatch.setattr(sys, name, str(tmp_path))
+    monkeypatch.setattr(sys, "argv", [str(app / "agent.py")])
+    monkeypatch.chdir(os.path.dirname(sys.executable))
+    assert project_directory() == os.path.realpath(app)
+
+
 def test_run_script_runs_rewritten_as_main(tmp_path: Path) -> None:
     script = tmp_path / "prog.py"
     script.write_text(textwrap.dedent("""
