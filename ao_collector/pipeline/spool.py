@@ -4,7 +4,9 @@ A segment is a file of records `<length u32><spans u32><crc32 u32><payload>` whe
 serialized `ExportTraceServiceRequest`. The newest segment is *active* (receives appends); once it is
 big or old enough it is *sealed* and becomes one store batch, written with the token
 `<spool id>-<segment number>`, then deleted. After a crash every segment file left on disk is
-replayed with the same token, so the store sees each batch exactly once.
+replayed with the same token, so the store sees each batch exactly once. Segment numbers never repeat
+(the next one is kept in `NEXT`): the store drops a batch whose token it has seen, so a number used
+again after a restart would lose that batch.
 """
 
 from __future__ import annotations
@@ -110,20 +112,34 @@ class Spool:
         self._active: Segment | None = None
         self._bytes = 0
         self._spans = 0
-        self._next_seq = 1
+        self._next_seq = self._load_next()
         self._recover()
 
     def _load_id(self) -> str:
-        path = self.directory / "ID"
         try:
-            return path.read_text().strip()
+            return (self.directory / "ID").read_text().strip()
         except FileNotFoundError:
             spool_id = uuid.uuid4().hex
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(spool_id)
-            os.replace(tmp, path)
+            self._replace_file("ID", spool_id)
             self._sync_dir()
             return spool_id
+
+    def _load_next(self) -> int:
+        """The next segment number: past every number this spool has given (segments on disk raise it further)."""
+        try:
+            return max(1, int((self.directory / "NEXT").read_text().strip()))
+        except (FileNotFoundError, ValueError):
+            return 1
+
+    def _replace_file(self, name: str, text: str) -> None:
+        """Write `name` whole, atomically (a new file renamed over the old one; the caller syncs the directory)."""
+        path = self.directory / name
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w") as f:
+            f.write(text)
+            if self.fsync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
 
     def _recover(self) -> None:
         """Seal every segment left by a previous process, dropping a torn tail record."""
@@ -191,10 +207,11 @@ class Spool:
     def _open_segment(self) -> Segment:
         seq = self._next_seq
         self._next_seq += 1
+        self._replace_file("NEXT", str(self._next_seq))  # before the segment exists: its number is never given again
         path = self.directory / f"{seq:012d}{_SUFFIX}"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         if self.fsync:
-            self._sync_dir()
+            self._sync_dir()  # the segment and NEXT
         self._active = Segment(seq, path, fd=fd)
         return self._active
 

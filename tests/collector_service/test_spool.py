@@ -48,3 +48,19 @@ def test_a_failed_append_leaves_no_torn_record(tmp_path: Path) -> None:
     batch = reopened.next_batch(linger=0.0)
     assert batch is not None and batch.read() == [b"a" * 1000, b"c" * 1000]
     reopened.close()
+
+
+def test_batch_tokens_never_repeat_across_restarts(tmp_path: Path) -> None:
+    """The store drops a batch whose token it has already seen: after every segment was written and deleted,
+    a restarted spool must not number its first segment as an earlier one was numbered."""
+    tokens = []
+    for _ in range(3):
+        spool = Spool(tmp_path / "spool", fsync=False)
+        spool.append(b"request", 1)
+        batch = spool.next_batch(linger=0.0)
+        assert batch is not None
+        tokens.append(spool.token(batch))
+        spool.ack(batch)
+        assert not list((tmp_path / "spool").glob("*.seg"))
+        spool.close()
+    assert len(set(tokens)) == 3
