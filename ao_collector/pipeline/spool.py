@@ -104,6 +104,7 @@ class Spool:
         except BlockingIOError:
             os.close(self._lock_fd)
             raise SpoolLocked(f"spool {self.directory} is in use by another process") from None
+        next_seq = self._load_next()
         self.spool_id = self._load_id()
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
@@ -112,7 +113,7 @@ class Spool:
         self._active: Segment | None = None
         self._bytes = 0
         self._spans = 0
-        self._next_seq = self._load_next()
+        self._next_seq = next_seq
         self._recover()
 
     def _load_id(self) -> str:
@@ -125,11 +126,14 @@ class Spool:
             return spool_id
 
     def _load_next(self) -> int:
-        """The next segment number: past every number this spool has given (segments on disk raise it further)."""
+        """The next segment number: past every number this spool has given (segments on disk raise it further).
+
+        A spool of an older collector (an ID, no NEXT) restarted its numbers at 1 on every start: its
+        successor starts from the clock in seconds, above any count it can have reached."""
         try:
             return max(1, int((self.directory / "NEXT").read_text().strip()))
         except (FileNotFoundError, ValueError):
-            return 1
+            return int(time.time()) if (self.directory / "ID").exists() else 1
 
     def _replace_file(self, name: str, text: str) -> None:
         """Write `name` whole, atomically (a new file renamed over the old one; the caller syncs the directory)."""

@@ -64,3 +64,15 @@ def test_batch_tokens_never_repeat_across_restarts(tmp_path: Path) -> None:
         assert not list((tmp_path / "spool").glob("*.seg"))
         spool.close()
     assert len(set(tokens)) == 3
+
+
+def test_a_spool_of_an_older_collector_numbers_past_what_it_used(tmp_path: Path) -> None:
+    """An older collector kept no NEXT and numbered from 1 on every start: its successor must not."""
+    spool = Spool(tmp_path / "spool", fsync=False)
+    spool.close()
+    (tmp_path / "spool" / "NEXT").unlink(missing_ok=True)
+    reopened = Spool(tmp_path / "spool", fsync=False)
+    reopened.append(b"request", 1)
+    batch = reopened.next_batch(linger=0.0)
+    assert batch is not None and batch.seq > 10_000
+    reopened.close()
