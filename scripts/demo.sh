@@ -14,9 +14,15 @@ trap 'kill $FAKE_PID 2>/dev/null || true' EXIT
 for _ in $(seq 50); do grep -q listening "$AO_HOME/fake_llm.log" && break; sleep 0.1; done
 export OPENAI_BASE_URL="http://127.0.0.1:$PORT/v1" OPENAI_API_KEY=demo
 export ANTHROPIC_BASE_URL="http://127.0.0.1:$PORT" ANTHROPIC_API_KEY=demo
+newest_run() {
+  "$VENV/bin/ao-collector" runs --json -n 1 2>/dev/null \
+    | "$VENV/bin/python" -c 'import json,sys; runs = json.load(sys.stdin); print(runs[0]["run_id"] if runs else "")' \
+    || true
+}
+BEFORE="$(newest_run)"
 "$VENV/bin/ao-instrument" --name demo "$VENV/bin/python" examples/agent.py "how teams trace LLM agents"
-sleep 1
-RUN_ID="$("$VENV/bin/ao-collector" runs --json | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)[0]["run_id"])')"
+# The run is queryable once the collector has written its batch (a freshly started one takes longer).
+for _ in $(seq 60); do RUN_ID="$(newest_run)"; [ -n "$RUN_ID" ] && [ "$RUN_ID" != "$BEFORE" ] && break; sleep 0.5; done
 echo
 echo "Dataflow of run $RUN_ID:"
 "$VENV/bin/ao-collector" graph "$RUN_ID"
