@@ -36,8 +36,13 @@ AO_RUN_ID = "ao.run.id"
 AO_RUN_NAME = "ao.run.name"
 AO_RUN_PARENT_ID = "ao.run.parent_id"
 AO_RUN_REPLAY_OF = "ao.run.replay_of"
+AO_RUN_SEED = "ao.run.seed"
 AO_CALL_KEY = "ao.call.key"
 AO_CALL_CACHED = "ao.call.cached"
+# On a replay: which part of the call an edit replaced ("input" or "output"), and the span id of the
+# call of the replayed run that this call was matched to (same key, same occurrence).
+AO_CALL_EDITED = "ao.call.edited"
+AO_CALL_ORIGINAL_SPAN_ID = "ao.call.original_span_id"
 AO_TAINT_ORIGINS = "ao.taint.origins"
 AO_LINK_TYPE = "ao.link.type"
 AO_DATAFLOW_VIA = "ao.dataflow.via"
