@@ -19,6 +19,7 @@ import uvicorn
 
 from ao_collector.api.app import create_app
 from ao_collector.autostart import ao_home
+from ao_collector.ops.operations import Operations
 from ao_collector.pipeline.spool import Spool
 from ao_collector.pipeline.writer import Pipeline
 from ao_collector.receiver.otlp import DEFAULT_MAX_BODY
@@ -156,6 +157,7 @@ class CollectorService:
         self.pipeline: Pipeline | None = None
         self.grpc: GrpcReceiver | None = None
         self.http: _HttpServers | None = None
+        self.ops: Operations | None = None
         self.ports: dict[str, int] = {}
         self._stopped = threading.Event()
 
@@ -178,14 +180,16 @@ class CollectorService:
                 database=cfg.database,
                 cluster=cfg.cluster,
             )
+            self.ops = Operations(self, self.store, cluster=cfg.cluster, stopping=self._stopped.is_set)
             migrated = self._migrate()
             self.pipeline = Pipeline(
-                self.store, self.spool, linger=cfg.batch_linger, migrated=migrated, max_lag=cfg.max_lag
+                self.ops.writer_store, self.spool, linger=cfg.batch_linger, migrated=migrated, max_lag=cfg.max_lag
             )
             self.pipeline.start()
             # Exposed beyond loopback, the OTLP ports take the API's token too.
             otlp_token = None if is_loopback(cfg.host) else cfg.api_token
-            self.grpc = GrpcReceiver(self.pipeline, cfg.host, cfg.grpc_port, max_body=cfg.max_body, token=otlp_token)
+            self.grpc = GrpcReceiver(self.ops.intake(self.pipeline, "grpc"), cfg.host, cfg.grpc_port, max_body=cfg.max_body,
+                                     token=otlp_token, interceptors=self.ops.grpc_interceptors())
             self.grpc.start()
             self.ports = {
                 "grpc": self.grpc.port,
@@ -193,8 +197,11 @@ class CollectorService:
                 "api": sockets["api"].getsockname()[1],
             }
             self.http = _HttpServers()
-            self.http.serve("otlp-http", HttpReceiver(self.pipeline, max_body=cfg.max_body, token=otlp_token).app, sockets["http"])
-            self.http.serve("api", create_app(self.store, self.health, cfg.api_token), sockets["api"])
+            otlp_http = HttpReceiver(self.ops.intake(self.pipeline, "http"), max_body=cfg.max_body, token=otlp_token)
+            self.http.serve("otlp-http", self.ops.http_app(otlp_http.app), sockets["http"])
+            api = create_app(self.store, self.health, cfg.api_token)
+            api.include_router(self.ops.router())
+            self.http.serve("api", api, sockets["api"])
             self.http.wait_started()
         except BaseException:
             for sock in sockets.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -78,9 +79,11 @@ class GrpcReceiver:
         max_body: int = DEFAULT_MAX_BODY,
         workers: int = 8,
         token: str | None = None,
+        interceptors: Sequence[grpc.ServerInterceptor] = (),
     ) -> None:
         self.server = grpc.server(
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ao-otlp-grpc"),
+            interceptors=interceptors,
             maximum_concurrent_rpcs=workers * 2,  # bounds the request bytes held at once
             options=[
                 ("grpc.max_receive_message_length", max_body),
