@@ -117,12 +117,12 @@ def test_probes_need_no_token_and_are_documented(collector: CollectorProcess) ->
     assert {"/livez", "/readyz", "/metrics"} <= set(paths)
 
 
-def test_store_down_is_not_ready_but_live_and_counts_store_errors(tmp_path: Path) -> None:
+def test_store_down_is_not_ready_but_live_and_counts_store_errors_and_throttling(tmp_path: Path) -> None:
     ports = {"grpc": free_port(), "http": free_port(), "api": free_port()}
     unreachable = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     log = tmp_path / "collector.log"
     command = [sys.executable, "-m", "ao_collector", "serve", "--clickhouse-url", unreachable,
-               "--spool-dir", str(tmp_path / "spool"), "--batch-linger-ms", "20",
+               "--spool-dir", str(tmp_path / "spool"), "--batch-linger-ms", "20", "--spool-max-mb", "1",
                *(arg for name, port in ports.items() for arg in (f"--{name}-port", str(port)))]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
@@ -146,6 +146,29 @@ def test_store_down_is_not_ready_but_live_and_counts_store_errors(tmp_path: Path
         assert body["status"] == "not ready" and body["checks"]["service"] == "ok"
         assert body["checks"]["store"].startswith("store does not answer")
         assert requests.get(api + "/livez", timeout=10).status_code == 200
+
+        # The spool fills while the store is down: exports are refused (429), their spans counted as throttled.
+        accepted, refused, throttled_requests = 3, 0, 0
+        while throttled_requests < 2:
+            request = llm_request(uuid.uuid4().hex, calls=300)
+            answer = requests.post(f"http://127.0.0.1:{ports['http']}/v1/traces", data=request.SerializeToString(),
+                                   headers=PROTOBUF, timeout=10)
+            assert answer.status_code in (200, 429), answer.text
+            if answer.status_code == 429:
+                assert answer.headers["Retry-After"]
+                refused += 301
+                throttled_requests += 1
+            else:
+                accepted += 301
+        samples = scrape(api)
+        assert value(samples, "ao_collector_spans_refused_total", protocol="http", reason="throttled") == refused
+        assert value(samples, "ao_collector_export_requests_total", protocol="http", outcome="throttled") == throttled_requests
+        assert value(samples, "ao_collector_spans_accepted_total", protocol="http") == accepted
+        assert value(samples, "ao_collector_spans_received_total", protocol="http") == accepted + refused
+        assert value(samples, "ao_collector_spool_spans") == accepted
+        assert value(samples, "ao_collector_spool_bytes") > 0.9 * (1 << 20)
+        checks = requests.get(api + "/readyz", timeout=10).json()["checks"]
+        assert checks["spool"].startswith("spool at ") and checks["spool"].endswith("of its bound")
     finally:
         process.kill()
         process.wait(10)
