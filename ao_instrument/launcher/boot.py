@@ -2,8 +2,9 @@
 
 The same path as `opentelemetry-instrument` (distro, configurator, every instrumentor of the
 `opentelemetry_instrumentor` entry-point group, ao's included, the pre- and post-instrument hooks),
-then what ao adds: `ao.run.id` on every span, the run's trace context from the launcher, spans
-flushed on SIGTERM, and the entry script run with origin tracking (`main_script.py`).
+then what ao adds: `ao.run.id` on every span, the run's trace context from the launcher, the run's
+seed (`replay.seeding`), spans flushed on SIGTERM, and the entry script run with origin tracking
+(`main_script.py`).
 
 `post_instrument` (entry point `ao_main_script` of `opentelemetry_post_instrument`) does the part
 after the instrumentors under plain `opentelemetry-instrument`: it arms the entry script's rewriting,
@@ -23,6 +24,7 @@ from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.replay import seeding
 from ao_instrument.runs import install_run_processor
 
 logger = logging.getLogger("ao_instrument")
@@ -61,9 +63,13 @@ def post_instrument() -> None:
 
 
 def _join_run() -> None:
-    """`ao.run.id` on every span, the launcher's run span as parent, spans flushed on SIGTERM."""
+    """`ao.run.id` on every span, the launcher's run span as parent, the run's seed, spans flushed on SIGTERM."""
     install_run_processor(trace.get_tracer_provider())
     _attach_run_context()
+    try:
+        seeding.seed_process()
+    except Exception:
+        report_internal_error("seeding the process")
     _flush_on_sigterm()
 
 

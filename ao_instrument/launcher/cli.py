@@ -2,7 +2,13 @@
 
 The launcher owns the run: it starts the `ao.run {name}` root span, runs the command as a child
 process whose Python processes are instrumented through `sitecustomize`, forwards signals to it,
-ends the root span when it exits, and exits with the command's own status.
+ends the root span when it exits, and exits with the command's own status. Every run gets a seed
+(`ao.run.seed`) that seeds `random`, `uuid4` and numpy in each of its processes (`replay.seeding`).
+
+`ao-instrument --replay RUN_ID [COMMAND...]` runs COMMAND (default: the recorded command, in its
+recorded working directory) with the recorded run's seed, its LLM calls served from the recording
+where their requests are unchanged (`replay.launch`, `replay.plan`); the new run carries
+`ao.run.replay_of`, and one summary line is printed at exit.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from types import FrameType
 
 from opentelemetry import trace
@@ -25,6 +33,8 @@ from ao_instrument import __version__
 from ao_instrument.genai import semconv as sc
 from ao_instrument.launcher.environment import child_environment, endpoint_configured, local_collector_ports
 from ao_instrument.launcher.exporters import span_processor_from_environment
+from ao_instrument.replay import seeding
+from ao_instrument.replay.launch import API_URL_ENV, TOKEN_ENV, RecordedRun, ReplayError, ReplayFiles, fetch_recorded_run
 from ao_instrument.runs import new_run_id, root_span_name
 
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
@@ -34,8 +44,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="ao-instrument",
         description="Run COMMAND with OpenTelemetry GenAI spans and dataflow links between LLM calls.",
+        allow_abbrev=False,
     )
     parser.add_argument("--name", help="run name (default: the script or command name)")
+    parser.add_argument(
+        "--replay",
+        metavar="RUN_ID",
+        help="replay RUN_ID: unchanged calls served from its recording, edited and new ones live "
+        "(no COMMAND: the recorded command in its recorded directory)",
+    )
+    parser.add_argument("--run-id", metavar="ID", help="the new run's id (32 hex digits; default: a fresh one)")
     parser.add_argument("--replay-of", metavar="RUN_ID", help="mark this run as a replay of RUN_ID")
     parser.add_argument("--no-taint", action="store_true", help="no origin tracking (AO_TAINT=off)")
     parser.add_argument("--no-capture", action="store_true", help="no message content on spans")
@@ -43,9 +61,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--no-autostart", action="store_true", help="never start a local collector (AO_NO_AUTOSTART=1)"
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("command", help="the program to run, e.g. python")
+    parser.add_argument("command", nargs="?", help="the program to run, e.g. python")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.command is None and not args.replay:
+        parser.error("a COMMAND is required (or --replay RUN_ID)")
+    if args.run_id is not None and not _is_run_id(args.run_id):
+        parser.error("--run-id takes 32 hex digits")
+    return args
+
+
+def _is_run_id(text: str) -> bool:
+    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
 
 
 def default_run_name(command: list[str]) -> str:
@@ -74,16 +101,22 @@ def _local_endpoint(no_autostart: bool) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    command = [args.command, *args.args]
-    executable = shutil.which(args.command)
+    local = None if endpoint_configured(os.environ) else _local_endpoint(args.no_autostart)
+    recorded = _recorded_run(args.replay) if args.replay else None
+    command = [args.command, *args.args] if args.command else list(recorded.command if recorded else ())
+    if recorded is not None and not args.command:
+        _enter_recorded_directory(recorded)
+    executable = shutil.which(command[0]) if command else None
     if executable is None:
-        sys.stderr.write(f"ao-instrument: command not found: {args.command}\n")
+        sys.stderr.write(f"ao-instrument: command not found: {command[0] if command else '(none recorded)'}\n")
         sys.exit(127)
 
-    local = None if endpoint_configured(os.environ) else _local_endpoint(args.no_autostart)
-    run_id = new_run_id()
+    run_id = args.run_id or new_run_id()
     name = args.name or default_run_name(command)
     cwd = os.getcwd()
+    seed = recorded.seed if recorded is not None and recorded.seed is not None else seeding.new_seed()
+    run_dir = tempfile.mkdtemp(prefix="ao-run-")
+    replay = ReplayFiles(Path(run_dir), recorded) if recorded is not None else None
 
     env = child_environment(
         os.environ,
@@ -93,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
         taint=False if args.no_taint else None,
         capture_content=False if args.no_capture else None,
     )
+    env.update({seeding.SEED_ENV: str(seed), seeding.RUN_DIR_ENV: run_dir})
+    if replay is not None:
+        env.update(replay.environment())
     # The launcher's own exporter reads the same OTEL_* settings as the command's processes.
     os.environ.update({k: v for k, v in env.items() if k.startswith("OTEL_")})
     provider = TracerProvider(
@@ -105,17 +141,23 @@ def main(argv: list[str] | None = None) -> None:
     attributes = {
         sc.AO_RUN_ID: run_id,
         sc.AO_RUN_NAME: name,
+        sc.AO_RUN_SEED: seed,
         "process.command_args": command,
         "process.working_directory": cwd,
     }
-    if args.replay_of:
-        attributes[sc.AO_RUN_REPLAY_OF] = args.replay_of
+    replay_of = recorded.run_id if recorded is not None else args.replay_of
+    if replay_of:
+        attributes[sc.AO_RUN_REPLAY_OF] = replay_of
     root = tracer.start_span(root_span_name(name), attributes=attributes)
     carrier: dict[str, str] = {}
     TraceContextTextMapPropagator().inject(carrier, trace.set_span_in_context(root))
     env["TRACEPARENT"] = carrier["traceparent"]
 
-    status = _run_child([executable, *args.args], env)
+    try:
+        status = _run_child([executable, *command[1:]], env)
+    finally:
+        summary = replay.summary() if replay is not None else None
+        shutil.rmtree(run_dir, ignore_errors=True)
 
     if status != 0:
         root.set_status(Status(StatusCode.ERROR, f"exit status {status}"))
@@ -123,10 +165,33 @@ def main(argv: list[str] | None = None) -> None:
     root.set_attribute("process.exit.code", status)
     root.end()
     provider.shutdown()
+    if summary:
+        sys.stderr.write(summary + "\n")
     if status < 0:
         signal.signal(-status, signal.SIG_DFL)
         os.kill(os.getpid(), -status)
     sys.exit(status)
+
+
+def _recorded_run(run_id: str) -> RecordedRun:
+    """The run to replay, from the collector; exits 2 with the reason when it cannot be had."""
+    api_url = os.environ.get(API_URL_ENV) or f"http://127.0.0.1:{local_collector_ports(os.environ)['api_port']}"
+    try:
+        return fetch_recorded_run(run_id, api_url, os.environ.get(TOKEN_ENV))
+    except ReplayError as error:
+        sys.stderr.write(f"ao-instrument: --replay {run_id}: {error}\n")
+        sys.exit(2)
+
+
+def _enter_recorded_directory(recorded: RecordedRun) -> None:
+    """Work in the recorded run's directory, as the recorded command did."""
+    try:
+        os.chdir(recorded.working_directory or ".")
+    except OSError as error:
+        sys.stderr.write(
+            f"ao-instrument: --replay {recorded.run_id}: its working directory is not usable here: {error}\n"
+        )
+        sys.exit(2)
 
 
 def _run_child(argv: list[str], env: dict[str, str]) -> int:
