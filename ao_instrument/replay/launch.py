@@ -1,7 +1,7 @@
 """The launcher's side of `ao-instrument --replay RUN_ID`.
 
 Before the command starts, the recorded run's calls and active edits are fetched from the collector in
-one request (`GET /api/v1/runs/RUN_ID/cache`, bearer `AO_API_TOKEN`), from `AO_COLLECTOR_API_URL` or the
+one request (`GET /api/v1/runs/RUN_ID/cache`, bearer `AO_API_TOKEN`), from `AO_API_URL` or the
 local collector. When the collector cannot be reached or does not know the run, the launcher stops
 with a clear error: a replay never turns into a live run by surprise. The document is written to a
 private file that every process of the command reads (`AO_REPLAY_FILE`); each call's outcome is
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-API_URL_ENV = "AO_COLLECTOR_API_URL"
+API_URL_ENV = "AO_API_URL"
 TOKEN_ENV = "AO_API_TOKEN"
 REPLAY_FILE_ENV = "AO_REPLAY_FILE"
 OUTCOMES_ENV = "AO_REPLAY_OUTCOMES"

@@ -18,7 +18,7 @@ PROGRAM = "open('ran', 'w').write('yes')\n"
 
 def replay(tmp_path: Path, run_id: str, api_url: str) -> subprocess.CompletedProcess:
     (tmp_path / "agent.py").write_text(PROGRAM)
-    env = child_env(AO_COLLECTOR_API_URL=api_url, OTEL_TRACES_EXPORTER="none", AO_NO_AUTOSTART="1")
+    env = child_env(AO_API_URL=api_url, OTEL_TRACES_EXPORTER="none", AO_NO_AUTOSTART="1")
     return subprocess.run(
         [LAUNCHER, "--replay", run_id, sys.executable, "agent.py"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
