@@ -2,7 +2,8 @@
 
 The launcher owns the run: it starts the `ao.run {name}` root span, runs the command as a child
 process whose Python processes are instrumented through `sitecustomize`, forwards signals to it,
-ends the root span when it exits, and exits with the command's own status. Every run gets a seed
+ends the root span when it exits, and exits with the command's own status (a signal sent to the launcher, SIGINT included, reaches the
+program; a terminal's Ctrl-C reaches it once). Every run gets a seed
 (`ao.run.seed`) that seeds `random`, `uuid4` and numpy in each of its processes (`replay.seeding`).
 
 `ao-instrument --replay RUN_ID [COMMAND...]` runs COMMAND (default: the recorded command, in its
@@ -20,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from types import FrameType
 
@@ -129,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     env.update({seeding.SEED_ENV: str(seed), seeding.RUN_DIR_ENV: run_dir})
     if replay is not None:
         env.update(replay.environment())
+    # From here on SIGINT is taken by `_forward_sent_sigint` (threads started later inherit the mask).
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     # The launcher's own exporter reads the same OTEL_* settings as the command's processes.
     os.environ.update({k: v for k, v in env.items() if k.startswith("OTEL_")})
     provider = TracerProvider(
@@ -167,9 +171,10 @@ def main(argv: list[str] | None = None) -> None:
     provider.shutdown()
     if summary:
         sys.stderr.write(summary + "\n")
-    if status < 0:
+    if status < 0:  # die of the program's signal, in this thread (SIGINT is blocked elsewhere)
         signal.signal(-status, signal.SIG_DFL)
-        os.kill(os.getpid(), -status)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {-status})
+        signal.pthread_kill(threading.get_ident(), -status)
     sys.exit(status)
 
 
@@ -196,17 +201,33 @@ def _enter_recorded_directory(recorded: RecordedRun) -> None:
 
 def _run_child(argv: list[str], env: dict[str, str]) -> int:
     """Run the command in the foreground, forwarding signals; its `returncode` (negative: killed)."""
-    child = subprocess.Popen(argv, env=env)
+    child = subprocess.Popen(argv, env=env, preexec_fn=_unblock_sigint)
 
     def forward(signum: int, frame: FrameType | None) -> None:
         if child.poll() is None:
             child.send_signal(signum)
 
     previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
-    # Ctrl-C reaches the whole foreground process group, the child included: the launcher waits.
-    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_forward_sent_sigint, args=(child,), name="ao-sigint", daemon=True).start()
     try:
         return child.wait()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _unblock_sigint() -> None:
+    """In the child, before exec: SIGINT as the program would have it without the launcher."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _forward_sent_sigint(child: subprocess.Popen) -> None:
+    """Forward each SIGINT sent to the launcher (`kill -INT`) to the program.
+
+    A terminal's Ctrl-C (sent by the kernel, `si_code` > 0) reaches the whole foreground process
+    group, the program included: forwarding it too would interrupt the program twice.
+    """
+    while True:
+        info = signal.sigwaitinfo({signal.SIGINT})
+        if info.si_code <= 0 and child.poll() is None:
+            child.send_signal(signal.SIGINT)
