@@ -16,7 +16,9 @@ Counted as things happen (per OTLP protocol, `http` or `grpc`):
 Read from the running service at scrape time:
 
 - `ao_collector_spans_written_total`, `ao_collector_batches_written_total`,
-  `ao_collector_batches_quarantined_total` (moved to `spool/rejected/` after repeated errors).
+  `ao_collector_batches_quarantined_total` (moved to `spool/rejected/` after repeated errors),
+  `ao_collector_requests_quarantined_total` (requests the store refused on their own, moved aside while
+  the rest of their batch was written).
 - `ao_collector_spool_spans`, `ao_collector_spool_bytes`, `ao_collector_spool_segments`: the queue of
   accepted spans not yet in ClickHouse.
 - `ao_collector_store_up`: 1 when the store took the writer's last attempt.
@@ -108,6 +110,11 @@ class _ServiceCollector(Collector):
             yield CounterMetricFamily(
                 "ao_collector_batches_quarantined", "Batches moved to spool/rejected/ after repeated store errors.",
                 stats.rejected_batches,
+            )
+            yield CounterMetricFamily(
+                "ao_collector_requests_quarantined",
+                "Export requests the store refused on their own, moved to spool/rejected/ (the rest of their batch written).",
+                stats.rejected_requests,
             )
             yield GaugeMetricFamily("ao_collector_store_up", "1 when the store took the last write attempt.",
                                     1.0 if pipeline.store_ok else 0.0)

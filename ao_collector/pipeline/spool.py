@@ -7,6 +7,10 @@ big or old enough it is *sealed* and becomes one store batch, written with the t
 replayed with the same token, so the store sees each batch exactly once. Segment numbers never repeat
 (the next one is kept in `NEXT`): the store drops a batch whose token it has seen, so a number used
 again after a restart would lose that batch.
+
+`rejected/` keeps what the store refused: a whole segment (`<n>.seg`) the store kept failing on, or one
+request of a segment (`<n>-<index>.otlp`, a serialized ExportTraceServiceRequest) that it refused on its
+own while the rest of the segment was written; each with its reason in `<file>.reason`.
 """
 
 from __future__ import annotations
@@ -68,6 +72,15 @@ def _scan(data: bytes) -> tuple[list[bytes], int]:
         payloads.append(payload)
         pos = start + length
     return payloads, pos
+
+
+def _spans_of_record(data: bytes, index: int) -> int:
+    """The span count of record `index` of a segment's bytes."""
+    pos = 0
+    for _ in range(index):
+        length, _count, _crc = _HEADER.unpack_from(data, pos)
+        pos += _HEADER.size + length
+    return _HEADER.unpack_from(data, pos)[1]
 
 
 def _count_spans(data: bytes) -> int:
@@ -244,8 +257,8 @@ class Spool:
         else:
             segment.path.unlink()
 
-    def _sync_dir(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY)
+    def _sync_dir(self, directory: Path | None = None) -> None:
+        fd = os.open(directory or self.directory, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
@@ -292,17 +305,42 @@ class Spool:
             self._spans -= segment.spans
         segment.path.unlink(missing_ok=True)
 
-    def quarantine(self, segment: Segment) -> Path:
-        """Move a batch the store keeps rejecting aside (kept on disk for inspection, out of the bound)."""
-        dead = self.directory / "rejected"
-        dead.mkdir(exist_ok=True)
-        target = dead / segment.path.name
+    def quarantine(self, segment: Segment, reason: str) -> Path:
+        """Move a batch the store keeps rejecting aside (kept on disk for inspection, out of the bound), with
+        `reason` beside it in `<name>.reason`."""
+        target = self._rejected() / segment.path.name
+        self._write_aside(target.with_name(f"{target.name}.reason"), reason.encode() + b"\n")
         with self._lock:
             self._sealed.remove(segment)
             self._bytes -= segment.size
             self._spans -= segment.spans
         os.replace(segment.path, target)
         return target
+
+    def quarantine_request(self, segment: Segment, index: int, payload: bytes, reason: str) -> tuple[Path, int]:
+        """Keep request `index` of a segment that the store refuses on its own in
+        `rejected/<segment>-<index>.otlp` (a serialized ExportTraceServiceRequest) with `reason` in
+        `<that>.reason`; returns the path and its span count. The segment itself is acked by the caller."""
+        target = self._rejected() / f"{segment.path.stem}-{index:05d}.otlp"
+        self._write_aside(target.with_name(f"{target.name}.reason"), reason.encode() + b"\n")
+        self._write_aside(target, payload)
+        if self.fsync:
+            self._sync_dir(target.parent)
+        return target, _spans_of_record(segment.path.read_bytes(), index)
+
+    def _rejected(self) -> Path:
+        dead = self.directory / "rejected"
+        dead.mkdir(exist_ok=True)
+        return dead
+
+    def _write_aside(self, path: Path, data: bytes) -> None:
+        """Write a file of `rejected/` whole (a replay after a crash writes it again, the same)."""
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            if self.fsync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
 
     def close(self) -> None:
         """Seal the active segment (it is replayed on the next start) and release the lock."""

@@ -26,6 +26,19 @@ class Backpressure(Exception):
         self.unavailable = unavailable
 
 
+class BatchFailed(Exception):
+    """Every request of a batch failed on its own: retried as a whole, like an unavailable store."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _reason(error: Exception) -> str:
+    """The store's refusal as one line."""
+    return " ".join(f"{type(error).__name__}: {error}".split())[:1000]
+
+
 @dataclass
 class PipelineStats:
     accepted_spans: int = 0
@@ -34,6 +47,8 @@ class PipelineStats:
     refused_requests: int = 0
     store_retries: int = 0
     rejected_batches: int = 0
+    rejected_requests: int = 0
+    rejected_spans: int = 0
     last_error: str | None = None
 
 
@@ -43,8 +58,14 @@ class Pipeline:
     While the store is unavailable the writer retries with backoff and the spool absorbs new exports up
     to its bound. While the store is up but slower than the senders, exports are refused once the spool
     holds more than `max_lag` seconds of writing (at the measured write rate), so that what is accepted
-    becomes queryable within seconds instead of queueing for minutes. A batch the store keeps failing on with any other error is moved to `spool/rejected/`
-    after `max_attempts_on_error` tries (about 20 s), logged, and kept there: move it back to replay it.
+    becomes queryable within seconds instead of queueing for minutes.
+
+    A batch the store refuses (any error but StoreUnavailable) is split in halves, recursively, down to the
+    requests it refuses on their own; the rest is written at once, and each refused request is moved to
+    `spool/rejected/` with its reason (the receivers already refuse what the store's decoder would, so this
+    is the last line of defence). When every request of a batch fails, the store is the likely cause: the
+    batch is retried, and moved to `spool/rejected/` whole after `max_attempts_on_error` tries (about 20 s);
+    move a segment back into the spool to replay it.
     """
 
     def __init__(
@@ -100,6 +121,15 @@ class Pipeline:
             raise Backpressure(f"cannot write the spool: {exc.strerror or exc}", retry_after=5.0, unavailable=True) from None
         self.stats.accepted_spans += spans
 
+    def check(self, payload: bytes) -> str | None:
+        """Why the store would refuse to decode one serialized request, or None (also when it cannot tell now:
+        a batch it then fails on is split down to the failing request at write time)."""
+        try:
+            return self.store.check(payload)
+        except StoreUnavailable as exc:
+            log.warning("cannot check a request with the store's decoder now: %s", exc)
+            return None
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="ao-pipeline-writer", daemon=True)
         self._thread.start()
@@ -139,30 +169,73 @@ class Pipeline:
                 if not self._migrated:
                     self.store.migrate()
                     self._migrated = True
-                self.store.write(payloads, token)
+                refused = self._write_isolating(payloads, token)
             except StoreUnavailable as exc:
                 self._note_failure(f"store unavailable: {exc}")
-            except Exception as exc:  # noqa: BLE001 - a batch the store cannot take must not stop the pipeline
+            except BatchFailed as exc:
                 failures += 1
-                self._note_failure(f"store write failed: {exc!r}")
-                log.exception("store write of batch %s failed (attempt %d)", token, failures)
+                self._note_failure(f"store write failed: {exc.error!r}")
+                log.error("store write of batch %s failed (attempt %d): %r", token, failures, exc.error)
                 if failures >= self.max_attempts_on_error:
-                    path = self.spool.quarantine(segment)
+                    path = self.spool.quarantine(segment, reason=repr(exc.error))
                     self.stats.rejected_batches += 1
                     log.error("batch %s moved aside to %s after %d failures", token, path, failures)
                     return True
             else:
+                rejected_spans = 0
+                for index, reason in refused:
+                    path, spans = self.spool.quarantine_request(segment, index, payloads[index], reason)
+                    rejected_spans += spans
+                    log.error("request %d of batch %s refused by the store (%s); moved aside to %s", index, token, reason, path)
                 self._note_rate(segment.spans, time.monotonic() - started)
                 self.spool.ack(segment)
                 self.store_ok = True
                 self._retry_after = 1.0
-                self.stats.written_spans += segment.spans
+                self.stats.written_spans += segment.spans - rejected_spans
                 self.stats.written_batches += 1
+                self.stats.rejected_requests += len(refused)
+                self.stats.rejected_spans += rejected_spans
                 return True
             if self._abandon.wait(delay):
                 return False
             delay = min(delay * 2, self.retry_max)
             self._retry_after = max(1.0, delay)
+
+    def _write_isolating(self, payloads: list[bytes], token: str) -> list[tuple[int, str]]:
+        """Write the batch; when the store refuses it, write the parts it takes (bisecting) and return the
+        requests it refuses on their own, as (index, reason). Raises StoreUnavailable, and BatchFailed when
+        every request fails (then the store, not the data, is the likely cause)."""
+        try:
+            self.store.write(payloads, token)
+            return []
+        except StoreUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a request the store cannot take must not stop the others
+            log.warning("store refused batch %s (%r); isolating the failing request(s)", token, exc)
+            failure = exc
+            refused = self._isolate(payloads, 0, len(payloads), token, exc)
+        if len(refused) == len(payloads):
+            raise BatchFailed(failure)
+        return refused
+
+    def _isolate(self, payloads: list[bytes], lo: int, hi: int, token: str, error: Exception) -> list[tuple[int, str]]:
+        """Requests `lo:hi` failed together with `error`: write each half that the store takes, recurse into the others.
+
+        Each part has its own token, derived from the batch's, so a replay after a crash writes it once. A part is
+        written only after its decode succeeded, so a part that fails leaves no rows of its own in otel_traces
+        (ao's tables, written before it, fold repeated rows)."""
+        if hi - lo == 1:
+            return [(lo, _reason(error))]
+        mid = (lo + hi) // 2
+        refused: list[tuple[int, str]] = []
+        for start, end in ((lo, mid), (mid, hi)):
+            try:
+                self.store.write(payloads[start:end], f"{token}.{start}-{end}")
+            except StoreUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                refused += self._isolate(payloads, start, end, token, exc)
+        return refused
 
     def _note_rate(self, spans: int, seconds: float) -> None:
         """Track the write rate from batches big enough that the store's fixed cost per write does not dominate."""

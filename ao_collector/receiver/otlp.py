@@ -1,4 +1,11 @@
-"""OTLP trace request decoding and validation shared by the gRPC and HTTP receivers."""
+"""OTLP trace request decoding and validation shared by the gRPC and HTTP receivers.
+
+A request is acknowledged only once it is known that the store can decode it: the store decodes spooled
+requests with ClickHouse's protobuf reader, which refuses some messages protobuf itself takes (a oneof with
+two members set, a known field sent with another wire type, a group with content, a value out of its
+column's range). `store_payload` passes a request that is exactly the canonical encoding of what protobuf
+read (nearly every exporter's output) and asks the store's own decoder about any other.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import base64
 import json
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
@@ -16,6 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 DEFAULT_MAX_BODY = 16 << 20
+MAX_DEPTH = 100  # levels of nested messages, as protobuf's parser allows
 
 
 class BadRequest(Exception):
@@ -108,11 +116,16 @@ def _children(obj: Any, *keys: str) -> list[Any]:
 
 
 def parse_json(body: bytes) -> ExportTraceServiceRequest:
-    """Decode the OTLP/JSON encoding (lowerCamelCase fields, hex ids, enums as integers)."""
+    """Decode the OTLP/JSON encoding (lowerCamelCase fields, hex ids, enums as integers).
+
+    Nesting is bounded: JSON deeper than the interpreter's recursion limit is refused by the parser, and a
+    message deeper than `MAX_DEPTH` (protobuf's own limit) by the mapping to protobuf (both as BadRequest)."""
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest(f"JSON nested too deeply (an OTLP/JSON request needs at most {MAX_DEPTH} levels of messages)") from None
     if not isinstance(document, dict):
         raise BadRequest("an OTLP/JSON body is a JSON object with resourceSpans")
     for resource_spans in _children(document, "resourceSpans", "resource_spans"):
@@ -125,10 +138,29 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
                             _hex_ids_to_base64(link)
     request = ExportTraceServiceRequest()
     try:
-        json_format.ParseDict(document, request, ignore_unknown_fields=True)
+        json_format.ParseDict(document, request, ignore_unknown_fields=True, max_recursion_depth=MAX_DEPTH)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
         raise BadRequest(f"invalid OTLP/JSON trace request: {exc}") from None
     return request
+
+
+# Why the store's decoder refuses a serialized request, or None (`Store.check`).
+StoreCheck = Callable[[bytes], "str | None"]
+
+
+def store_payload(request: ExportTraceServiceRequest, payload: bytes, check: StoreCheck) -> bytes:
+    """What to spool for `payload`, the wire form of `request` (which this clears of unknown fields): the
+    payload itself when it is the canonical encoding; else, when the store's decoder (`check`) takes it, the
+    canonical encoding, which ClickHouse reads as protobuf does (it reads a field sent twice as empty, where
+    protobuf keeps the last). Raises BadRequest when the decoder refuses it."""
+    request.DiscardUnknownFields()
+    canonical = request.SerializeToString()
+    if canonical == payload:
+        return payload
+    reason = check(payload)
+    if reason is not None:
+        raise BadRequest(f"the store cannot decode this request: {reason}")
+    return canonical
 
 
 _ZERO_TRACE_ID = bytes(16)

@@ -15,7 +15,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 
 from ao_collector.pipeline.writer import Backpressure, Pipeline
 from ao_collector.auth import bearer_ok
-from ao_collector.receiver.otlp import DEFAULT_MAX_BODY, BadRequest, parse_protobuf, validate
+from ao_collector.receiver.otlp import DEFAULT_MAX_BODY, BadRequest, parse_protobuf, store_payload, validate
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,10 @@ class TraceReceiver(trace_service_pb2_grpc.TraceServiceServicer):
             if not bearer_ok(metadata.get("authorization"), self.token):
                 context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token (AO_API_TOKEN)")
         try:
-            accepted = validate(parse_protobuf(request), request)
+            message = parse_protobuf(request)
+            accepted = validate(message, request)
+            if accepted.payload is not None:
+                accepted.payload = store_payload(message, accepted.payload, self.pipeline.check)
         except BadRequest as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         if accepted.payload is not None:

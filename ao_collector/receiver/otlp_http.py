@@ -26,6 +26,7 @@ from ao_collector.receiver.otlp import (
     decompress,
     parse_json,
     parse_protobuf,
+    store_payload,
     validate,
 )
 
@@ -137,9 +138,12 @@ class HttpReceiver:
         """Decode, validate and spool one request (runs in a worker thread: the spool may fsync)."""
         body = decompress(body, encoding, self.max_body)
         if answer_type == PROTOBUF:
-            accepted = validate(parse_protobuf(body), body)
+            request = parse_protobuf(body)
+            accepted = validate(request, body)
         else:
-            accepted = validate(parse_json(body), None)
+            request = parse_json(body)
+            accepted = validate(request, None)
         if accepted.payload is not None:
+            accepted.payload = store_payload(request, accepted.payload, self.pipeline.check)
             self.pipeline.submit(accepted.payload, accepted.spans)
         return accepted

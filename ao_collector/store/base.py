@@ -32,6 +32,11 @@ class Store(Protocol):
         the store cannot be reached.
         """
 
+    def check(self, request: bytes) -> str | None:
+        """Why `write` would refuse the serialized request `request` when it decodes it (a field with the
+        wrong wire type, a oneof with two members set, a value out of its column's range...), or None.
+        Raises StoreUnavailable when the decoder cannot run now."""
+
     def query(self, sql: str, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a read query (ClickHouse SQL, `{name:Type}` parameters) and return rows as dicts."""
 

@@ -1,9 +1,9 @@
 """The embedded backend: chDB (ClickHouse in-process) persisting to a data directory.
 
 chDB allows one data directory per process and one process per data directory (the second fails on the
-lock of `DIR/status`). A chDB session runs one query at a time, so the store keeps two sessions on the
+lock of `DIR/status`). A chDB session runs one query at a time, so the store keeps three sessions on the
 directory: one for ingest (decode and insert), one for reads and DDL, so that API queries do not wait
-behind a large insert.
+behind a large insert, and one for the receivers' decode checks of single requests (`check`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class ChdbStore(SqlStore):
         except OSError as error:
             raise ValueError(f"cannot create data dir {self.data_dir}: {error}") from error
         try:
-            self._sessions = {purpose: chdb_session.Session(self.data_dir) for purpose in ("ingest", "read")}
+            self._sessions = {purpose: chdb_session.Session(self.data_dir) for purpose in ("ingest", "read", "check")}
         except Exception as error:
             raise StoreUnavailable(
                 f"cannot open chDB data dir {self.data_dir} (is another process using it? "
@@ -55,6 +55,9 @@ class ChdbStore(SqlStore):
     def arrow(self, sql: str) -> pa.Table:
         """The result of a query as Arrow, on the ingest session."""
         return self._run("ingest", sql, "ArrowTable", None)
+
+    def _check_decode(self, sql: str) -> None:
+        self._run("check", sql, "Null", None)
 
     def insert_select(self, table: str, columns: Sequence[str], select: str, token: str) -> None:
         """`INSERT ... SELECT` on the ingest session: the staged rows never leave ClickHouse."""
@@ -102,7 +105,7 @@ class ChdbStore(SqlStore):
 
     def close(self) -> None:
         """Close the session, releasing the data dir for other processes."""
-        with self._locks["ingest"], self._locks["read"]:
+        with self._locks["ingest"], self._locks["read"], self._locks["check"]:
             if not self._closed:
                 self._closed = True
                 for session in self._sessions.values():

@@ -97,6 +97,10 @@ class ServerStore(SqlStore):
         """The result of a query on the local decoding engine, as Arrow."""
         return self._decode(sql, "ArrowTable")
 
+    def _check_decode(self, sql: str) -> None:
+        """On the decoding engine (a check waits for the batch being decoded, if any)."""
+        self._decode(sql, "Null")
+
     def insert_select(self, table: str, columns: Sequence[str], select: str, token: str) -> None:
         """The rows of `select` on the decoding engine, shipped to the server as Arrow."""
         rows = self.arrow(select)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from abc import ABC, abstractmethod
 from typing import Any, Sequence
 
@@ -11,11 +13,16 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from ao_collector.model import CallText, write_batch
 from ao_collector.model.content_edges import MAX_SOURCES
+from ao_collector.model.otlp_proto import length_delimited, proto_file
+from ao_collector.model.span_sql import decode_query
 from ao_collector.schema import apply_migrations
 from ao_collector.schema.ddl import check_cluster, check_database
-from ao_collector.store.base import TRANSIENT_ERROR_CODES
+from ao_collector.store.base import TRANSIENT_ERROR_CODES, StoreUnavailable
 
 _ERROR_CODE = re.compile(r"Code: (\d+)")
+# The reason in a decoder error, without the scratch file's name and the processor stack.
+_DECODE_REASON = re.compile(r"DB::Exception: (.*?)(?:: \(in file/uri|: While executing|\. Please note|$)", re.S)
+_WIRE_MISMATCH = 444  # UNKNOWN_PROTOBUF_FORMAT: the bytes do not follow the schema
 # How far back content matching looks for earlier calls of a trace in the store.
 CONTENT_LOOKBACK_NS = 24 * 3600 * 1_000_000_000
 
@@ -29,6 +36,14 @@ def error_code(error: BaseException) -> int | None:
 def is_transient(error: BaseException) -> bool:
     """Whether a ClickHouse error is worth retrying (overload, timeouts, disk or memory pressure)."""
     return error_code(error) in TRANSIENT_ERROR_CODES
+
+
+def decode_refusal(error: BaseException) -> str:
+    """A decoder error as a short reason for the sender."""
+    if error_code(error) == _WIRE_MISMATCH:
+        return "a field has the wrong wire type for its number, or a group is malformed"
+    match = _DECODE_REASON.search(str(error))
+    return (match.group(1) if match else str(error)).strip()[:300]
 
 
 class SqlStore(ABC):
@@ -75,6 +90,27 @@ class SqlStore(ABC):
     def migrate(self) -> None:
         """Create or upgrade the schema (versioned, idempotent)."""
         apply_migrations(self, self.cluster)
+
+    @abstractmethod
+    def _check_decode(self, sql: str) -> None:
+        """Run a decode check query on an engine that answers it without waiting behind a batch write."""
+
+    def check(self, request: bytes) -> str | None:
+        """Why the decoder of `write` refuses the serialized request `request`, or None when it takes it.
+
+        Runs the very decode query of a batch write on this one request; see `Store.check`."""
+        path = os.path.join(self.scratch_dir, f"check-{uuid.uuid4().hex}.otlp")
+        with open(path, "wb") as file:
+            file.write(length_delimited([request]))
+        try:
+            self._check_decode(f"SELECT count() FROM ({decode_query(path, proto_file())})")
+        except StoreUnavailable:
+            raise
+        except Exception as error:  # noqa: BLE001 - any refusal of the decoder is the answer
+            return decode_refusal(error)
+        finally:
+            os.unlink(path)
+        return None
 
     def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
         """Write every span of `requests` (messages or serialized bytes) to all tables, one insert per table;

@@ -146,9 +146,21 @@ def test_partial_success_http_protobuf_json_and_grpc(collector: Running) -> None
     assert response.partial_success.rejected_spans == 2
 
 
+def _nested_value(depth: int) -> bytes:
+    """An OTLP/JSON request whose one attribute value is an array nested `depth` deep."""
+    ids = f'"traceId": "{os.urandom(16).hex()}", "spanId": "{os.urandom(8).hex()}"'.encode()
+    value = b'{"arrayValue": {"values": [' * depth + b'{"stringValue": "x"}' + b"]}}" * depth
+    return (b'{"resourceSpans": [{"scopeSpans": [{"spans": [{' + ids + b', "name": "n", "attributes": [{"key": "k", "value": '
+            + value + b"}]}]}]}]}")
+
+
 @pytest.mark.parametrize(
     ("body", "headers", "status", "needle"),
     [
+        (b'{"resourceSpans": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", {"Content-Type": "application/json"}, 400,
+         "nested too deeply"),
+        (_nested_value(10_000), {"Content-Type": "application/json"}, 400, "nested too deeply"),
+        (_nested_value(60), {"Content-Type": "application/json"}, 400, "invalid OTLP/JSON"),
         (b"\xff\xff\xff\xff garbage", PROTOBUF, 400, "malformed"),
         (b"{not json", {"Content-Type": "application/json"}, 400, "malformed JSON"),
         (b'{"resourceSpans": 5}', {"Content-Type": "application/json"}, 400, "invalid OTLP/JSON"),
