@@ -8,9 +8,11 @@ The `kind` columns are the oneof presence (`input_format_protobuf_oneof_presence
 
 from __future__ import annotations
 
-import hashlib
+import atexit
+import contextlib
 import os
 import tempfile
+import threading
 
 MESSAGE = "Request"
 
@@ -59,16 +61,29 @@ STRUCTURE = (
 )
 
 
+_proto_path: str | None = None
+_proto_lock = threading.Lock()
+
+
 def proto_file() -> str:
-    """Path of the schema file, written once per content version to the temp dir."""
-    digest = hashlib.sha256(PROTO.encode()).hexdigest()[:16]
-    path = os.path.join(tempfile.gettempdir(), f"ao-otlp-trace-{digest}.proto")
-    if not os.path.exists(path):
-        partial = f"{path}.{os.getpid()}"
-        with open(partial, "w", encoding="utf-8") as file:
-            file.write(PROTO)
-        os.replace(partial, path)
-    return path
+    """Path of the schema file: a private file of this process (unpredictable name, mode 0600) made on first
+    use, and again if it was removed (a temp dir cleaner); an existing file is never taken for it."""
+    global _proto_path
+    with _proto_lock:
+        if _proto_path is None or not os.path.exists(_proto_path):
+            fd, path = tempfile.mkstemp(prefix="ao-otlp-trace-", suffix=".proto")
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(PROTO)
+            if _proto_path is None:
+                atexit.register(_remove_proto_file)
+            _proto_path = path
+        return _proto_path
+
+
+def _remove_proto_file() -> None:
+    if _proto_path is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(_proto_path)
 
 
 def length_delimited(messages: list[bytes]) -> bytes:

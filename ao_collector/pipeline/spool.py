@@ -106,12 +106,18 @@ class Spool:
         fsync: bool = True,
     ) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._lock_fd = os.open(self.directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise OSError(
+                f"spool dir {self.directory} is not writable ({error.strerror}); accepted spans are kept there "
+                "before they are acknowledged: make it writable or pick another data dir (--data-dir, AO_HOME) or --spool-dir"
+            ) from None
         self.max_bytes = max_bytes
         self.segment_max_spans = segment_max_spans
         self.segment_max_bytes = segment_max_bytes
         self.fsync = fsync
-        self._lock_fd = os.open(self.directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -1,11 +1,20 @@
-"""OTLP/gRPC trace receiver (grpcio, the opentelemetry-proto TraceService definition)."""
+"""OTLP/gRPC trace receiver (grpcio, the opentelemetry-proto TraceService definition).
+
+Every overload answer is RESOURCE_EXHAUSTED with RetryInfo, so OTLP clients retry it: a full spool or a
+store that is behind (from the pipeline), and too many exports at once. The latter is decided when an
+RPC arrives (`Admission`, counting the RPCs handed to the worker pool and not finished, queued ones
+included) instead of by grpcio's `maximum_concurrent_rpcs`, whose answer carries no RetryInfo. Each
+connection may open `max_streams` concurrent streams; more wait in the client's HTTP/2 flow control.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
@@ -20,6 +29,53 @@ from ao_collector.receiver.otlp import DEFAULT_MAX_BODY, BadRequest, parse_proto
 log = logging.getLogger(__name__)
 
 _SERVICE = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name
+_EXPORT = f"/{_SERVICE}/Export"
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """The server's worker pool, knowing how many calls it holds (running or queued)."""
+
+    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._held = 0
+        self._count_lock = threading.Lock()
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._count_lock:
+            self._held += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._release()
+            raise
+        future.add_done_callback(lambda _future: self._release())
+        return future
+
+    def _release(self) -> None:
+        with self._count_lock:
+            self._held -= 1
+
+
+class Admission(grpc.ServerInterceptor):
+    """Answers an export that arrives while `limit` calls are held by the pool with RESOURCE_EXHAUSTED and
+    RetryInfo (the answer itself is quick: the request is not decoded)."""
+
+    def __init__(self, executor: CountingExecutor, limit: int) -> None:
+        self.executor = executor
+        self.limit = limit
+        self._refuse = grpc.unary_unary_rpc_method_handler(self._refuse_export)
+
+    def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
+        if handler_call_details.method == _EXPORT and self.executor.held >= self.limit:
+            return self._refuse
+        return continuation(handler_call_details)
+
+    def _refuse_export(self, _request: bytes, context: grpc.ServicerContext) -> None:
+        _abort_retryable(context, Backpressure(f"more than {self.limit} exports at once", retry_after=1.0))
 
 
 class TraceReceiver(trace_service_pb2_grpc.TraceServiceServicer):
@@ -81,15 +137,19 @@ class GrpcReceiver:
         *,
         max_body: int = DEFAULT_MAX_BODY,
         workers: int = 8,
+        max_streams: int = 16,
         token: str | None = None,
         interceptors: Sequence[grpc.ServerInterceptor] = (),
     ) -> None:
+        executor = CountingExecutor(max_workers=workers, thread_name_prefix="ao-otlp-grpc")
+        # Request bytes are read by the workers only: at most `workers` requests are held at once.
+        self.admission = Admission(executor, limit=workers * 2)
         self.server = grpc.server(
-            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ao-otlp-grpc"),
-            interceptors=interceptors,
-            maximum_concurrent_rpcs=workers * 2,  # bounds the request bytes held at once
+            executor,
+            interceptors=(*interceptors, self.admission),
             options=[
                 ("grpc.max_receive_message_length", max_body),
+                ("grpc.max_concurrent_streams", max_streams),
                 ("grpc.so_reuseport", 0),
             ],
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import tempfile
 import threading
 from typing import Any, Sequence
 
@@ -31,6 +32,7 @@ class ChdbStore(SqlStore):
             os.makedirs(self.data_dir, exist_ok=True)
         except OSError as error:
             raise ValueError(f"cannot create data dir {self.data_dir}: {error}") from error
+        _check_writable(self.data_dir)
         try:
             self._sessions = {purpose: chdb_session.Session(self.data_dir) for purpose in ("ingest", "read", "check")}
         except Exception as error:
@@ -110,6 +112,19 @@ class ChdbStore(SqlStore):
                 self._closed = True
                 for session in self._sessions.values():
                     session.close()
+
+
+def _check_writable(data_dir: str) -> None:
+    """Raise ValueError naming the cause when the data dir cannot be written (read-only file system, permissions):
+    chDB's own error would only say it cannot initialise."""
+    try:
+        with tempfile.TemporaryFile(dir=data_dir):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"data dir {data_dir} is not writable ({error.strerror}); the store keeps its tables there: "
+            "make it writable or pick another with --data-dir or AO_HOME"
+        ) from None
 
 
 def _insert_settings(token: str | None) -> str:
