@@ -17,6 +17,17 @@ from fake_llm import FakeLLM  # noqa: E402
 from tests.support.otlp_sink import OTLPSink  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A home of the session's own, so that no test (nor the programs it runs, which inherit it) reads or
+    writes the real `~/.ao` (collector data, the span outbox that the next run delivers)."""
+    previous = os.environ.get("HOME")
+    os.environ["HOME"] = str(tmp_path_factory.mktemp("home"))
+    yield
+    if previous is not None:
+        os.environ["HOME"] = previous
+
+
 @pytest.fixture(scope="session")
 def otlp_sink() -> Iterator[OTLPSink]:
     sink = OTLPSink().start()

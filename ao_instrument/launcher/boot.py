@@ -2,7 +2,8 @@
 
 The same path as `opentelemetry-instrument` (distro, configurator, every instrumentor of the
 `opentelemetry_instrumentor` entry-point group, ao's included, the pre- and post-instrument hooks),
-then what ao adds: `ao.run.id` on every span, the run's trace context from the launcher, the run's
+then what ao adds: its log records and OpenTelemetry's in `$AO_HOME/ao-instrument.log` (never on the
+program's terminal), `ao.run.id` on every span, the run's trace context from the launcher, the run's
 seed (`replay.seeding`), spans flushed on SIGTERM, and the entry script run with origin tracking
 (`main_script.py`).
 
@@ -24,6 +25,7 @@ from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.launcher.home import route_logs_to_file
 from ao_instrument.replay import seeding
 from ao_instrument.runs import install_run_processor
 
@@ -37,6 +39,7 @@ def boot() -> bool:
     if _booted or os.environ.get("AO_LAUNCHER") != "1":
         return False
     _booted = True
+    route_logs_to_file()
     _initialize()
     _join_run()
     from ao_instrument.launcher import main_script
@@ -54,6 +57,7 @@ def post_instrument() -> None:
     try:
         if os.environ.get("AO_LAUNCHER") == "1" and not _booted:
             _booted = True  # an ao-instrument run, entered through opentelemetry-instrument's bootstrap
+            route_logs_to_file()
             _join_run()
         from ao_instrument.launcher import main_script
 

@@ -15,6 +15,7 @@ where their requests are unchanged (`replay.launch`, `replay.plan`); the new run
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import signal
@@ -28,17 +29,22 @@ from types import FrameType
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from ao_instrument import __version__
 from ao_instrument.genai import semconv as sc
 from ao_instrument.launcher.environment import child_environment, endpoint_configured, local_collector_ports
-from ao_instrument.launcher.exporters import span_processor_from_environment
+from ao_instrument.launcher.exporters import span_exporter_from_environment
+from ao_instrument.launcher.home import log_path, route_logs_to_file
+from ao_instrument.launcher.outbox import Outbox, OutboxSpanExporter, deliver_outbox
 from ao_instrument.replay import seeding
 from ao_instrument.replay.launch import API_URL_ENV, TOKEN_ENV, RecordedRun, ReplayError, ReplayFiles, fetch_recorded_run
 from ao_instrument.runs import new_run_id, root_span_name
 
+EXIT_DELIVERY_S = 1.0  # how long the exit waits for the outbox of earlier runs to be sent
+logger = logging.getLogger("ao_instrument.launcher")
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
 
@@ -95,14 +101,15 @@ def _local_endpoint(no_autostart: bool) -> str:
             from ao_collector.autostart import ensure_collector
 
             if not ensure_collector(**ports):
-                sys.stderr.write("ao-instrument: the local collector did not start; spans may be lost\n")
-        except Exception as error:
-            sys.stderr.write(f"ao-instrument: could not start the local collector: {error!r}\n")
+                logger.warning("ao: the local collector did not start; spans go to the outbox")
+        except Exception:
+            logger.exception("ao: could not start the local collector; spans go to the outbox")
     return f"http://127.0.0.1:{ports['http_port']}"
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    route_logs_to_file()
     local = None if endpoint_configured(os.environ) else _local_endpoint(args.no_autostart)
     recorded = _recorded_run(args.replay) if args.replay else None
     command = [args.command, *args.args] if args.command else list(recorded.command if recorded else ())
@@ -140,7 +147,13 @@ def main(argv: list[str] | None = None) -> None:
             {"process.command_args": command, "process.working_directory": cwd}
         )
     )
-    provider.add_span_processor(span_processor_from_environment(env))
+    exporter = span_exporter_from_environment(env)
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    outbox = Outbox.from_environment(env)
+    undelivered_before = set(outbox.files())
+    delivery = threading.Thread(target=deliver_outbox, args=(env,), name="ao-outbox", daemon=True)
+    delivery.start()
     tracer = provider.get_tracer("ao_instrument.launcher", __version__)
     attributes = {
         sc.AO_RUN_ID: run_id,
@@ -168,9 +181,18 @@ def main(argv: list[str] | None = None) -> None:
         root.set_attribute(sc.ERROR_TYPE, f"exit {status}" if status > 0 else signal.Signals(-status).name)
     root.set_attribute("process.exit.code", status)
     root.end()
+    if isinstance(exporter, OutboxSpanExporter):
+        exporter.start_exit()
     provider.shutdown()
+    delivery.join(EXIT_DELIVERY_S)
     if summary:
         sys.stderr.write(summary + "\n")
+    undelivered = [path for path in outbox.files() if path not in undelivered_before]
+    if undelivered:
+        sys.stderr.write(
+            f"ao: spans of this run could not be delivered; kept in {outbox.directory} for the next run "
+            f"(see {log_path()})\n"
+        )
     if status < 0:  # die of the program's signal, in this thread (SIGINT is blocked elsewhere)
         signal.signal(-status, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {-status})

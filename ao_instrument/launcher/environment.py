@@ -9,6 +9,7 @@ BOOTSTRAP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootst
 LOCAL_COLLECTOR_PORTS = {"http_port": 4318, "grpc_port": 4317, "api_port": 4320}
 # GenAI instrumentations that would record the same calls a second time beside ao's own.
 DUPLICATE_INSTRUMENTATIONS = ("openai", "openai_v2", "anthropic")
+OTLP_EXPORTERS = ("otlp", "ao_otlp")
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 
@@ -17,7 +18,7 @@ def endpoint_configured(env: Mapping[str, str]) -> bool:
     if any(env.get(name) for name in ENDPOINT_VARIABLES):
         return True
     exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
-    return bool(exporter) and exporter != "otlp"
+    return bool(exporter) and exporter not in OTLP_EXPORTERS
 
 
 def local_collector_ports(env: Mapping[str, str]) -> dict[str, int]:
@@ -52,10 +53,14 @@ def child_environment(
     if local_endpoint:
         env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = local_endpoint.rstrip("/") + "/v1/traces"
         env["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf"
-        env.setdefault("OTEL_TRACES_EXPORTER", "otlp")
         env.setdefault("OTEL_METRICS_EXPORTER", "none")
         env.setdefault("OTEL_LOGS_EXPORTER", "none")
     env.setdefault("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", ",".join(DUPLICATE_INSTRUMENTATIONS))
+    # OTLP over HTTP/protobuf unless said otherwise, as the specification recommends (the distro says gRPC);
+    # ao's exporter (outbox, exit deadline) wherever plain OTLP would be used.
+    env.setdefault("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+    if env.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() in ("", "otlp"):
+        env["OTEL_TRACES_EXPORTER"] = "ao_otlp"
     if taint is not None:
         env["AO_TAINT"] = "on" if taint else "off"
     if capture_content is not None:

@@ -90,8 +90,8 @@ def test_sigterm_to_the_launcher_reaches_the_program(tmp_path: Path, sink: OTLPS
         print("ready", flush=True)
         time.sleep(30)
     """))
-    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": sink.grpc_endpoint, "OTEL_METRICS_EXPORTER": "none",
-           "OTEL_LOGS_EXPORTER": "none", "OTEL_BSP_SCHEDULE_DELAY": "60000"}  # fmt: skip
+    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": sink.grpc_endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+           "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none", "OTEL_BSP_SCHEDULE_DELAY": "60000"}  # fmt: skip
     proc = subprocess.Popen([LAUNCHER, sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     started = time.monotonic()
@@ -140,7 +140,7 @@ def test_broken_endpoint_does_not_hang_the_program(tmp_path: Path) -> None:
     script.write_text(textwrap.dedent(USER_SPAN))
     env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_EXPORTER_OTLP_PROTOCOL":
            "http/protobuf", "OTEL_EXPORTER_OTLP_TIMEOUT": "2", "OTEL_METRICS_EXPORTER": "none",
-           "OTEL_LOGS_EXPORTER": "none"}  # fmt: skip
+           "OTEL_LOGS_EXPORTER": "none", "AO_HOME": str(tmp_path / "home")}  # fmt: skip
     started = time.monotonic()
     result = subprocess.run([LAUNCHER, sys.executable, str(script)], env=env, capture_output=True, text=True,
                             timeout=60)  # fmt: skip

@@ -21,8 +21,16 @@ try:
         import opentelemetry.instrumentation.auto_instrumentation as _auto
 
         _skip.add(os.path.dirname(os.path.abspath(_auto.__file__)))
-except Exception as _error:  # fail open: the program runs uninstrumented
-    sys.stderr.write(f"ao: instrumentation disabled in this process: {_error!r}\n")
+except Exception:  # fail open: the program runs uninstrumented; the reason goes to ao's log, not the terminal
+    try:
+        import logging
+
+        from ao_instrument.launcher.home import route_logs_to_file
+
+        route_logs_to_file()
+        logging.getLogger("ao_instrument").exception("ao: instrumentation disabled in this process")
+    except Exception:
+        pass
 
 _rest = [p for p in sys.path if os.path.abspath(p or ".") not in _skip]
 _spec = importlib.machinery.PathFinder.find_spec("sitecustomize", _rest)

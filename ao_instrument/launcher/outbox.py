@@ -1,0 +1,226 @@
+"""Span export under `ao-instrument`: bounded at exit, and nothing accepted is lost.
+
+`OutboxSpanExporter` (the `ao_otlp` traces exporter, chosen by the launcher where `otlp` would be)
+wraps the standard OTLP exporter of the configured protocol. A batch it cannot deliver — the endpoint
+refuses it or does not answer, or the process is exiting and the exit deadline (`AO_EXIT_TIMEOUT`,
+1 s) has passed — is written as an OTLP/protobuf `ExportTraceServiceRequest` to the outbox,
+`$AO_HOME/outbox/` (at most `AO_OUTBOX_MAX_BYTES`, 256 MiB; beyond, batches are dropped and logged).
+The next `ao-instrument` run sends the outbox to its OTLP/HTTP endpoint before its command starts
+(`deliver_outbox`), and the launcher tells in one line at exit where undelivered spans are.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.util.re import parse_env_headers
+
+from ao_instrument.launcher.home import outbox_dir
+
+logger = logging.getLogger(__name__)
+
+EXIT_TIMEOUT_ENV = "AO_EXIT_TIMEOUT"
+MAX_BYTES_ENV = "AO_OUTBOX_MAX_BYTES"
+DEFAULT_EXIT_TIMEOUT_S = 1.0
+DEFAULT_MAX_BYTES = 256 << 20
+SUFFIX = ".otlp"
+_POLL_S = 0.02
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        return max(0.0, float(env.get(name) or default))
+    except ValueError:
+        return default
+
+
+def protocol(env: Mapping[str, str] = os.environ) -> str:
+    """The traces protocol the OTLP variables ask for; HTTP/protobuf when unset, as the specification recommends."""
+    return (
+        env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "http/protobuf"
+    ).strip()
+
+
+def standard_exporter(env: Mapping[str, str] = os.environ) -> SpanExporter:
+    """The OpenTelemetry OTLP span exporter of the configured protocol."""
+    if protocol(env).startswith("http"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as HTTPExporter
+
+        return HTTPExporter()
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GRPCExporter
+
+    return GRPCExporter()
+
+
+class Outbox:
+    """The folder of undelivered export requests, one file each, bounded in bytes."""
+
+    def __init__(self, directory: Path, max_bytes: int) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._count = 0
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] = os.environ) -> Outbox:
+        return cls(outbox_dir(), int(_number(env, MAX_BYTES_ENV, DEFAULT_MAX_BYTES)))
+
+    def keep(self, payload: bytes, spans: int) -> Path | None:
+        """Write one request; its path, or None when the outbox is full or not writable (logged)."""
+        with self._lock:
+            self._count += 1
+            name = f"{time.time_ns():020d}-{os.getpid()}-{self._count}{SUFFIX}"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if self.size() + len(payload) > self.max_bytes:
+                logger.error("ao: outbox %s is full; %d spans dropped", self.directory, spans)
+                return None
+            partial = self.directory / (name + ".part")
+            partial.write_bytes(payload)
+            path = partial.rename(self.directory / name)
+        except OSError:
+            logger.exception("ao: %d spans could not be kept in the outbox %s", spans, self.directory)
+            return None
+        logger.warning("ao: %d spans not delivered; kept in %s", spans, path)
+        return path
+
+    def files(self) -> list[Path]:
+        try:
+            return sorted(p for p in self.directory.iterdir() if p.name.endswith(SUFFIX))
+        except OSError:
+            return []
+
+    def size(self) -> int:
+        total = 0
+        for path in self.files():
+            try:
+                total += path.stat().st_size
+            except OSError:
+                continue
+        return total
+
+
+class OutboxSpanExporter(SpanExporter):
+    """The standard OTLP exporter, with undeliverable batches kept in the outbox and a deadline at exit."""
+
+    def __init__(self, inner: SpanExporter | None = None, outbox: Outbox | None = None) -> None:
+        self._inner = inner if inner is not None else standard_exporter()
+        self._outbox = outbox if outbox is not None else Outbox.from_environment()
+        self._exit_timeout = _number(os.environ, EXIT_TIMEOUT_ENV, DEFAULT_EXIT_TIMEOUT_S)
+        self._deadline: float | None = None
+        self.kept: list[Path] = []
+        # Registered after the tracer provider's own exit hook, so it runs before the provider flushes.
+        atexit.register(self.start_exit)
+
+    def start_exit(self) -> None:
+        """From now on, exports give up at the exit deadline."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self._exit_timeout
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if self._deliver(spans):
+            return SpanExportResult.SUCCESS
+        try:
+            payload = encode_spans(spans).SerializeToString()
+        except Exception:
+            logger.exception("ao: %d spans could not be encoded; dropped", len(spans))
+            return SpanExportResult.FAILURE
+        path = self._outbox.keep(payload, len(spans))
+        if path is not None:
+            self.kept.append(path)
+        return SpanExportResult.FAILURE
+
+    def _deliver(self, spans: Sequence[ReadableSpan]) -> bool:
+        """Export through the standard exporter in a thread of its own, given up at the exit deadline."""
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            return False
+        outcome: list[bool] = []
+
+        def export() -> None:
+            try:
+                outcome.append(self._inner.export(spans) is SpanExportResult.SUCCESS)
+            except Exception:
+                logger.exception("ao: the OTLP exporter failed")
+                outcome.append(False)
+
+        worker = threading.Thread(target=export, name="ao-export", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            worker.join(_POLL_S)
+            if self._deadline is not None and time.monotonic() >= self._deadline and worker.is_alive():
+                logger.warning("ao: export still running at the exit deadline; its spans go to the outbox")
+                return False
+        return bool(outcome and outcome[0])
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        self.start_exit()
+        self._inner.shutdown()
+
+
+def traces_url(env: Mapping[str, str] = os.environ) -> str | None:
+    """The OTLP/HTTP traces URL the variables name (None for gRPC)."""
+    if not protocol(env).startswith("http"):
+        return None
+    signal = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if signal:
+        return signal
+    base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318"
+    return base.rstrip("/") + "/v1/traces"
+
+
+def deliver_outbox(env: Mapping[str, str] = os.environ, timeout: float = 5.0) -> tuple[int, int]:
+    """Send the outbox's requests to the OTLP/HTTP traces endpoint; (delivered, left). Stops at the first failure.
+
+    An endpoint that refuses a request as malformed (a 400) will never take it: that file is moved to
+    `outbox/refused/` rather than retried forever.
+    """
+    outbox = Outbox.from_environment(env)
+    files = outbox.files()
+    url = traces_url(env)
+    if not files or url is None:
+        return 0, len(files)
+    headers = {"Content-Type": "application/x-protobuf"}
+    configured = env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") or env.get("OTEL_EXPORTER_OTLP_HEADERS") or ""
+    headers.update(parse_env_headers(configured, liberal=True))
+    delivered = 0
+    for path in files:
+        try:
+            request = urllib.request.Request(url, data=path.read_bytes(), headers=headers, method="POST")
+            with urllib.request.urlopen(request, timeout=timeout):
+                pass
+        except urllib.error.HTTPError as error:
+            if error.code == 400:
+                _set_aside(path)
+                continue
+            logger.warning("ao: outbox delivery to %s refused (%s); files left for the next run", url, error.code)
+            break
+        except (urllib.error.URLError, OSError) as error:
+            logger.warning("ao: outbox delivery to %s failed (%s); files left for the next run", url, error)
+            break
+        path.unlink(missing_ok=True)
+        delivered += 1
+    return delivered, len(outbox.files())
+
+
+def _set_aside(path: Path) -> None:
+    refused = path.parent / "refused"
+    try:
+        refused.mkdir(exist_ok=True)
+        path.rename(refused / path.name)
+        logger.error("ao: outbox file %s refused as malformed by the endpoint; moved to %s", path.name, refused)
+    except OSError:
+        logger.exception("ao: could not move the refused outbox file %s", path)

@@ -1,0 +1,66 @@
+"""A dead endpoint costs the program nothing visible: no exporter output on its terminal, a bounded exit,
+and its spans kept in the outbox under AO_HOME, which the next run delivers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from fake_llm import FakeLLM
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from tests.collector_service.helpers import free_port
+from tests.support.otlp_sink import OTLPSink
+
+LAUNCHER = os.path.join(os.path.dirname(sys.executable), "ao-instrument")
+PROGRAM = """
+    import openai
+    reply = openai.OpenAI(max_retries=0).chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Name a colour"}]
+    )
+    print(reply.choices[0].message.content)
+"""
+
+
+def run(tmp_path: Path, fake: FakeLLM, endpoint: str) -> tuple[subprocess.CompletedProcess, float]:
+    (tmp_path / "prog.py").write_text(textwrap.dedent(PROGRAM))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AO_"))}
+    env.update(**fake.env(), AO_HOME=str(tmp_path / "home"), OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+               OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none")  # fmt: skip
+    started = time.monotonic()
+    done = subprocess.run([LAUNCHER, sys.executable, "prog.py"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    return done, time.monotonic() - started
+
+
+def kept_spans(outbox: Path) -> dict[bytes, str]:
+    """Span id -> name of every span in the outbox."""
+    spans = {}
+    for path in outbox.glob("*.otlp"):
+        request = ExportTraceServiceRequest.FromString(path.read_bytes())
+        spans.update({s.span_id: s.name for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans})
+    return spans
+
+
+def test_spans_for_a_dead_endpoint_wait_in_the_outbox_for_the_next_run(tmp_path: Path, fake: FakeLLM, sink: OTLPSink) -> None:
+    fake.reply("A deep ultramarine")
+    done, elapsed = run(tmp_path, fake, f"http://127.0.0.1:{free_port()}")
+    assert done.returncode == 0 and done.stdout == "A deep ultramarine\n"
+    outbox = tmp_path / "home" / "outbox"
+    assert done.stderr.splitlines() == [
+        f"ao: spans of this run could not be delivered; kept in {outbox} for the next run "
+        f"(see {tmp_path / 'home' / 'ao-instrument.log'})"
+    ]
+    assert elapsed < 15  # bounded: no retries waited for at exit (the figures are in bench/)
+    kept = kept_spans(outbox)
+    assert sorted(kept.values()) == ["ao.run prog.py", "chat gpt-4o-mini"]
+
+    again, _ = run(tmp_path, fake, sink.http_endpoint)
+    assert again.returncode == 0 and again.stderr == ""
+    received = sink.wait_for(lambda spans: len([s for s in spans if s.span.span_id in kept]) == 2)
+    assert sorted(s.name for s in received if s.span.span_id in kept) == sorted(kept.values())
+    assert not list(outbox.glob("*.otlp"))
