@@ -22,6 +22,7 @@ from ao_collector.autostart import ao_home
 from ao_collector.ops.operations import Operations
 from ao_collector.pipeline.spool import Spool
 from ao_collector.pipeline.writer import Pipeline
+from ao_collector.receiver.http_limits import ReadLimits, guarded_protocol
 from ao_collector.receiver.otlp import DEFAULT_MAX_BODY
 from ao_collector.receiver.otlp_grpc import GrpcReceiver
 from ao_collector.receiver.otlp_http import HttpReceiver
@@ -64,6 +65,7 @@ class ServiceConfig:
     max_lag: float = 2.0
     fsync: bool = True
     max_body: int = DEFAULT_MAX_BODY
+    read_limits: ReadLimits = field(default_factory=ReadLimits)
     shutdown_timeout: float = 30.0
 
     def resolved_data_dir(self) -> Path | None:
@@ -108,15 +110,15 @@ class _HttpServers:
         self.thread.start()
         self.running: dict[str, tuple[uvicorn.Server, Future[None]]] = {}
 
-    def serve(self, name: str, app: Any, sock: socket.socket) -> None:
+    def serve(self, name: str, app: Any, sock: socket.socket, limits: ReadLimits) -> None:
         config = uvicorn.Config(
             app,
+            http=guarded_protocol(limits),  # header timeout and connection bounds instead of limit_concurrency
             log_level="warning",
             access_log=False,
             lifespan="off",
             timeout_keep_alive=30,
             timeout_graceful_shutdown=10,
-            limit_concurrency=256,
         )
         server = uvicorn.Server(config)
         future = asyncio.run_coroutine_threadsafe(server.serve(sockets=[sock]), self.loop)
@@ -197,11 +199,12 @@ class CollectorService:
                 "api": sockets["api"].getsockname()[1],
             }
             self.http = _HttpServers()
-            otlp_http = HttpReceiver(self.ops.intake(self.pipeline, "http"), max_body=cfg.max_body, token=otlp_token)
-            self.http.serve("otlp-http", self.ops.http_app(otlp_http.app), sockets["http"])
+            otlp_http = HttpReceiver(self.ops.intake(self.pipeline, "http"), max_body=cfg.max_body, token=otlp_token,
+                                     limits=cfg.read_limits)
+            self.http.serve("otlp-http", self.ops.http_app(otlp_http.app), sockets["http"], cfg.read_limits)
             api = create_app(self.store, self.health, cfg.api_token)
             api.include_router(self.ops.router())
-            self.http.serve("api", api, sockets["api"])
+            self.http.serve("api", api, sockets["api"], cfg.read_limits)
             self.http.wait_started()
         except BaseException:
             for sock in sockets.values():

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from ao_collector.pipeline.writer import Backpressure, Pipeline
 from ao_collector.auth import bearer_ok
+from ao_collector.receiver.http_limits import BudgetExhausted, ByteBudget, ReadLimits, SlowBody, read_body
 from ao_collector.receiver.otlp import (
     DEFAULT_MAX_BODY,
     Accepted,
@@ -36,6 +37,7 @@ _PROTOBUF_TYPES = {PROTOBUF, "application/protobuf"}
 
 _GRPC_CODES = {
     400: code_pb2.INVALID_ARGUMENT,
+    408: code_pb2.DEADLINE_EXCEEDED,
     404: code_pb2.NOT_FOUND,
     405: code_pb2.UNIMPLEMENTED,
     413: code_pb2.RESOURCE_EXHAUSTED,
@@ -62,13 +64,21 @@ class HttpReceiver:
     """The Starlette application of the OTLP/HTTP receiver."""
 
     def __init__(
-        self, pipeline: Pipeline, *, max_body: int = DEFAULT_MAX_BODY, max_concurrent: int = 8, token: str | None = None
+        self,
+        pipeline: Pipeline,
+        *,
+        max_body: int = DEFAULT_MAX_BODY,
+        max_concurrent: int = 8,
+        token: str | None = None,
+        limits: ReadLimits = ReadLimits(),
     ) -> None:
         self.pipeline = pipeline
         self.token = token
         self.max_body = max_body
-        # Bodies are read only by this many exports at once (memory stays under about 2 x max_body each);
-        # the others wait unread, and TCP flow control slows their senders.
+        self.limits = limits
+        # Bodies being received hold at most max_concurrent x max_body bytes together (a slow sender holds only
+        # what it sent); over that, exports get 429. Only this many are decoded at once (each about 2 x its body).
+        self._budget = ByteBudget(max_concurrent * max_body)
         self._slots = asyncio.Semaphore(max_concurrent)
         self.app = Starlette(
             routes=[Route("/v1/traces", self.export, methods=["POST"])],
@@ -96,10 +106,15 @@ class HttpReceiver:
         else:
             return _error(415, f"unsupported Content-Type {media_type!r}; use {PROTOBUF} or {JSON}")
         encoding = request.headers.get("content-encoding", "")
+        held: list[int] = []
         try:
+            body = await self._read_body(request, held)
             async with self._slots:
-                body = await self._read_body(request)
                 accepted = await run_in_threadpool(self._accept, body, encoding, answer_type)
+        except SlowBody as exc:
+            return _error(408, str(exc), answer_type, {"Connection": "close"})
+        except BudgetExhausted as exc:
+            return _error(429, f"{exc}; retry in 1s", answer_type, {"Retry-After": "1", "Connection": "close"})
         except TooLarge as exc:
             return _error(413, str(exc), answer_type)
         except UnsupportedEncoding as exc:
@@ -110,13 +125,15 @@ class HttpReceiver:
             seconds = str(max(1, math.ceil(exc.retry_after)))
             status = 503 if exc.unavailable else 429
             return _error(status, f"{exc}; retry in {seconds}s", answer_type, {"Retry-After": seconds})
+        finally:
+            self._budget.give_back(sum(held))
         response = accepted.response()
         if answer_type == PROTOBUF:
             return Response(response.SerializeToString(), media_type=PROTOBUF)
         return Response(json_format.MessageToJson(response, indent=None), media_type=JSON)
 
-    async def _read_body(self, request: Request) -> bytes:
-        """The raw body, refusing more than the cap before reading it all."""
+    async def _read_body(self, request: Request, held: list[int]) -> bytes:
+        """The raw body, refusing more than the cap before reading it all, read within `self.limits`."""
         declared = request.headers.get("content-length")
         if declared is not None:
             try:
@@ -127,7 +144,7 @@ class HttpReceiver:
                 raise TooLarge(f"body of {length} bytes is over the {self.max_body}-byte cap")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
+        async for chunk in read_body(request.stream(), self.limits, self._budget, held):
             size += len(chunk)
             if size > self.max_body:
                 raise TooLarge(f"body is over the {self.max_body}-byte cap")
