@@ -181,14 +181,14 @@ def main(argv: list[str] | None = None) -> None:
         root.set_attribute(sc.ERROR_TYPE, f"exit {status}" if status > 0 else signal.Signals(-status).name)
     root.set_attribute("process.exit.code", status)
     root.end()
+    undelivered = [path for path in outbox.files() if path not in undelivered_before]
     if isinstance(exporter, OutboxSpanExporter):
-        exporter.start_exit()
+        exporter.start_exit(0.0 if undelivered else None)  # the program's spans found no endpoint: no wait
     provider.shutdown()
     delivery.join(EXIT_DELIVERY_S)
     if summary:
         sys.stderr.write(summary + "\n")
-    undelivered = [path for path in outbox.files() if path not in undelivered_before]
-    if undelivered:
+    if undelivered or exporter_kept(exporter):
         sys.stderr.write(
             f"ao: spans of this run could not be delivered; kept in {outbox.directory} for the next run "
             f"(see {log_path()})\n"
@@ -198,6 +198,11 @@ def main(argv: list[str] | None = None) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {-status})
         signal.pthread_kill(threading.get_ident(), -status)
     sys.exit(status)
+
+
+def exporter_kept(exporter: object) -> bool:
+    """Whether the launcher's own exporter kept spans in the outbox."""
+    return isinstance(exporter, OutboxSpanExporter) and bool(exporter.kept)
 
 
 def _recorded_run(run_id: str) -> RecordedRun:

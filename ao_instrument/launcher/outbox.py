@@ -123,10 +123,10 @@ class OutboxSpanExporter(SpanExporter):
         # Registered after the tracer provider's own exit hook, so it runs before the provider flushes.
         atexit.register(self.start_exit)
 
-    def start_exit(self) -> None:
-        """From now on, exports give up at the exit deadline."""
+    def start_exit(self, timeout: float | None = None) -> None:
+        """From now on, exports give up at the exit deadline (`timeout` seconds from now, else AO_EXIT_TIMEOUT)."""
         if self._deadline is None:
-            self._deadline = time.monotonic() + self._exit_timeout
+            self._deadline = time.monotonic() + (self._exit_timeout if timeout is None else timeout)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._deliver(spans):
