@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ao_collector import queries
+from ao_collector.api.edits_routes import edits_router, resolve_run, resolve_span
 from ao_collector.auth import bearer_ok
 from ao_collector.store.base import Store, StoreUnavailable
 
@@ -59,7 +60,7 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
     @app.get("/api/v1/runs/{run_id}", tags=["runs"], dependencies=[api], response_model=dict[str, Any])
     def run(run_id: str) -> Response:
         """One run with its calls."""
-        found = queries.get_run(store, run_id)
+        found = queries.get_run(store, resolve_run(store, run_id))
         if found is None:
             raise HTTPException(404, f"no run {run_id!r}")
         return _Json(found)
@@ -70,6 +71,7 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
 
         The `Server-Timing` header tells the store's share (`store;dur=` milliseconds)."""
         started = time.perf_counter()
+        run_id = resolve_run(store, run_id)
         body = queries.run_graph_json(store, run_id)
         if body == queries.EMPTY_GRAPH and queries.get_run(store, run_id) is None:
             raise HTTPException(404, f"no run {run_id!r}")
@@ -79,9 +81,10 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
     @app.get("/api/v1/calls/{span_id}", tags=["calls"], dependencies=[api], response_model=dict[str, Any])
     def call(span_id: str) -> Response:
         """One LLM call: request, response, usage, cost, its dataflow origins."""
-        found = queries.get_call(store, span_id)
+        found = queries.get_call(store, resolve_span(store, span_id))
         if found is None:
             raise HTTPException(404, f"no call with span id {span_id!r}")
         return _Json(found)
 
+    app.include_router(edits_router(store, api))
     return app
