@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request
 
 from ao_collector import queries
 from ao_collector.api.edit_bodies import EditRefused, check
-from ao_collector.queries import cache, ids
+from ao_collector.queries import cache, ids, replays
 from ao_collector.store.base import Store
 
 # The statuses each route can answer besides 200, for the OpenAPI document.
@@ -103,5 +103,13 @@ def edits_router(store: Store, auth: Any) -> APIRouter:
         if document is None:
             raise HTTPException(404, f"no run {run_id!r}")
         return document
+
+    @router.get("/runs/{run_id}/diff", tags=["replay"], responses=_ERRORS)
+    def get_diff(run_id: str) -> dict[str, Any]:
+        """Per call of a replay: cached, edited, live or new, and whether its output differs from the recorded one."""
+        run = queries.get_run(store, resolve_run(store, run_id))
+        if run is None:
+            raise HTTPException(404, f"no run {run_id!r}")
+        return replays.diff(store, run)
 
     return router

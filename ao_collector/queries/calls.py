@@ -21,6 +21,8 @@ NODE_FIELDS = f"""
     leftUTF8(InputPreview, {PREVIEW_CHARS}) AS input,
     leftUTF8(OutputPreview, {PREVIEW_CHARS}) AS output,
     Cached AS cached,
+    CAST(NULL, 'Nullable(String)') AS edited,
+    CAST(NULL, 'Nullable(String)') AS original_span_id,
     InputTokens AS input_tokens,
     OutputTokens AS output_tokens,
     CostUsd AS cost_usd,

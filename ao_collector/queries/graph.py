@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ao_collector.queries.calls import NODE_FIELDS, calls_by_id
+from ao_collector.queries.replays import mark_nodes
 from ao_collector.store.base import Store
 
 # The run's calls in start order, one row per call (a span sent twice is stored twice until merged).
@@ -35,7 +36,7 @@ def run_graph_json(store: Store, run_id: str) -> bytes:
     `EMPTY_GRAPH` for a run with no calls."""
     db = store.database
     parameters = {"run": run_id}
-    nodes = _array(store.query_json(_NODES.format(fields=NODE_FIELDS, db=db), parameters))
+    nodes = mark_nodes(store, run_id, _array(store.query_json(_NODES.format(fields=NODE_FIELDS, db=db), parameters)))
     edges = _array(store.query_json(_EDGES.format(db=db), parameters))
     missing = [row["id"] for row in store.query(_EXTERNAL.format(db=db), parameters)]
     if missing:
