@@ -26,6 +26,7 @@ from ao_collector.receiver.http_limits import ReadLimits, guarded_protocol
 from ao_collector.receiver.otlp import DEFAULT_MAX_BODY
 from ao_collector.receiver.otlp_grpc import GrpcReceiver
 from ao_collector.receiver.otlp_http import HttpReceiver
+from ao_collector.replay.runner import ReplayRunner
 from ao_collector.store import open_store
 from ao_collector.store.base import Store, StoreUnavailable
 
@@ -67,6 +68,7 @@ class ServiceConfig:
     max_body: int = DEFAULT_MAX_BODY
     read_limits: ReadLimits = field(default_factory=ReadLimits)
     shutdown_timeout: float = 30.0
+    allow_replay: bool = False
 
     def resolved_data_dir(self) -> Path | None:
         """The chDB data dir (None with a ClickHouse server)."""
@@ -161,6 +163,7 @@ class CollectorService:
         self.http: _HttpServers | None = None
         self.ops: Operations | None = None
         self.ports: dict[str, int] = {}
+        self.api_replays: ReplayRunner | None = None
         self._stopped = threading.Event()
 
     def start(self) -> None:
@@ -202,7 +205,11 @@ class CollectorService:
             otlp_http = HttpReceiver(self.ops.intake(self.pipeline, "http"), max_body=cfg.max_body, token=otlp_token,
                                      limits=cfg.read_limits)
             self.http.serve("otlp-http", self.ops.http_app(otlp_http.app), sockets["http"], cfg.read_limits)
-            api = create_app(self.store, self.health, cfg.api_token)
+            replays = ReplayRunner(cfg.allow_replay, (cfg.resolved_data_dir() or ao_home()) / "replays",
+                                   f"http://127.0.0.1:{self.ports['api']}", f"http://127.0.0.1:{self.ports['http']}",
+                                   cfg.api_token)
+            self.api_replays = replays
+            api = create_app(self.store, self.health, cfg.api_token, replays)
             api.include_router(self.ops.router())
             self.http.serve("api", api, sockets["api"], cfg.read_limits)
             self.http.wait_started()

@@ -10,8 +10,9 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ao_collector import queries
-from ao_collector.api.edits_routes import edits_router, resolve_run, resolve_span
+from ao_collector.api.edits_routes import edits_router, resolve_run, resolve_span, with_running
 from ao_collector.auth import bearer_ok
+from ao_collector.replay.runner import ReplayRunner
 from ao_collector.store.base import Store, StoreUnavailable
 
 
@@ -32,8 +33,10 @@ class _Json(Response):
         return json.dumps(content, separators=(",", ":"), default=str).encode("ascii")
 
 
-def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | None = None) -> FastAPI:
-    """The API over `store`; `health()` describes the running service for `/healthz`."""
+def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | None = None,
+               replays: ReplayRunner | None = None) -> FastAPI:
+    """The API over `store`; `health()` describes the running service for `/healthz`; `replays` starts and
+    tracks replays (`POST /api/v1/runs/{run_id}/replay`)."""
     app = FastAPI(
         title="ao collector API",
         version="1",
@@ -55,7 +58,7 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
     @app.get("/api/v1/runs", tags=["runs"], dependencies=[api], response_model=list[dict[str, Any]])
     def runs(limit: int = Query(100, ge=1, le=10_000)) -> Response:
         """The latest runs, newest first."""
-        return _Json(queries.list_runs(store, limit=limit))
+        return _Json(with_running(queries.list_runs(store, limit=limit), replays))
 
     @app.get("/api/v1/runs/{run_id}", tags=["runs"], dependencies=[api], response_model=dict[str, Any])
     def run(run_id: str) -> Response:
@@ -86,5 +89,5 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
             raise HTTPException(404, f"no call with span id {span_id!r}")
         return _Json(found)
 
-    app.include_router(edits_router(store, api))
+    app.include_router(edits_router(store, api, replays))
     return app

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from ao_collector import queries
 from ao_collector.api.edit_bodies import EditRefused, check
 from ao_collector.queries import cache, ids, replays
+from ao_collector.replay.runner import ReplayRefused, ReplayRunner
 from ao_collector.store.base import Store
 
 # The statuses each route can answer besides 200, for the OpenAPI document.
@@ -53,8 +54,22 @@ def resolve_span(store: Store, text: str) -> str:
     return found
 
 
-def edits_router(store: Store, auth: Any) -> APIRouter:
-    """The router over `store`, every route behind `auth`."""
+def with_running(runs: list[dict[str, Any]], runner: ReplayRunner | None) -> list[dict[str, Any]]:
+    """`runs` with the replays this collector started and that still run marked `running` (first, those
+    not stored yet)."""
+    running = runner.running() if runner is not None else {}
+    if not running:
+        return runs
+    listed = {run["run_id"] for run in runs}
+    for run in runs:
+        if run["run_id"] in running:
+            run["status"] = "running"
+    pending = [{"run_id": new, "replay_of": old, "status": "running"} for new, old in running.items() if new not in listed]
+    return pending + runs
+
+
+def edits_router(store: Store, auth: Any, runner: ReplayRunner | None = None) -> APIRouter:
+    """The router over `store`, every route behind `auth`; `runner` starts replays."""
     router = APIRouter(prefix="/api/v1", dependencies=[auth])
 
     def bounded(request: Request) -> None:
@@ -111,5 +126,21 @@ def edits_router(store: Store, auth: Any) -> APIRouter:
         if run is None:
             raise HTTPException(404, f"no run {run_id!r}")
         return replays.diff(store, run)
+
+    @router.post("/runs/{run_id}/replay", tags=["replay"], status_code=202,
+                 responses={**_ERRORS, 403: {"description": "replay not allowed here (the message has the command)"}})
+    def post_replay(run_id: str) -> dict[str, str]:
+        """Re-execute the run's recorded command as a cached replay (`ao-instrument --replay RUN_ID`); only with
+        `ao-collector serve --allow-replay`, for runs recorded on this host. Answers the new run's id."""
+        run = queries.get_run(store, resolve_run(store, run_id))
+        if run is None:
+            raise HTTPException(404, f"no run {run_id!r}")
+        try:
+            if runner is None:
+                raise ReplayRefused(f"this collector does not start replays; run `ao-instrument --replay {run['run_id']}`")
+            new_id = runner.start(run["run_id"], cache.run_origin(store, run)["host_name"])
+        except ReplayRefused as error:
+            raise HTTPException(403, str(error)) from None
+        return {"run_id": new_id}
 
     return router

@@ -44,6 +44,8 @@ def serve(
     fsync: bool = typer.Option(True, "--fsync/--no-fsync", help="fsync the spool before acknowledging an export."),
     max_body_mb: int = typer.Option(16, "--max-body-mb", help="Largest accepted (decompressed) export request."),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error."),
+    allow_replay: bool = typer.Option(False, "--allow-replay",
+                                      help="Let POST /api/v1/runs/{id}/replay re-execute runs recorded on this host."),
 ) -> None:
     """Receive OTLP traces (gRPC and HTTP), store them in ClickHouse, serve the API."""
     from ao_collector.service import CollectorService, ConfigError, ServiceConfig
@@ -65,6 +67,7 @@ def serve(
         max_lag=max_lag,
         fsync=fsync,
         max_body=max_body_mb << 20,
+        allow_replay=allow_replay,
     )
     try:
         CollectorService(config).run()

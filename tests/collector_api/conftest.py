@@ -49,7 +49,7 @@ class Api:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     config = ServiceConfig(data_dir=tmp_path_factory.mktemp("collector"), grpc_port=0, http_port=0, api_port=0,
-                           api_token=TOKEN, batch_linger=0.05)
+                           api_token=TOKEN, batch_linger=0.05, allow_replay=True)
     service = CollectorService(config)
     service.start()
     try:
