@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import os
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any, Optional
 
@@ -13,7 +15,7 @@ import typer
 from rich.console import Console
 
 from ao_collector.cli import render
-from ao_collector.cli.source import Source, SourceError, open_source
+from ao_collector.cli.source import DEFAULT_API_URL, ApiSource, Source, SourceError, open_source
 
 app = typer.Typer(
     help="ao collector: OTLP traces in, ClickHouse out, LLM dataflow graphs back.",
@@ -153,8 +155,89 @@ def show(
     calls = run.get("calls") or []
     summary = {k: v for k, v in run.items() if v not in ("", None, []) and not isinstance(v, (list, dict))}
     for key, value in summary.items():
-        console.print(f"[bold]{key}[/bold]: {value}")
+        console.print(f"[bold]{key}[/bold]: {value}", soft_wrap=True)
+    if run.get("failure"):
+        console.print(f"[bold red]failed[/bold red]: {render.failure(run['failure'])}", soft_wrap=True)
     console.print(render.table(calls, render.CALL_COLUMNS, title=f"{len(calls)} calls"))
+
+
+def _api(api_url: Optional[str]) -> ApiSource:
+    """The running collector's API (edits and replays go through it only)."""
+    api = ApiSource(api_url or os.environ.get("AO_API_URL") or DEFAULT_API_URL, os.environ.get("AO_API_TOKEN"))
+    if not api.alive():
+        errors.print(f"[red]ao-collector:[/red] no collector answers at {api.base_url}; start `ao-collector serve`")
+        raise typer.Exit(1)
+    return api
+
+
+def _call_api(api: ApiSource, method: str, path: str, body: Any = None) -> Any:
+    try:
+        found = api.send(method, path, body)
+    except (SourceError, OSError) as exc:
+        errors.print(f"[red]ao-collector:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    if found is None:
+        errors.print(f"[red]ao-collector:[/red] not found: {path}")
+        raise typer.Exit(1)
+    return found
+
+
+@app.command()
+def edit(
+    span_id: str = typer.Argument(..., help="Span id of the call (a unique prefix works)."),
+    input_text: Optional[str] = typer.Option(None, "--input-text", help="New text of the last user message."),
+    output_text: Optional[str] = typer.Option(None, "--output-text", help="New text of the first output message."),
+    json_file: Optional[Path] = typer.Option(None, "--json", help='File with {"request": ...} or {"response": ...}.'),
+    api_url: Optional[str] = API_URL,
+) -> None:
+    """Edit a call's input or output (used by the next `ao-instrument --replay` of its run)."""
+    given = [x for x in (input_text, output_text, json_file) if x is not None]
+    if len(given) != 1:
+        errors.print("[red]ao-collector:[/red] give exactly one of --input-text, --output-text, --json")
+        raise typer.Exit(2)
+    if json_file is not None:
+        try:
+            body = json.loads(json_file.read_text())
+        except (OSError, ValueError) as exc:
+            errors.print(f"[red]ao-collector:[/red] {json_file}: {exc}")
+            raise typer.Exit(2) from None
+        kind = "input" if isinstance(body, dict) and "request" in body else "output"
+    else:
+        kind, body = ("input", {"text": input_text}) if input_text is not None else ("output", {"text": output_text})
+    stored = _call_api(_api(api_url), "PUT", f"/api/v1/calls/{urllib.parse.quote(span_id, safe='')}/{kind}", body)
+    console.print(f"edited the {kind} of call {stored['span_id']}")
+
+
+@app.command()
+def edits(
+    run_id: str = typer.Argument(..., help="Run id (a unique prefix works)."),
+    clear: bool = typer.Option(False, "--clear", help="Remove every edit of the run."),
+    as_json: bool = AS_JSON,
+    api_url: Optional[str] = API_URL,
+) -> None:
+    """List (or --clear) the active edits of a run."""
+    api, path = _api(api_url), f"/api/v1/runs/{urllib.parse.quote(run_id, safe='')}/edits"
+    if clear:
+        console.print(f"removed {_call_api(api, 'DELETE', path)['deleted']} edits")
+        return
+    found = _call_api(api, "GET", path)["edits"]
+    if as_json:
+        _print_json(found)
+    elif not found:
+        console.print("no edits")
+    else:
+        console.print(render.table([{**e, "body": json.dumps(e["body"])} for e in found],
+                                   ("span_id", "kind", "created_at", "body"), title="edits"))
+
+
+@app.command()
+def replay(
+    run_id: str = typer.Argument(..., help="Run id (a unique prefix works)."),
+    api_url: Optional[str] = API_URL,
+) -> None:
+    """Ask the collector to replay a run (it needs `serve --allow-replay` and the run recorded on its host)."""
+    started = _call_api(_api(api_url), "POST", f"/api/v1/runs/{urllib.parse.quote(run_id, safe='')}/replay")
+    console.print(f"replay started: run {started['run_id']}")
 
 
 class GraphFormat(str, enum.Enum):

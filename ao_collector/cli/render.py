@@ -24,9 +24,12 @@ def table(rows: list[dict[str, Any]], columns: Iterable[str], title: str | None 
     present = [c for c in columns if any(c in row for row in rows)]
     out = Table(title=title, show_lines=False)
     for column in present:
-        out.add_column(column)
+        if column == "id" or column.endswith("_id") or column == "replay_of":  # ids are never cut: they are copied
+            out.add_column(column, no_wrap=True, min_width=max((len(str(row.get(column) or "")) for row in rows), default=0))
+        else:
+            out.add_column(column)
     for row in rows:
-        out.add_row(*(_short(row.get(c), 40) for c in present))
+        out.add_row(*(_short(row.get(c), 64 if c.endswith("id") else 40) for c in present))
     return out
 
 
@@ -98,3 +101,18 @@ def graph_dot(graph: dict[str, Any], name: str) -> str:
         lines.append(f"  {_dot_quote(str(edge['source']))} -> {_dot_quote(str(edge['target']))}{attrs};")
     lines.append("}")
     return "\n".join(lines)
+
+
+def failure(found: dict[str, Any]) -> str:
+    """Why a run failed, in one line: exit status or error type, status message, the last exception."""
+    parts = []
+    if found.get("exit_code") is not None:
+        parts.append(f"exit status {found['exit_code']}")
+    elif found.get("error_type"):
+        parts.append(str(found["error_type"]))
+    if found.get("message") and not str(found["message"]).startswith("exit status"):
+        parts.append(str(found["message"]))
+    exception = found.get("exception")
+    if exception:
+        parts.append(f"{exception.get('type')}: {exception.get('message')} (in {exception.get('span')})")
+    return "; ".join(parts) or "status error (no reason recorded)"

@@ -34,8 +34,15 @@ class ApiSource:
         self.timeout = timeout
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        url = self.base_url + path + (f"?{urllib.parse.urlencode(params)}" if params else "")
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        return self.send("GET", path + (f"?{urllib.parse.urlencode(params)}" if params else ""))
+
+    def send(self, method: str, path: str, body: Any = None) -> Any:
+        """The JSON answer of `method path` (None on 404); SourceError with the API's message otherwise."""
+        url = self.base_url + path
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, method=method, headers={"Accept": "application/json"})
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:

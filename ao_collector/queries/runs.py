@@ -57,6 +57,38 @@ def get_run(store: Store, run_id: str) -> dict[str, Any] | None:
     if not rows:
         return None
     run = rows[0]
+    if run["status"] == "error":
+        run["failure"] = failure(store, run)
     run["calls"] = call_summaries(store, run_id)
     run["subruns"] = list_runs(store, limit=1000, parent_run_id=run_id)
     return run
+
+
+# Why a run failed: its root span's status and exit code, and the last exception recorded in its trace.
+_ROOT_FAILURE = (
+    "SELECT StatusMessage AS message, SpanAttributes['error.type'] AS error_type, "
+    "SpanAttributes['process.exit.code'] AS exit_code FROM {db}.otel_traces "
+    "WHERE TraceId = {{trace:String}} AND SpanId = {{span:String}} LIMIT 1"
+)
+_EXCEPTION = (
+    "SELECT ex['exception.type'] AS type, ex['exception.message'] AS message, SpanName AS span FROM {db}.otel_traces "
+    "ARRAY JOIN `Events.Name` AS event, `Events.Attributes` AS ex "
+    "WHERE TraceId = {{trace:String}} AND event = 'exception' ORDER BY Timestamp DESC LIMIT 1"
+)
+
+
+def failure(store: Store, run: dict[str, Any]) -> dict[str, Any]:
+    """`{"message", "error_type", "exit_code", "exception"}` of a failed run, as far as its spans tell."""
+    found: dict[str, Any] = {"message": None, "error_type": None, "exit_code": None, "exception": None}
+    if not run.get("trace_id"):
+        return found
+    parameters = {"trace": run["trace_id"], "span": run.get("root_span_id") or ""}
+    rows = store.query(_ROOT_FAILURE.format(db=store.database), parameters)
+    if rows:
+        row = rows[0]
+        found.update(message=row["message"] or None, error_type=row["error_type"] or None,
+                     exit_code=int(row["exit_code"]) if row["exit_code"].lstrip("-").isdigit() else None)
+    rows = store.query(_EXCEPTION.format(db=store.database), parameters)
+    if rows:
+        found["exception"] = rows[0]
+    return found
