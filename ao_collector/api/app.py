@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ao_collector import queries
-from ao_collector.api.edits_routes import edits_router, resolve_run, resolve_span, with_running
+from ao_collector.api.edits_routes import ERRORS, edits_router, resolve_run, resolve_span, with_running
 from ao_collector.auth import bearer_ok
 from ao_collector.replay.runner import ReplayRunner
 from ao_collector.store.base import Store, StoreUnavailable
@@ -55,12 +55,12 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
     api = Depends(_auth(token))
 
     # Handlers return the encoded response themselves (no per-value pass); `response_model` documents it.
-    @app.get("/api/v1/runs", tags=["runs"], dependencies=[api], response_model=list[dict[str, Any]])
+    @app.get("/api/v1/runs", tags=["runs"], dependencies=[api], responses=ERRORS, response_model=list[dict[str, Any]])
     def runs(limit: int = Query(100, ge=1, le=10_000)) -> Response:
         """The latest runs, newest first."""
         return _Json(with_running(queries.list_runs(store, limit=limit), replays))
 
-    @app.get("/api/v1/runs/{run_id}", tags=["runs"], dependencies=[api], response_model=dict[str, Any])
+    @app.get("/api/v1/runs/{run_id}", tags=["runs"], dependencies=[api], responses=ERRORS, response_model=dict[str, Any])
     def run(run_id: str) -> Response:
         """One run with its calls."""
         found = queries.get_run(store, resolve_run(store, run_id))
@@ -68,7 +68,7 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
             raise HTTPException(404, f"no run {run_id!r}")
         return _Json(found)
 
-    @app.get("/api/v1/runs/{run_id}/graph", tags=["runs"], dependencies=[api], response_model=dict[str, Any])
+    @app.get("/api/v1/runs/{run_id}/graph", tags=["runs"], dependencies=[api], responses=ERRORS, response_model=dict[str, Any])
     def graph(run_id: str) -> Response:
         """The run's dataflow graph: LLM calls as nodes, dataflow edges between them.
 
@@ -81,7 +81,7 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
         elapsed = (time.perf_counter() - started) * 1000
         return Response(body, media_type="application/json", headers={"Server-Timing": f"store;dur={elapsed:.1f}"})
 
-    @app.get("/api/v1/calls/{span_id}", tags=["calls"], dependencies=[api], response_model=dict[str, Any])
+    @app.get("/api/v1/calls/{span_id}", tags=["calls"], dependencies=[api], responses=ERRORS, response_model=dict[str, Any])
     def call(span_id: str) -> Response:
         """One LLM call: request, response, usage, cost, its dataflow origins."""
         found = queries.get_call(store, resolve_span(store, span_id))

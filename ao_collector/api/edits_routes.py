@@ -17,14 +17,14 @@ from ao_collector.replay.runner import ReplayRefused, ReplayRunner
 from ao_collector.store.base import Store
 
 # The statuses each route can answer besides 200, for the OpenAPI document.
-_ERRORS: dict[int | str, dict[str, Any]] = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "missing or wrong bearer token"},
     404: {"description": "unknown run or call"},
     409: {"description": "ambiguous id prefix"},
     503: {"description": "store unavailable"},
 }
 _EDIT_ERRORS: dict[int | str, dict[str, Any]] = {
-    **_ERRORS,
+    **ERRORS,
     413: {"description": "edit body too large"},
     422: {"description": "bad edit body (the message names the field)"},
     501: {"description": "the provider SDK needed to check the edit is not installed"},
@@ -99,19 +99,19 @@ def edits_router(store: Store, auth: Any, runner: ReplayRunner | None = None) ->
         """Edit a call's output: `{"text": ...}` (the first output message's text) or `{"response": {...}}`."""
         return put(span_id, "output", body)
 
-    @router.get("/runs/{run_id}/edits", tags=["edits"], responses=_ERRORS)
+    @router.get("/runs/{run_id}/edits", tags=["edits"], responses=ERRORS)
     def get_edits(run_id: str) -> dict[str, Any]:
         """The active edits of a run and its subruns (latest per call and kind)."""
         run = resolve_run(store, run_id)
         return {"edits": [e for r in cache.run_tree(store, run) for e in queries.get_edits(store, r)]}
 
-    @router.delete("/runs/{run_id}/edits", tags=["edits"], responses=_ERRORS)
+    @router.delete("/runs/{run_id}/edits", tags=["edits"], responses=ERRORS)
     def delete_edits(run_id: str) -> dict[str, int]:
         """Remove every edit of a run and its subruns; `deleted` tells how many were active."""
         run = resolve_run(store, run_id)
         return {"deleted": sum(queries.delete_edits(store, r) for r in cache.run_tree(store, run))}
 
-    @router.get("/runs/{run_id}/cache", tags=["replay"], responses=_ERRORS)
+    @router.get("/runs/{run_id}/cache", tags=["replay"], responses=ERRORS)
     def get_cache(run_id: str) -> dict[str, Any]:
         """What a replay of the run needs: the run, its LLM calls with their stored attributes, active edits."""
         document = cache.cache_document(store, resolve_run(store, run_id))
@@ -119,7 +119,7 @@ def edits_router(store: Store, auth: Any, runner: ReplayRunner | None = None) ->
             raise HTTPException(404, f"no run {run_id!r}")
         return document
 
-    @router.get("/runs/{run_id}/diff", tags=["replay"], responses=_ERRORS)
+    @router.get("/runs/{run_id}/diff", tags=["replay"], responses=ERRORS)
     def get_diff(run_id: str) -> dict[str, Any]:
         """Per call of a replay: cached, edited, live or new, and whether its output differs from the recorded one."""
         run = queries.get_run(store, resolve_run(store, run_id))
@@ -128,7 +128,7 @@ def edits_router(store: Store, auth: Any, runner: ReplayRunner | None = None) ->
         return replays.diff(store, run)
 
     @router.post("/runs/{run_id}/replay", tags=["replay"], status_code=202,
-                 responses={**_ERRORS, 403: {"description": "replay not allowed here (the message has the command)"}})
+                 responses={**ERRORS, 403: {"description": "replay not allowed here (the message has the command)"}})
     def post_replay(run_id: str) -> dict[str, str]:
         """Re-execute the run's recorded command as a cached replay (`ao-instrument --replay RUN_ID`); only with
         `ao-collector serve --allow-replay`, for runs recorded on this host. Answers the new run's id."""
