@@ -113,6 +113,13 @@ def get_call(store: Store, span_id: str) -> dict[str, Any] | None:
         parameters,
     )
     call["edits"] = {edit["kind"]: _parsed(edit["body"]) for edit in edits}
+    history = store.query(
+        "SELECT Kind AS kind, Body AS body, Deleted = 1 AS deleted, "
+        "formatDateTime(CreatedAt, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS created_at "
+        f"FROM {db}.ao_edits_history WHERE RunId = {{run:String}} AND SpanId = {{span:String}} ORDER BY CreatedAt",
+        parameters,
+    )
+    call["edit_history"] = [{**edit, "body": _parsed(edit["body"])} for edit in history]
     return call
 
 

@@ -14,7 +14,10 @@ def test_text_edits_are_stored_latest_wins_and_shown_on_the_call(api: Api, run: 
     assert first.json()["body"] == {"text": "first"} and first.json()["kind"] == "output"
     second = api.put(f"/api/v1/calls/{span[:10]}/output", {"text": "second"})  # a prefix works
     assert second.status_code == 200 and second.json()["span_id"] == span
-    assert api.get(f"/api/v1/calls/{span}").json()["edits"] == {"output": {"text": "second"}}
+    call = api.get(f"/api/v1/calls/{span}").json()
+    assert call["edits"] == {"output": {"text": "second"}}
+    assert [(e["kind"], e["body"], e["deleted"]) for e in call["edit_history"]] == [
+        ("output", {"text": "first"}, False), ("output", {"text": "second"}, False)]
     edits = api.get(f"/api/v1/runs/{run['run_id'][:8]}/edits").json()["edits"]
     assert [(e["span_id"], e["kind"], e["body"]) for e in edits] == [(span, "output", {"text": "second"})]
 

@@ -95,7 +95,7 @@ def test_single_server_ddl_has_no_cluster_parts() -> None:
     bootstrap, migrations = load("ao")
     statements = [s for m in (bootstrap, *migrations) for s in m.statements]
     assert not any("ON CLUSTER" in s or "Replicated" in s or "Distributed" in s or "_local" in s for s in statements)
-    assert len([s for s in statements if s.startswith("CREATE TABLE")]) == 7
+    assert len([s for s in statements if s.startswith("CREATE TABLE")]) == 8  # with ao_edits_history (0004)
 
 
 def test_bad_names_fail_loudly() -> None:
