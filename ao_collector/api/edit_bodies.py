@@ -74,9 +74,30 @@ def _validate(value: dict[str, Any], kind: str, provider: str, operation: str, w
         raise EditRefused(f"the {_PACKAGE[provider]} package is not installed beside the collector, so a "
                           f"'{whole}' edit cannot be checked; install it (pip install {_PACKAGE[provider]})",
                           status=501) from None
+    adapter = TypeAdapter(sdk_type)  # alive while its lazy iterators are consumed
+    path: list[object] = []
     try:
-        TypeAdapter(sdk_type).validate_python(value)
+        _consume(adapter.validate_python(value), [], path)
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in (whole, *first["loc"]))
+        field = ".".join(str(part) for part in (whole, *path, *first["loc"]))
         raise EditRefused(f"field '{field}': {first['msg']} ({type_name})") from None
+
+
+def _consume(value: Any, path: list[object], failed_at: list[object]) -> None:
+    """Walk a validated value so that lazily validated iterables (the SDKs' `Iterable[...]` params) are
+    checked too; on a ValidationError, `failed_at` holds the path of the iterable that raised it."""
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    elif isinstance(value, (str, bytes, int, float, bool)) or value is None or not hasattr(value, "__iter__"):
+        return
+    else:
+        try:
+            items = enumerate(list(value))
+        except ValidationError:
+            failed_at[:] = path
+            raise
+    for key, item in items:
+        _consume(item, [*path, key], failed_at)

@@ -31,6 +31,10 @@ def test_whole_request_edit_is_checked_against_the_sdk_type(api: Api, run: dict)
     wrong_type = api.put(f"/api/v1/calls/{span}/output", {"response": {"id": "x", "object": "chat.completion",
                                                                         "created": "never", "model": "m", "choices": []}})
     assert wrong_type.status_code == 422 and "response.created" in wrong_type.json()["detail"]
+    nested = api.put(f"/api/v1/calls/{span}/input", {"request": {
+        "model": "gpt-4o-mini", "messages": [{"role": "user", "content": [{"type": "text", "text": 3}]}]}})
+    assert nested.status_code == 422 and "request.messages.0.content.0" in nested.json()["detail"]
+    assert api.put(f"/api/v1/calls/{span}/input", {"request": {"model": "m", "messages": "hi"}}).status_code == 422
     shape = api.put(f"/api/v1/calls/{span}/output", {"request": CHAT_REQUEST})
     assert shape.status_code == 422 and "'response'" in shape.json()["detail"]
     assert api.get(f"/api/v1/calls/{span}").json()["edits"]["input"] == {"request": CHAT_REQUEST}
