@@ -86,9 +86,11 @@ class StoreSource:
 
     def __init__(self, data_dir: Path | None, clickhouse_url: str | None, database: str) -> None:
         from ao_collector import queries
+        from ao_collector.queries import ids
         from ao_collector.store import open_store
 
         self._queries = queries
+        self._ids = ids
         try:
             self.store = open_store(data_dir=data_dir, clickhouse_url=clickhouse_url, database=database)
             if clickhouse_url is None:
@@ -103,17 +105,26 @@ class StoreSource:
     def runs(self, limit: int) -> list[dict[str, Any]]:
         return self._queries.list_runs(self.store, limit=limit)
 
+    def _resolved(self, resolve: Any, text: str) -> str | None:
+        try:
+            return resolve(self.store, text)
+        except self._ids.AmbiguousId as error:
+            raise SourceError(str(error)) from None
+
     def run(self, run_id: str) -> dict[str, Any] | None:
-        return self._queries.get_run(self.store, run_id)
+        found = self._resolved(self._ids.resolve_run, run_id)
+        return None if found is None else self._queries.get_run(self.store, found)
 
     def graph(self, run_id: str) -> dict[str, Any] | None:
+        run_id = self._resolved(self._ids.resolve_run, run_id) or run_id
         graph = self._queries.run_graph(self.store, run_id)
         if not graph.get("nodes") and self.run(run_id) is None:
             return None
         return graph
 
     def call(self, span_id: str) -> dict[str, Any] | None:
-        return self._queries.get_call(self.store, span_id)
+        found = self._resolved(self._ids.resolve_span, span_id)
+        return None if found is None else self._queries.get_call(self.store, found)
 
     def close(self) -> None:
         self.store.close()

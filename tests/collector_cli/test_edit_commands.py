@@ -13,7 +13,7 @@ import requests
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from tests.collector_api.conftest import TOKEN, Api, api, run  # noqa: F401 - fixtures
-from tests.collector_service.helpers import llm_request, wait_for
+from tests.collector_service.helpers import REPO, llm_request, wait_for
 from tests.support.otlp_values import kv
 
 
@@ -66,3 +66,17 @@ def test_show_tells_why_a_run_failed(api: Api) -> None:
 def test_replay_command_answers_the_new_run_or_why_not(api: Api, run: dict) -> None:
     refused = cli(api, "replay", run["run_id"])  # recorded without a host name
     assert refused.returncode == 1 and f"ao-instrument --replay {run['run_id']}" in refused.stderr
+
+
+def test_show_takes_a_prefix_from_the_data_dir_without_a_collector(tmp_path: Path) -> None:
+    writer = (  # in a process of its own: chDB opens one data dir per process, and this one holds the collector's
+        "import sys; from ao_collector.store import open_store; from tests.collector_service.helpers import llm_request; "
+        "store = open_store(data_dir=sys.argv[1]); store.migrate(); "
+        "store.write([llm_request('feedbeef' + '0' * 24, calls=1)], 't'); store.close()"
+    )
+    subprocess.run([sys.executable, "-c", writer, str(tmp_path / "d")], check=True, timeout=60, cwd=REPO)
+    env = dict(os.environ, AO_API_URL="http://127.0.0.1:9", COLUMNS="80")
+    shown = subprocess.run([sys.executable, "-m", "ao_collector", "show", "feedbe", "--data-dir", str(tmp_path / "d")],
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert "feedbeef" + "0" * 24 in shown.stdout
