@@ -45,6 +45,7 @@ from wrapt import wrap_function_wrapper
 
 from ao_instrument.anthropic_sdk import patch, sdk_tracing
 from ao_instrument.genai import LLMCallTelemetry, content_policy
+from ao_instrument.replay import plan as replay_plan
 
 _METHODS = ("create", "parse", "stream")
 _INSTRUMENTS = ("anthropic >= 0.70",)
@@ -68,6 +69,7 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             trace.get_tracer(__name__, __version__, kwargs.get("tracer_provider")),
             metrics.get_meter(__name__, __version__, kwargs.get("meter_provider")),
             content_policy(),
+            replay_plan.active(),
         )
         from anthropic.resources.messages import messages as module
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from opentelemetry import context, trace
 from opentelemetry.trace import Status
 
 from ao_instrument.anthropic_sdk import messages
+from ao_instrument.anthropic_sdk.replay_bodies import MESSAGES
 from ao_instrument.genai import LLMCall, LLMCallTelemetry
 from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.replay.serving import serving
 
 PROVIDER = "anthropic"
 CALL_KEY = context.create_key("ao-anthropic-call")
@@ -24,7 +27,7 @@ class TracedCall:
     makes the call current (for the SDK's span and HTTP child spans) and fails it on an exception.
     """
 
-    __slots__ = ("llm", "sdk_claimed", "sdk_status", "sdk_error_type", "_token")
+    __slots__ = ("llm", "sdk_claimed", "sdk_status", "sdk_error_type", "_token", "_serving")
 
     def __init__(self, llm: LLMCall) -> None:
         self.llm = llm
@@ -32,6 +35,7 @@ class TracedCall:
         self.sdk_status: Status | None = None
         self.sdk_error_type: str | None = None
         self._token: object = None
+        self._serving: AbstractContextManager[None] | None = None
 
     @property
     def capture(self) -> bool:
@@ -43,6 +47,9 @@ class TracedCall:
 
     def __enter__(self) -> TracedCall:
         self._token = context.attach(context.set_value(CALL_KEY, self, trace.set_span_in_context(self.llm.span)))
+        if self.llm.replay is not None:
+            self._serving = serving(self.llm, MESSAGES)
+            self._serving.__enter__()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> None:
@@ -50,6 +57,9 @@ class TracedCall:
             if error is not None:
                 self.fail(error)
         finally:
+            if self._serving is not None:
+                self._serving.__exit__(None, None, None)
+                self._serving = None
             context.detach(self._token)  # type: ignore[arg-type]
 
     def label(self, value: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry.metrics import Meter
 from opentelemetry.trace import Span, SpanContext, SpanKind, Status, StatusCode, Tracer
@@ -19,15 +19,25 @@ from ao_instrument.genai.metrics import GenAIMetrics
 from ao_instrument.genai.origins import tracker
 
 
+class CallPlan(Protocol):
+    """What a replay decides per call (`replay.plan.ReplayPlan`): served, edited, or live."""
+
+    def decide(self, key: str) -> Any: ...
+
+    def report(self, decision: Any, span_id: str) -> None: ...
+
+
 class LLMCallTelemetry:
-    """What an instrumentor holds while instrumented: tracer, metrics, content policy."""
+    """What an instrumentor holds while instrumented: tracer, metrics, content policy, and the replay
+    plan when the program is replayed."""
 
-    __slots__ = ("tracer", "metrics", "policy")
+    __slots__ = ("tracer", "metrics", "policy", "plan")
 
-    def __init__(self, tracer: Tracer, meter: Meter, policy: ContentPolicy) -> None:
+    def __init__(self, tracer: Tracer, meter: Meter, policy: ContentPolicy, plan: CallPlan | None = None) -> None:
         self.tracer = tracer
         self.metrics = GenAIMetrics.create(meter)
         self.policy = policy
+        self.plan = plan
 
 
 class LLMCall:
@@ -39,7 +49,7 @@ class LLMCall:
     """
 
     __slots__ = ("telemetry", "span", "provider", "operation", "model", "server_address", "server_port",
-                 "_start", "_ended")  # fmt: skip
+                 "replay", "_start", "_ended")  # fmt: skip
 
     def __init__(
         self,
@@ -60,6 +70,7 @@ class LLMCall:
         self.server_address = server_address
         self.server_port = server_port
         self._ended = False
+        self.replay: Any = None  # the replay plan's decision for this call, when replayed
         attributes[sc.OPERATION_NAME] = operation
         attributes[sc.PROVIDER_NAME] = provider
         if model:
@@ -73,8 +84,12 @@ class LLMCall:
         if run_id:
             attributes[sc.AO_RUN_ID] = run_id
         links: Sequence[Any] = ()
+        plan = telemetry.plan
         try:
-            attributes[sc.AO_CALL_KEY] = call_key(provider, operation, request)
+            key = attributes[sc.AO_CALL_KEY] = call_key(provider, operation, request)
+            if plan is not None:
+                self.replay = plan.decide(key)
+                attributes.update(self.replay.span_attributes())
             links = tracker().request_links(request)
             if links:
                 attributes[sc.AO_TAINT_ORIGINS] = [format(link.context.span_id, "016x") for link in links]
@@ -83,6 +98,8 @@ class LLMCall:
         name = f"{operation} {model}" if model else operation
         self._start = time.perf_counter()
         self.span: Span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes, links=links)
+        if self.replay is not None:
+            plan.report(self.replay, format(self.span.get_span_context().span_id, "016x"))  # type: ignore[union-attr]
 
     @property
     def capture(self) -> bool:

@@ -43,6 +43,8 @@ AO_CALL_CACHED = "ao.call.cached"
 # call of the replayed run that this call was matched to (same key, same occurrence).
 AO_CALL_EDITED = "ao.call.edited"
 AO_CALL_ORIGINAL_SPAN_ID = "ao.call.original_span_id"
+# Embedding vectors of an embeddings call (JSON list of base64 float32), what replay serves them from.
+AO_EMBEDDINGS_OUTPUT = "ao.embeddings.output"
 AO_TAINT_ORIGINS = "ao.taint.origins"
 AO_LINK_TYPE = "ao.link.type"
 AO_DATAFLOW_VIA = "ao.dataflow.via"

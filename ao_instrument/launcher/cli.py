@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -144,7 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.update({k: v for k, v in env.items() if k.startswith("OTEL_")})
     provider = TracerProvider(
         resource=Resource.create(
-            {"process.command_args": command, "process.working_directory": cwd}
+            # host.name: a collector re-executes a run only on the machine that recorded it
+            {"process.command_args": command, "process.working_directory": cwd, "host.name": socket.gethostname()}
         )
     )
     exporter = span_exporter_from_environment(env)

@@ -59,6 +59,7 @@ def child_environment(
     # OTLP over HTTP/protobuf unless said otherwise, as the specification recommends (the distro says gRPC);
     # ao's exporter (outbox, exit deadline) wherever plain OTLP would be used.
     env.setdefault("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+    env.setdefault("OTEL_PYTHON_ID_GENERATOR", "ao_unseeded")  # seeding `random` must not repeat span ids
     if env.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() in ("", "otlp"):
         env["OTEL_TRACES_EXPORTER"] = "ao_otlp"
     if taint is not None:

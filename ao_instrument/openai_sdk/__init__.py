@@ -24,6 +24,7 @@ from wrapt import wrap_function_wrapper
 
 from ao_instrument.genai import LLMCallTelemetry, content_policy
 from ao_instrument.openai_sdk import patch
+from ao_instrument.replay import plan as replay_plan
 
 try:
     __version__ = version("ao")
@@ -44,7 +45,7 @@ class OpenAIInstrumentor(BaseInstrumentor):
     def _instrument(self, **kwargs: Any) -> None:
         tracer = get_tracer(__name__, __version__, kwargs.get("tracer_provider"))
         meter = get_meter(__name__, __version__, kwargs.get("meter_provider"))
-        state = self._state = patch.State(LLMCallTelemetry(tracer, meter, content_policy()))
+        state = self._state = patch.State(LLMCallTelemetry(tracer, meter, content_policy(), replay_plan.active()))
         for module, cls, method, api in patch.CALLS:
             wrapper = patch.async_wrapper(state, api) if cls.startswith("Async") else patch.sync_wrapper(state, api)
             wrap_function_wrapper(module, f"{cls}.{method}", wrapper)

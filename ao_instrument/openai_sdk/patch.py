@@ -21,8 +21,10 @@ from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.genai.raw_response import observed_raw_response
 from ao_instrument.genai.stream_wrapper import AsyncLabelledStream, ObservedAsyncStream, ObservedStream, StreamRecorder
+from ao_instrument.genai.replay_body import ReplayBody
 from ao_instrument.openai_sdk import attributes as attrs
-from ao_instrument.openai_sdk import messages, streams
+from ao_instrument.openai_sdk import messages, replay_bodies, streams
+from ao_instrument.replay.serving import serving
 from ao_instrument.openai_sdk.results import finish_chat, finish_embeddings, finish_responses
 
 PROVIDER = "openai"
@@ -47,6 +49,7 @@ class Api:
     content: Callable[[Mapping[str, Any]], Content]
     finish: Callable[[LLMCall, Any], None]
     result_type: type
+    replay: ReplayBody
     recorder: Callable[[LLMCall], StreamRecorder] | None = None
     chunk_type: Any = None  # of a stream's items
 
@@ -75,11 +78,11 @@ def _embeddings_content(kwargs: Mapping[str, Any]) -> Content:
 
 
 CHAT = Api("chat", attrs.CHAT_PARAMS, ("messages", "tools"), _chat_content, finish_chat, ChatCompletion,
-           streams.ChatRecorder, ChatCompletionChunk)  # fmt: skip
+           replay_bodies.CHAT, streams.ChatRecorder, ChatCompletionChunk)  # fmt: skip
 RESPONSES = Api("chat", attrs.RESPONSES_PARAMS, ("input", "tools"), _responses_content, finish_responses, Response,
-                streams.ResponsesRecorder, ResponseStreamEvent)  # fmt: skip
+                replay_bodies.RESPONSES, streams.ResponsesRecorder, ResponseStreamEvent)  # fmt: skip
 EMBEDDINGS = Api("embeddings", attrs.EMBEDDINGS_PARAMS, ("input",), _embeddings_content, finish_embeddings,
-                 CreateEmbeddingResponse)  # fmt: skip
+                 CreateEmbeddingResponse, replay_bodies.EMBEDDINGS)  # fmt: skip
 _CONTENT_KEYS = (sc.INPUT_MESSAGES, sc.SYSTEM_INSTRUCTIONS, sc.TOOL_DEFINITIONS)
 
 _CHAT_MODULE = "openai.resources.chat.completions.completions"
@@ -238,7 +241,8 @@ def sync_wrapper(state: State, api: Api) -> Callable[..., Any]:
         if call is None:
             return wrapped(*args, **kwargs)
         try:
-            result = wrapped(*args, **kwargs)
+            with serving(call, api.replay):
+                result = wrapped(*args, **kwargs)
         except BaseException as error:
             _fail(call, error)
             raise
@@ -257,7 +261,8 @@ def async_wrapper(state: State, api: Api) -> Callable[..., Any]:
         if call is None:
             return await wrapped(*args, **kwargs)
         try:
-            result = await wrapped(*args, **kwargs)
+            with serving(call, api.replay):
+                result = await wrapped(*args, **kwargs)
         except BaseException as error:
             _fail(call, error)
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from opentelemetry.trace import Status, StatusCode
@@ -9,7 +10,9 @@ from opentelemetry.trace import Status, StatusCode
 from ao_instrument.genai import LLMCall
 from ao_instrument.genai import semconv as sc
 from ao_instrument.openai_sdk import attributes as attrs
+from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.openai_sdk import messages
+from ao_instrument.openai_sdk.replay_bodies import encode_vector
 
 
 def finish_chat(call: LLMCall, completion: Any) -> None:
@@ -31,4 +34,12 @@ def finish_responses(call: LLMCall, response: Any) -> None:
 
 def finish_embeddings(call: LLMCall, result: Any) -> None:
     attributes, input_tokens, _ = attrs.embeddings_response(result)
+    if call.capture:
+        try:
+            vectors = json.dumps([encode_vector(item.embedding) for item in result.data or ()])
+        except Exception:
+            report_internal_error("recording embeddings")
+        else:
+            if len(vectors) <= call.telemetry.policy.max_bytes:  # never cut: a replay serves them whole or not
+                attributes[sc.AO_EMBEDDINGS_OUTPUT] = vectors
     call.finish(attributes, None, input_tokens)

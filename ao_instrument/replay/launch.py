@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ao_instrument.replay.plan import OUTCOMES_ENV, REPLAY_FILE_ENV
+
 API_URL_ENV = "AO_API_URL"
 TOKEN_ENV = "AO_API_TOKEN"
-REPLAY_FILE_ENV = "AO_REPLAY_FILE"
-OUTCOMES_ENV = "AO_REPLAY_OUTCOMES"
 OUTCOMES = ("cached", "edited", "live", "new")
 FETCH_TIMEOUT_S = 30.0
 
