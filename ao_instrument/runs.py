@@ -1,14 +1,17 @@
 """Runs (contract C4): run ids, the `ao.run` root spans, and `ao.run.id` on every span of a run.
 
-The launcher gives the whole process a run (`AO_RUN_ID` in the environment); `run(name)` opens a
-subrun with its own root span and id. The current run lives in a context variable, so concurrent
+The launcher gives the whole process a run (`AO_RUN_ID` in the environment); under plain
+`opentelemetry-instrument` the process is one run of its own (`start_process_run`, from the
+post-instrument hook); `run(name)` opens a subrun with its own root span and id. The current run lives in a context variable, so concurrent
 subruns in threads and asyncio tasks never mix.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import os
+import sys
 import uuid
 from types import TracebackType
 from typing import Any
@@ -30,9 +33,35 @@ def new_run_id() -> str:
     return uuid.uuid4().hex
 
 
+_process_run: str | None = None
+
+
 def current_run_id() -> str | None:
     """The innermost run of the current thread or task, else the process's run."""
+    return _current_run.get() or os.environ.get(RUN_ID_ENV) or _process_run
+
+
+def opened_run_id() -> str | None:
+    """The run that the launcher or `run()` opened; None in a process's own run, which spans a server's
+    whole life and so cannot scope anything that lives per run."""
     return _current_run.get() or os.environ.get(RUN_ID_ENV) or None
+
+
+def start_process_run(provider: Any) -> str | None:
+    """Make this process one run (plain `opentelemetry-instrument`; the launcher makes its own): every
+    span gets its `ao.run.id`, and its root span `ao.run NAME` (NAME: the script's file name) starts now
+    and ends at exit. The root span is not made the parent of the process's spans: a server's requests
+    keep their own traces. Does nothing when a run is set already or `provider` is not the SDK's."""
+    global _process_run
+    if _process_run or os.environ.get(RUN_ID_ENV) or not install_run_processor(provider):
+        return None
+    run_id = _process_run = new_run_id()
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] not in ("", "-c", "-m") else "python"
+    tracer = trace.get_tracer("ao_instrument", tracer_provider=provider)
+    span = tracer.start_span(root_span_name(name), context=Context(),
+                             attributes={sc.AO_RUN_ID: run_id, sc.AO_RUN_NAME: name})  # fmt: skip
+    atexit.register(span.end)  # before the provider's own exit hook, registered earlier, shuts it down
+    return run_id
 
 
 def root_span_name(name: str) -> str:

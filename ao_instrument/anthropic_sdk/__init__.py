@@ -27,6 +27,9 @@ span of its tracer, a view of ao's span (`sdk_tracing.SdkSpanView`). So:
 - API calls that ao does not instrument (`count_tokens`, batches, beta, the tool runner's own
   spans) keep the SDK's own spans; on `uninstrument` the SDK is untouched again.
 
+`instrument()` does not import the SDK: its methods are wrapped when the program imports `anthropic`
+(at once when it already has).
+
 The alternative, letting the SDK's span be the one span, was rejected: that span does not exist
 when the SDK's tracing is off or its tracer provider is unset, uses another tracer provider than
 the one ao is given, and starts after ao must have chosen its links.
@@ -36,15 +39,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
 from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 from opentelemetry.instrumentation.utils import unwrap
-from wrapt import wrap_function_wrapper
+from wrapt import register_post_import_hook, wrap_function_wrapper
 
-from ao_instrument.anthropic_sdk import patch, sdk_tracing
 from ao_instrument.genai import LLMCallTelemetry, content_policy
+from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.replay import plan as replay_plan
 
 _METHODS = ("create", "parse", "stream")
@@ -61,10 +65,29 @@ __all__ = ["AnthropicInstrumentor"]
 class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Instruments the Anthropic SDK's Messages API (sync and async)."""
 
+    _pending: dict[str, Any] | None = None  # instrument()'s arguments until the SDK is imported
+    _patched = False
+
     def instrumentation_dependencies(self) -> Collection[str]:
         return _INSTRUMENTS
 
     def _instrument(self, **kwargs: Any) -> None:
+        self._pending = kwargs
+        register_post_import_hook(self._on_import, "anthropic")
+
+    def _on_import(self, _module: ModuleType) -> None:
+        kwargs, self._pending = self._pending, None
+        if kwargs is None:  # uninstrumented before the program imported the SDK, or patched already
+            return
+        try:
+            self._patch(kwargs)
+        except Exception:
+            report_internal_error("instrumenting the Anthropic SDK")
+
+    def _patch(self, kwargs: dict[str, Any]) -> None:
+        from ao_instrument.anthropic_sdk import patch, sdk_tracing
+
+        self._patched = True
         telemetry = LLMCallTelemetry(
             trace.get_tracer(__name__, __version__, kwargs.get("tracer_provider")),
             metrics.get_meter(__name__, __version__, kwargs.get("meter_provider")),
@@ -82,7 +105,13 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         sdk_tracing.install()
 
     def _uninstrument(self, **kwargs: Any) -> None:
+        self._pending = None
+        if not self._patched:
+            return
+        self._patched = False
         from anthropic.resources.messages import messages as module
+
+        from ao_instrument.anthropic_sdk import sdk_tracing
 
         for cls in (module.Messages, module.AsyncMessages):
             for method in _METHODS:

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from opentelemetry import context, trace
-from opentelemetry.trace import Status
+from opentelemetry.trace import Status, StatusCode
 
 from ao_instrument.anthropic_sdk import messages
 from ao_instrument.anthropic_sdk.replay_bodies import MESSAGES
@@ -66,11 +66,13 @@ class TracedCall:
         return self.llm.label(value)
 
     def finish(self, result: messages.Result) -> None:
-        """End the span with `result`, and the status the SDK reported (OK, or ERROR for a cut stream)."""
+        """End the span with `result`, and the ERROR status the SDK reported for a cut stream. An OK that the
+        SDK reports is not kept: as the GenAI conventions ask, and as for every provider, a call that
+        succeeded leaves its status unset."""
         if self.llm.ended:
             return
         try:
-            if self.sdk_status is not None:
+            if self.sdk_status is not None and self.sdk_status.status_code is StatusCode.ERROR:
                 self.llm.span.set_status(self.sdk_status)
             self.llm.finish(*result)
         except Exception:

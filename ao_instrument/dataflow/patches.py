@@ -12,13 +12,18 @@
 - `logging.LogRecord.getMessage` (`msg % args`) and `logging.Formatter.format` (the record laid out by
   `%`): the labelled message and arguments are located in the text they produce, so log lines a
   handler collects keep their labels.
+
+Each is patched when its module is imported (at once when it already is): tracking imports none of them.
 """
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
+
+from wrapt import register_post_import_hook
 
 from ao_instrument.dataflow.labels import TEXT_TYPES, plain
 from ao_instrument.dataflow.propagation import PLAIN, exact_type
@@ -125,11 +130,7 @@ _PATCHES: tuple[tuple[str, str, str, Callable[[Any], Any]], ...] = (
 )
 
 
-def _yaml_representers() -> None:
-    try:
-        import yaml
-    except ImportError:
-        return
+def _yaml_representers(yaml: ModuleType) -> None:
     from ao_instrument.dataflow.labels import LFloat, LInt, LStr
 
     base = yaml.representer.SafeRepresenter
@@ -138,27 +139,49 @@ def _yaml_representers() -> None:
             dumper.add_representer(cls, represent)
 
 
+_YAML = "yaml"
+_active = False
+_hooked: set[str] = set()  # modules with a post-import hook (one each, for the life of the process)
+
+
 def install() -> None:
-    """Patch every library above that can be imported (once)."""
-    if _originals:
+    """Patch every library above, now or when it is imported."""
+    global _active
+    if _active:
         return
-    try:
-        _yaml_representers()
-    except Exception:
-        report_internal_error("registering labelled values with PyYAML")
-    for module_name, class_name, attr, wrap in _PATCHES:
+    _active = True
+    for module_name in dict.fromkeys([_YAML, *(patch[0] for patch in _PATCHES)]):
+        if module_name not in _hooked:
+            _hooked.add(module_name)
+            register_post_import_hook(_patch_module, module_name)  # runs at once when already imported
+        elif module_name in sys.modules:
+            _patch_module(sys.modules[module_name])
+
+
+def _patch_module(module: ModuleType) -> None:
+    if not _active:
+        return
+    name = module.__name__
+    if name == _YAML:
         try:
-            owner = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError):
+            _yaml_representers(module)
+        except Exception:
+            report_internal_error("registering labelled values with PyYAML")
+        return
+    for module_name, class_name, attr, wrap in _PATCHES:
+        if module_name != name:
             continue
-        original = owner.__dict__.get(attr)
-        if original is None:
+        owner = getattr(module, class_name, None)
+        original = owner.__dict__.get(attr) if owner is not None else None
+        if original is None or any(o is owner and a == attr for o, a, _ in _originals):
             continue
         _originals.append((owner, attr, original))
         setattr(owner, attr, wrap(original))
 
 
 def uninstall() -> None:
+    global _active
+    _active = False
     while _originals:
         owner, attr, original = _originals.pop()
         setattr(owner, attr, original)

@@ -20,7 +20,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanContext
 
 from ao_instrument.dataflow.labels import refill_budget
-from ao_instrument.runs import current_run_id
+from ao_instrument.runs import opened_run_id
 
 # Origins a scope keeps (each is one LLM call); the oldest are forgotten beyond this.
 MAX_ORIGINS = 10_000
@@ -73,7 +73,7 @@ class Scopes:
     def key_for(self, call: SpanContext | None = None) -> ScopeKey:
         """The current scope: the run, else the trace of the active span (not the call's own) while a
         local root span of that trace is open, else the process."""
-        run_id = current_run_id()
+        run_id = opened_run_id()
         if run_id:
             return ("run", run_id)
         current = trace.get_current_span().get_span_context()

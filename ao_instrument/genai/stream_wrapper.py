@@ -41,6 +41,14 @@ class StreamRecorder(Protocol):
         """`stream` is collected, or the program exits, before its end: end the span."""
 
 
+def _hidden(hide: Callable[[Any], bool], item: Any) -> bool:
+    try:
+        return hide(item)
+    except Exception:
+        report_internal_error("reading a stream item")
+        return False
+
+
 def _guarded(action: Callable[..., None], *args: Any) -> None:
     try:
         action(*args)
@@ -80,9 +88,10 @@ class _Observed(ObjectProxy):  # type: ignore[misc]
 
     _self_open = False
 
-    def __init__(self, stream: Any, recorder: StreamRecorder) -> None:
+    def __init__(self, stream: Any, recorder: StreamRecorder, hide: Callable[[Any], bool] | None = None) -> None:
         super().__init__(stream)
         self._self_recorder = recorder
+        self._self_hide = hide  # items that ao's own request options added: recorded, not handed out
         self._self_open = True
         _OPEN.add(self)
 
@@ -118,15 +127,18 @@ class ObservedStream(_Observed):
         return self
 
     def __next__(self) -> Any:
-        try:
-            item = self.__wrapped__.__next__()
-        except StopIteration:
-            self._self_end()
-            raise
-        except BaseException as error:
-            self._self_fail(error)
-            raise
-        return self._self_observe(item)
+        while True:
+            try:
+                item = self.__wrapped__.__next__()
+            except StopIteration:
+                self._self_end()
+                raise
+            except BaseException as error:
+                self._self_fail(error)
+                raise
+            observed = self._self_observe(item)
+            if self._self_hide is None or not _hidden(self._self_hide, item):
+                return observed
 
     def __enter__(self) -> ObservedStream:
         return self
@@ -148,15 +160,18 @@ class ObservedAsyncStream(_Observed):
         return self
 
     async def __anext__(self) -> Any:
-        try:
-            item = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            self._self_end()
-            raise
-        except BaseException as error:
-            self._self_fail(error)
-            raise
-        return self._self_observe(item)
+        while True:
+            try:
+                item = await self.__wrapped__.__anext__()
+            except StopAsyncIteration:
+                self._self_end()
+                raise
+            except BaseException as error:
+                self._self_fail(error)
+                raise
+            observed = self._self_observe(item)
+            if self._self_hide is None or not _hidden(self._self_hide, item):
+                return observed
 
     async def __aenter__(self) -> ObservedAsyncStream:
         return self

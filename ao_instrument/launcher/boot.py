@@ -27,7 +27,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.launcher.home import route_logs_to_file
 from ao_instrument.replay import seeding
-from ao_instrument.runs import install_run_processor
+from ao_instrument.runs import install_run_processor, start_process_run
 
 logger = logging.getLogger("ao_instrument")
 _booted = False
@@ -55,10 +55,13 @@ def post_instrument() -> None:
     """
     global _booted
     try:
-        if os.environ.get("AO_LAUNCHER") == "1" and not _booted:
-            _booted = True  # an ao-instrument run, entered through opentelemetry-instrument's bootstrap
-            route_logs_to_file()
-            _join_run()
+        if os.environ.get("AO_LAUNCHER") == "1":
+            if not _booted:
+                _booted = True  # an ao-instrument run, entered through opentelemetry-instrument's bootstrap
+                route_logs_to_file()
+                _join_run()
+        else:  # plain opentelemetry-instrument: the process is one run
+            start_process_run(trace.get_tracer_provider())
         from ao_instrument.launcher import main_script
 
         main_script.arm()

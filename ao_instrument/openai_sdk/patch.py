@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import partial
@@ -34,6 +35,37 @@ _REREADABLE = (list, tuple, str, dict, *_ABSENT)
 
 def _given(value: Any) -> bool:
     return value is not None and not isinstance(value, _ABSENT)
+
+
+# A chat stream whose request did not ask for usage is asked for it (`stream_options.include_usage`), so its
+# span has token counts; the usage-only chunk this adds is not handed to the program. `AO_STREAM_USAGE=off`
+# sends requests as the program made them (read at `instrument()`). Raw responses are left as they are:
+# their body is the user's.
+_RAW_HEADER = "X-Stainless-Raw-Response"
+
+
+def asks_usage(env: Mapping[str, str] = os.environ) -> bool:
+    return env.get("AO_STREAM_USAGE", "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+def _ask_usage(state: State, api: Api, kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The arguments asking for a chat stream's usage where the request did not (its chunk is then
+    hidden from the program), None where ao does not ask."""
+    if not state.ask_usage or api is not CHAT or kwargs.get("stream") is not True:
+        return None
+    options, headers = kwargs.get("stream_options"), kwargs.get("extra_headers")
+    if isinstance(headers, Mapping) and _RAW_HEADER in headers:
+        return None
+    if _given(options):
+        if not isinstance(options, Mapping) or "include_usage" in options:
+            return None
+        return {**kwargs, "stream_options": {**options, "include_usage": True}}
+    return {**kwargs, "stream_options": {"include_usage": True}}
+
+
+def _usage_only(chunk: Any) -> bool:
+    """The chunk that `include_usage` adds: usage and no choices."""
+    return not chunk.choices and chunk.usage is not None
 
 
 Content = tuple[JsonText | None, JsonText | None, JsonText | None]  # messages, instructions, tools
@@ -120,11 +152,12 @@ class State:
     """One `instrument()`: wrappers kept by the SDK past `uninstrument()` (in `with_raw_response`
     objects) pass through once `active` is false."""
 
-    __slots__ = ("telemetry", "active")
+    __slots__ = ("telemetry", "active", "ask_usage")
 
-    def __init__(self, telemetry: LLMCallTelemetry) -> None:
+    def __init__(self, telemetry: LLMCallTelemetry, ask_usage: bool = True) -> None:
         self.telemetry = telemetry
         self.active = True
+        self.ask_usage = ask_usage
 
 
 # id(base_url) -> (base_url, provider, server.address, server.port); the URL is kept so its id is not reused.
@@ -193,17 +226,18 @@ def _fail(call: LLMCall, error: BaseException) -> None:
         report_internal_error("failing an OpenAI call span")
 
 
-def _observe(call: LLMCall, api: Api, result: Any, streamed: bool) -> Any:
+def _observe(call: LLMCall, api: Api, result: Any, streamed: bool, hide_usage: bool = False) -> Any:
     """End the span from `result` (or hand a stream or raw response to its proxy); returns what the user gets."""
     try:
         if isinstance(result, openai.BaseModel):
             api.finish(call, result)
             return call.label(result)
         if api.recorder is not None:
+            hide = _usage_only if hide_usage else None
             if isinstance(result, openai.Stream):
-                return ObservedStream(result, api.recorder(call))
+                return ObservedStream(result, api.recorder(call), hide)
             if isinstance(result, openai.AsyncStream):
-                return ObservedAsyncStream(result, api.recorder(call))
+                return ObservedAsyncStream(result, api.recorder(call), hide)
         if isinstance(result, _RAW):
             return _observed_raw(call, api, result, streamed)
         call.finish({})
@@ -237,16 +271,18 @@ def sync_wrapper(state: State, api: Api) -> Callable[..., Any]:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not state.active or not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
-        call = _start(telemetry, api, instance, kwargs)
+        asked = _ask_usage(state, api, kwargs)
+        request = kwargs if asked is None else asked
+        call = _start(telemetry, api, instance, request)
         if call is None:
             return wrapped(*args, **kwargs)
         try:
             with serving(call, api.replay):
-                result = wrapped(*args, **kwargs)
+                result = wrapped(*args, **request)
         except BaseException as error:
             _fail(call, error)
             raise
-        return _observe(call, api, result, kwargs.get("stream") is True)
+        return _observe(call, api, result, request.get("stream") is True, asked is not None)
 
     return wrapper
 
@@ -257,16 +293,18 @@ def async_wrapper(state: State, api: Api) -> Callable[..., Any]:
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not state.active or not is_instrumentation_enabled():
             return await wrapped(*args, **kwargs)
-        call = _start(telemetry, api, instance, kwargs)
+        asked = _ask_usage(state, api, kwargs)
+        request = kwargs if asked is None else asked
+        call = _start(telemetry, api, instance, request)
         if call is None:
             return await wrapped(*args, **kwargs)
         try:
             with serving(call, api.replay):
-                result = await wrapped(*args, **kwargs)
+                result = await wrapped(*args, **request)
         except BaseException as error:
             _fail(call, error)
             raise
-        return _observe(call, api, result, kwargs.get("stream") is True)
+        return _observe(call, api, result, request.get("stream") is True, asked is not None)
 
     return wrapper
 

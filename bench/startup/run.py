@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+from importlib.metadata import entry_points
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,11 @@ reply = openai.OpenAI(max_retries=0).chat.completions.create(
 )
 print(reply.choices[0].message.content)
 """
+
+
+def third_party_instrumentors() -> list[str]:
+    """Entry point names of the installed instrumentors that are not ao's."""
+    return sorted({e.name for e in entry_points(group="opentelemetry_instrumentor") if not e.value.startswith("ao_instrument")})
 
 
 def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
@@ -59,11 +65,14 @@ def main() -> None:
         live = {**base, "OTEL_EXPORTER_OTLP_ENDPOINT": sink.http_endpoint}
         dead = {**base, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
         bare = {**base, "OTEL_TRACES_EXPORTER": "none", "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "*"}
+        # ao's own cost: the other instrumentors installed here (the tests' peers) are left out, as in bare.
+        ao_only = {**live, "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": ",".join(third_party_instrumentors())}
         python, ao, otel = sys.executable, str(BIN / "ao-instrument"), str(BIN / "opentelemetry-instrument")
         cases = {
             "python -c pass": ([python, "-c", "pass"], base),
             "opentelemetry-instrument (bare) python -c pass": ([otel, python, "-c", "pass"], bare),
-            "ao-instrument python -c pass": ([ao, python, "-c", "pass"], live),
+            "ao-instrument python -c pass": ([ao, python, "-c", "pass"], ao_only),
+            "ao-instrument python -c pass, every instrumentor": ([ao, python, "-c", "pass"], live),
             "python one_call.py": ([python, "one_call.py"], base),
             "ao-instrument python one_call.py": ([ao, python, "one_call.py"], live),
             "ao-instrument python one_call.py, dead endpoint": ([ao, python, "one_call.py"], dead),

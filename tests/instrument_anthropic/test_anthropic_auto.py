@@ -39,8 +39,11 @@ def test_opentelemetry_instrument(tmp_path: Path, fake: FakeLLM, sink: OTLPSink)
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai,ao_openai,ao_dataflow",
     }  # fmt: skip
     run_auto_instrumented(PROGRAM, tmp_path, env, drop=("ANTHROPIC_",))
-    spans = sink.wait_for(lambda spans: len(spans) >= 3)
+    received = sink.wait_for(lambda spans: len(spans) >= 4)
+    (root,) = [s for s in received if s.name == "ao.run prog.py"]  # the process is one run
+    spans = [s for s in received if s is not root]
     assert [s.scope for s in spans] == ["ao_instrument.anthropic_sdk"] * 3
+    assert {s.attributes["ao.run.id"] for s in spans} == {root.attributes["ao.run.id"]}
     assert not [s for s in spans if s.scope == SDK_SCOPE]
     for span in spans:
         attrs = span.attributes

@@ -38,7 +38,11 @@ def test_opentelemetry_instrument(tmp_path: Path, fake: FakeLLM, sink: OTLPSink)
         "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai,ao_anthropic,ao_dataflow",
     }  # fmt: skip
     run_auto_instrumented(PROGRAM, tmp_path, env, drop=("OPENAI_",))
-    spans = sink.wait_for(lambda spans: len(spans) >= 4)
+    received = sink.wait_for(lambda spans: len(spans) >= 5)
+    (root,) = [s for s in received if s.name == "ao.run prog.py"]  # the process is one run, not one per call
+    assert root.parent_span_id == "" and root.attributes["ao.run.name"] == "prog.py"
+    spans = [s for s in received if s is not root]
+    assert {s.attributes["ao.run.id"] for s in spans} == {root.attributes["ao.run.id"]}
     assert sorted(s.name for s in spans) == [f"chat {MODEL}"] * 3 + ["embeddings embed-test"]
     assert {s.scope for s in spans} == {"ao_instrument.openai_sdk"}
     for span in spans:

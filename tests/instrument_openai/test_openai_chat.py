@@ -6,10 +6,12 @@ import asyncio
 
 import openai
 import pydantic
+import pytest
 from fake_llm import FakeLLM
 from opentelemetry.trace import SpanKind, StatusCode
 
 from tests.instrument_openai.helpers import HELLO, MODEL, WEATHER_TOOL, Telemetry, decoded
+from tests.support.instrumentation import Instrumentation
 
 
 def _assert_chat_span(telemetry: Telemetry, fake: FakeLLM, *, finish: str = "stop") -> dict:
@@ -142,12 +144,40 @@ def test_stream(content: Telemetry, fake: FakeLLM, client: openai.OpenAI) -> Non
     ]
 
 
-def test_stream_without_usage(telemetry: Telemetry, fake: FakeLLM, client: openai.OpenAI) -> None:
-    for _ in client.chat.completions.create(model=MODEL, messages=HELLO, stream=True):
-        pass
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_stream_not_asking_for_usage_gets_it_and_the_program_sees_no_extra_chunk(
+    telemetry: Telemetry, fake: FakeLLM, client: openai.OpenAI, aclient: openai.AsyncOpenAI, kind: str
+) -> None:
+    async def read_async() -> list:
+        return [c async for c in await aclient.chat.completions.create(model=MODEL, messages=HELLO, stream=True)]
+
+    if kind == "sync":
+        chunks = list(client.chat.completions.create(model=MODEL, messages=HELLO, stream=True))
+    else:
+        chunks = asyncio.run(read_async())
+    assert fake.requests[-1].body["stream_options"] == {"include_usage": True}  # ao asked for it
+    assert chunks and all(chunk.choices and chunk.usage is None for chunk in chunks)  # as without ao
     attrs = telemetry.span().attributes
     assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
-    assert "gen_ai.usage.input_tokens" not in attrs
+    assert attrs["gen_ai.usage.input_tokens"] > 0 and attrs["gen_ai.usage.output_tokens"] > 0
+
+
+def test_the_stream_usage_request_can_be_switched_off(
+    make_telemetry: Instrumentation, fake: FakeLLM, client: openai.OpenAI
+) -> None:
+    telemetry = make_telemetry(AO_STREAM_USAGE="off")
+    for _ in client.chat.completions.create(model=MODEL, messages=HELLO, stream=True):
+        pass
+    assert "stream_options" not in fake.requests[-1].body
+    attrs = telemetry.span().attributes
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
+    assert "gen_ai.usage.input_tokens" not in attrs  # unknown, not 0
+
+
+def test_a_raw_stream_is_sent_as_the_program_made_it(telemetry: Telemetry, fake: FakeLLM, client: openai.OpenAI) -> None:
+    with client.chat.completions.with_streaming_response.create(model=MODEL, messages=HELLO, stream=True) as raw:
+        raw.read()
+    assert "stream_options" not in fake.requests[-1].body
 
 
 def test_stream_tool_call_deltas(content: Telemetry, fake: FakeLLM, client: openai.OpenAI) -> None:
