@@ -15,6 +15,7 @@ and, when the process belongs to an `ao-instrument` run whose bootstrap did not 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import signal
@@ -25,6 +26,7 @@ from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.launcher.exit_deadline import EXIT
 from ao_instrument.launcher.home import route_logs_to_file
 from ao_instrument.replay import seeding
 from ao_instrument.runs import install_run_processor, start_process_run
@@ -70,7 +72,9 @@ def post_instrument() -> None:
 
 
 def _join_run() -> None:
-    """`ao.run.id` on every span, the launcher's run span as parent, the run's seed, spans flushed on SIGTERM."""
+    """`ao.run.id` on every span, the launcher's run span as parent, the run's seed, spans flushed on SIGTERM,
+    exports bounded from the start of the exit (registered after the providers' exit hooks: runs first)."""
+    atexit.register(EXIT.start)
     install_run_processor(trace.get_tracer_provider())
     _attach_run_context()
     try:

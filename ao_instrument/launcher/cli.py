@@ -39,7 +39,8 @@ from ao_instrument.genai import semconv as sc
 from ao_instrument.launcher.environment import child_environment, endpoint_configured, local_collector_ports
 from ao_instrument.launcher.exporters import span_exporter_from_environment
 from ao_instrument.launcher.home import log_path, route_logs_to_file
-from ao_instrument.launcher.outbox import Outbox, OutboxSpanExporter, deliver_outbox
+from ao_instrument.launcher.outbox import Outbox, OutboxSpanExporter, deliver_outbox, endpoint_listening
+from ao_instrument.launcher.exit_deadline import EXIT
 from ao_instrument.replay import seeding
 from ao_instrument.replay.launch import API_URL_ENV, TOKEN_ENV, RecordedRun, ReplayError, ReplayFiles, fetch_recorded_run
 from ao_instrument.runs import new_run_id, root_span_name
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> None:
     root.end()
     undelivered = [path for path in outbox.files() if path not in undelivered_before]
     if isinstance(exporter, OutboxSpanExporter):
-        exporter.start_exit(0.0 if undelivered else None)  # the program's spans found no endpoint: no wait
+        # No wait where the program's spans found no endpoint, or nothing listens there now.
+        EXIT.start(0.0 if undelivered or not endpoint_listening(env) else None)
     provider.shutdown()
     delivery.join(EXIT_DELIVERY_S)
     if summary:

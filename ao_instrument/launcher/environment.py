@@ -60,10 +60,17 @@ def child_environment(
     # ao's exporter (outbox, exit deadline) wherever plain OTLP would be used.
     env.setdefault("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
     env.setdefault("OTEL_PYTHON_ID_GENERATOR", "ao_unseeded")  # seeding `random` must not repeat span ids
-    if env.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() in ("", "otlp"):
-        env["OTEL_TRACES_EXPORTER"] = "ao_otlp"
+    for signal in ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER"):
+        env[signal] = _ao_exporters(env.get(signal, ""))
     if taint is not None:
         env["AO_TAINT"] = "on" if taint else "off"
     if capture_content is not None:
         env["AO_CAPTURE_CONTENT"] = "true" if capture_content else "false"
     return env
+
+
+def _ao_exporters(names: str) -> str:
+    """An `OTEL_*_EXPORTER` list with ao's bounded OTLP exporter (`ao_otlp`) for `otlp`, the default."""
+    chosen = [name.strip() for name in names.split(",") if name.strip()] or ["otlp"]
+    return ",".join("ao_otlp" if name.lower() == "otlp" else name for name in chosen)
+

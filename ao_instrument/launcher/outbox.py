@@ -1,4 +1,4 @@
-"""Span export under `ao-instrument`: bounded at exit, and nothing accepted is lost.
+"""Span export under `ao-instrument`: bounded at exit (`exit_deadline`), and nothing accepted is lost.
 
 `OutboxSpanExporter` (the `ao_otlp` traces exporter, chosen by the launcher where `otlp` would be)
 wraps the standard OTLP exporter of the configured protocol. A batch it cannot deliver — the endpoint
@@ -16,7 +16,9 @@ import logging
 import os
 import threading
 import time
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,23 +28,14 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.util.re import parse_env_headers
 
+from ao_instrument.launcher.exit_deadline import EXIT, env_number
 from ao_instrument.launcher.home import outbox_dir
 
 logger = logging.getLogger(__name__)
 
-EXIT_TIMEOUT_ENV = "AO_EXIT_TIMEOUT"
 MAX_BYTES_ENV = "AO_OUTBOX_MAX_BYTES"
-DEFAULT_EXIT_TIMEOUT_S = 1.0
 DEFAULT_MAX_BYTES = 256 << 20
 SUFFIX = ".otlp"
-_POLL_S = 0.02
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    try:
-        return max(0.0, float(env.get(name) or default))
-    except ValueError:
-        return default
 
 
 def protocol(env: Mapping[str, str] = os.environ) -> str:
@@ -74,7 +67,7 @@ class Outbox:
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] = os.environ) -> Outbox:
-        return cls(outbox_dir(), int(_number(env, MAX_BYTES_ENV, DEFAULT_MAX_BYTES)))
+        return cls(outbox_dir(), int(env_number(env, MAX_BYTES_ENV, DEFAULT_MAX_BYTES)))
 
     def keep(self, payload: bytes, spans: int) -> Path | None:
         """Write one request; its path, or None when the outbox is full or not writable (logged)."""
@@ -117,16 +110,9 @@ class OutboxSpanExporter(SpanExporter):
     def __init__(self, inner: SpanExporter | None = None, outbox: Outbox | None = None) -> None:
         self._inner = inner if inner is not None else standard_exporter()
         self._outbox = outbox if outbox is not None else Outbox.from_environment()
-        self._exit_timeout = _number(os.environ, EXIT_TIMEOUT_ENV, DEFAULT_EXIT_TIMEOUT_S)
-        self._deadline: float | None = None
         self.kept: list[Path] = []
         # Registered after the tracer provider's own exit hook, so it runs before the provider flushes.
-        atexit.register(self.start_exit)
-
-    def start_exit(self, timeout: float | None = None) -> None:
-        """From now on, exports give up at the exit deadline (`timeout` seconds from now, else AO_EXIT_TIMEOUT)."""
-        if self._deadline is None:
-            self._deadline = time.monotonic() + (self._exit_timeout if timeout is None else timeout)
+        atexit.register(EXIT.start)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._deliver(spans):
@@ -142,33 +128,27 @@ class OutboxSpanExporter(SpanExporter):
         return SpanExportResult.FAILURE
 
     def _deliver(self, spans: Sequence[ReadableSpan]) -> bool:
-        """Export through the standard exporter in a thread of its own, given up at the exit deadline."""
-        if self._deadline is not None and time.monotonic() >= self._deadline:
-            return False
-        outcome: list[bool] = []
-
-        def export() -> None:
-            try:
-                outcome.append(self._inner.export(spans) is SpanExportResult.SUCCESS)
-            except Exception:
-                logger.exception("ao: the OTLP exporter failed")
-                outcome.append(False)
-
-        worker = threading.Thread(target=export, name="ao-export", daemon=True)
-        worker.start()
-        while worker.is_alive():
-            worker.join(_POLL_S)
-            if self._deadline is not None and time.monotonic() >= self._deadline and worker.is_alive():
-                logger.warning("ao: export still running at the exit deadline; its spans go to the outbox")
-                return False
-        return bool(outcome and outcome[0])
+        """Export through the standard exporter, given up at the exit deadline."""
+        return EXIT.run(lambda: self._inner.export(spans) is SpanExportResult.SUCCESS, "spans")
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         return self._inner.force_flush(timeout_millis)
 
     def shutdown(self) -> None:
-        self.start_exit()
+        EXIT.start()
         self._inner.shutdown()
+
+
+def endpoint_listening(env: Mapping[str, str] = os.environ, timeout: float = 0.2) -> bool:
+    """Whether something accepts connections at the traces endpoint (a refused connect is answered at once)."""
+    url = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or ""
+    parsed = urllib.parse.urlsplit(url if "//" in url else f"//{url}")
+    default = 4318 if protocol(env).startswith("http") else 4317
+    try:
+        with socket.create_connection((parsed.hostname or "localhost", parsed.port or default), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 def traces_url(env: Mapping[str, str] = os.environ) -> str | None:
