@@ -10,6 +10,7 @@ LOG_NAME = "ao-instrument.log"
 OUTBOX_NAME = "outbox"
 # The loggers whose records ao routes to its log file under ao-instrument, away from the user's terminal.
 QUIET_LOGGERS = ("ao_instrument", "opentelemetry")
+AO_LOGGERS = ("ao_instrument",)  # under plain opentelemetry-instrument, OpenTelemetry's records stay the user's
 
 
 def ao_home() -> Path:
@@ -24,8 +25,9 @@ def outbox_dir() -> Path:
     return ao_home() / OUTBOX_NAME
 
 
-def route_logs_to_file() -> None:
-    """ao's and OpenTelemetry's log records go to `$AO_HOME/ao-instrument.log`, never to stdout or stderr.
+def route_logs_to_file(loggers: tuple[str, ...] = QUIET_LOGGERS) -> None:
+    """ao's and OpenTelemetry's log records (`loggers`) go to `$AO_HOME/ao-instrument.log`, never to stdout
+    or stderr.
 
     When the file cannot be opened (a read-only home), the records are dropped rather than printed.
     """
@@ -36,7 +38,7 @@ def route_logs_to_file() -> None:
         handler.setFormatter(logging.Formatter(f"%(asctime)s {os.getpid()} %(name)s %(levelname)s %(message)s"))
     except OSError:
         handler = logging.NullHandler()
-    for name in QUIET_LOGGERS:
+    for name in loggers:
         logger = logging.getLogger(name)
         logger.addHandler(handler)
         logger.propagate = False
