@@ -5,7 +5,7 @@ wraps the standard OTLP exporter of the configured protocol. A batch it cannot d
 refuses it or does not answer, or the process is exiting and the exit deadline (`AO_EXIT_TIMEOUT`,
 1 s) has passed — is written as an OTLP/protobuf `ExportTraceServiceRequest` to the outbox,
 `$AO_HOME/outbox/` (at most `AO_OUTBOX_MAX_BYTES`, 256 MiB; beyond, batches are dropped and logged).
-The next `ao-instrument` run sends the outbox to its OTLP/HTTP endpoint before its command starts
+The next `ao-instrument` run sends the outbox to its OTLP endpoint (HTTP or gRPC) as its command starts
 (`deliver_outbox`), and the launcher tells in one line at exit where undelivered spans are.
 """
 
@@ -20,7 +20,7 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -151,45 +151,90 @@ def endpoint_listening(env: Mapping[str, str] = os.environ, timeout: float = 0.2
         return False
 
 
-def traces_url(env: Mapping[str, str] = os.environ) -> str | None:
-    """The OTLP/HTTP traces URL the variables name (None for gRPC)."""
-    if not protocol(env).startswith("http"):
-        return None
+def traces_url(env: Mapping[str, str] = os.environ) -> str:
+    """The OTLP traces endpoint the variables name: a URL for HTTP, `host:port` (or a URL) for gRPC."""
     signal = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    if signal:
-        return signal
-    base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318"
-    return base.rstrip("/") + "/v1/traces"
+    if protocol(env).startswith("http"):
+        if signal:
+            return signal
+        return (env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4318").rstrip("/") + "/v1/traces"
+    return signal or env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "http://localhost:4317"
 
 
-def deliver_outbox(env: Mapping[str, str] = os.environ, timeout: float = 5.0) -> tuple[int, int]:
-    """Send the outbox's requests to the OTLP/HTTP traces endpoint; (delivered, left). Stops at the first failure.
+class Refused(Exception):
+    """The endpoint will never take this request (malformed)."""
 
-    An endpoint that refuses a request as malformed (a 400) will never take it: that file is moved to
-    `outbox/refused/` rather than retried forever.
-    """
-    outbox = Outbox.from_environment(env)
-    files = outbox.files()
-    url = traces_url(env)
-    if not files or url is None:
-        return 0, len(files)
-    headers = {"Content-Type": "application/x-protobuf"}
+
+def _headers(env: Mapping[str, str]) -> dict[str, str]:
     configured = env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") or env.get("OTEL_EXPORTER_OTLP_HEADERS") or ""
-    headers.update(parse_env_headers(configured, liberal=True))
-    delivered = 0
-    for path in files:
+    return parse_env_headers(configured, liberal=True)
+
+
+def _http_sender(url: str, env: Mapping[str, str], timeout: float) -> Callable[[bytes], None]:
+    headers = {"Content-Type": "application/x-protobuf", **_headers(env)}
+
+    def send(payload: bytes) -> None:
+        request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
         try:
-            request = urllib.request.Request(url, data=path.read_bytes(), headers=headers, method="POST")
             with urllib.request.urlopen(request, timeout=timeout):
                 pass
         except urllib.error.HTTPError as error:
             if error.code == 400:
-                _set_aside(path)
-                continue
-            logger.warning("ao: outbox delivery to %s refused (%s); files left for the next run", url, error.code)
-            break
-        except (urllib.error.URLError, OSError) as error:
-            logger.warning("ao: outbox delivery to %s failed (%s); files left for the next run", url, error)
+                raise Refused(str(error.code)) from None
+            raise
+
+    return send
+
+
+def _grpc_sender(endpoint: str, env: Mapping[str, str], timeout: float) -> Callable[[bytes], None]:
+    import grpc
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
+
+    parsed = urllib.parse.urlsplit(endpoint if "//" in endpoint else f"//{endpoint}")
+    target = f"{parsed.hostname or 'localhost'}:{parsed.port or 4317}"
+    insecure = parsed.scheme == "http" or (env.get("OTEL_EXPORTER_OTLP_INSECURE", "").lower() == "true")
+    channel = grpc.insecure_channel(target) if insecure else grpc.secure_channel(target, grpc.ssl_channel_credentials())
+    stub = TraceServiceStub(channel)
+    metadata = [(key.lower(), value) for key, value in _headers(env).items()]
+
+    def send(payload: bytes) -> None:
+        try:
+            stub.Export(ExportTraceServiceRequest.FromString(payload), metadata=metadata, timeout=timeout)
+        except grpc.RpcError as error:
+            if error.code() is grpc.StatusCode.INVALID_ARGUMENT:
+                raise Refused(error.code().name) from None
+            raise OSError(f"{error.code().name}: {error.details()}") from None
+
+    return send
+
+
+def deliver_outbox(env: Mapping[str, str] = os.environ, timeout: float = 5.0) -> tuple[int, int]:
+    """Send the outbox's requests to the OTLP traces endpoint (HTTP or gRPC, as configured); (delivered,
+    left). Stops at the first failure.
+
+    An endpoint that refuses a request as malformed (HTTP 400, gRPC INVALID_ARGUMENT) will never take it:
+    that file is moved to `outbox/refused/` rather than retried forever.
+    """
+    outbox = Outbox.from_environment(env)
+    files = outbox.files()
+    if not files:
+        return 0, 0
+    endpoint = traces_url(env)
+    try:
+        send = (_http_sender if protocol(env).startswith("http") else _grpc_sender)(endpoint, env, timeout)
+    except Exception:
+        logger.exception("ao: cannot deliver the outbox to %s", endpoint)
+        return 0, len(files)
+    delivered = 0
+    for path in files:
+        try:
+            send(path.read_bytes())
+        except Refused:
+            _set_aside(path)
+            continue
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            logger.warning("ao: outbox delivery to %s failed (%s); files left for the next run", endpoint, error)
             break
         path.unlink(missing_ok=True)
         delivered += 1

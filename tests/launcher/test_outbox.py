@@ -27,11 +27,14 @@ PROGRAM = """
 """
 
 
-def run(tmp_path: Path, fake: FakeLLM, endpoint: str, other_signals: str = "none") -> tuple[subprocess.CompletedProcess, float]:
+def run(
+    tmp_path: Path, fake: FakeLLM, endpoint: str, other_signals: str = "none", protocol: str = "http/protobuf"
+) -> tuple[subprocess.CompletedProcess, float]:
     (tmp_path / "prog.py").write_text(textwrap.dedent(PROGRAM))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AO_"))}
     env.update(**fake.env(), AO_HOME=str(tmp_path / "home"), OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
-               OTEL_METRICS_EXPORTER=other_signals, OTEL_LOGS_EXPORTER=other_signals)  # fmt: skip
+               OTEL_METRICS_EXPORTER=other_signals, OTEL_LOGS_EXPORTER=other_signals,
+               OTEL_EXPORTER_OTLP_PROTOCOL=protocol)  # fmt: skip
     started = time.monotonic()
     done = subprocess.run([LAUNCHER, sys.executable, "prog.py"], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
@@ -82,3 +85,17 @@ def test_metrics_and_logs_for_a_dead_endpoint_do_not_hold_the_exit(tmp_path: Pat
     assert every_signal < traces_only + 3.0
     log = (tmp_path / "all" / "home" / "ao-instrument.log").read_text()
     assert "metrics batch was not delivered" in log
+
+
+def test_the_outbox_is_delivered_over_grpc_too(tmp_path: Path, fake: FakeLLM, sink: OTLPSink) -> None:
+    done, _ = run(tmp_path, fake, f"http://127.0.0.1:{free_port()}")
+    assert done.returncode == 0
+    outbox = tmp_path / "home" / "outbox"
+    kept = kept_spans(outbox)
+    assert len(kept) == 2
+
+    again, _ = run(tmp_path, fake, sink.grpc_endpoint, protocol="grpc")
+    assert again.returncode == 0 and again.stderr == ""
+    received = sink.wait_for(lambda spans: len([s for s in spans if s.span.span_id in kept]) == 2)
+    assert sorted(s.name for s in received if s.span.span_id in kept) == sorted(kept.values())
+    assert not list(outbox.glob("*.otlp"))
