@@ -125,3 +125,36 @@ def test_an_edited_input_is_sent_live_and_its_descendants_follow(
     assert [c["edited"] for c in agent.calls(replayed)] == [None, None, "input", None]
     assert agent.api("DELETE", f"/api/v1/runs/{recorded}/edits")["deleted"] == 1
 
+
+
+@pytest.mark.parametrize("flavour", ["openai-responses", "anthropic-stream"])
+def test_whole_object_edits_replace_the_response_and_the_request(
+    tmp_path: Path, collector: CollectorProcess, llm: FakeLLM, flavour: str
+) -> None:
+    agent = Agent(tmp_path, collector, llm, flavour, PROGRAM, calls=4)
+    recorded, _ = agent.run()
+    colour, _, city, _ = agent.calls(recorded)
+    model = colour["model"]
+    if flavour == "anthropic-stream":
+        response = {"id": "msg_edit", "type": "message", "role": "assistant", "model": model, "stop_reason": "end_turn",
+                    "content": [{"type": "text", "text": "vermilion"}], "usage": {"input_tokens": 1, "output_tokens": 1}}
+        request = {"model": model, "max_tokens": 100, "messages": [{"role": "user", "content": "Name a lake"}]}
+    else:
+        response = {"id": "resp_edit", "object": "response", "created_at": 0, "model": model, "status": "completed",
+                    "output": [{"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+                                "content": [{"type": "output_text", "text": "vermilion", "annotations": []}]}],
+                    "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
+        request = {"model": model, "input": "Name a lake"}
+    agent.api("PUT", f"/api/v1/calls/{colour['id']}/output", json={"response": response})
+    agent.api("PUT", f"/api/v1/calls/{city['id']}/input", json={"request": request})
+    before = len(llm.requests)
+
+    replayed, done = agent.run("--replay", recorded, command=False)
+
+    sent = [r.last_user_text for r in llm.requests[before:]]
+    assert sent == ["Describe vermilion", "Name a lake", "Compare about Describe vermilion with about Name a lake"]
+    assert eval(done.stdout)[0] == "vermilion"
+    assert summary(done) == "0 calls cached, 2 edited, 0 live, 2 new"
+    calls = agent.calls(replayed)
+    assert [c["edited"] for c in calls] == ["output", None, "input", None]
+    assert calls[2]["input"] == "Name a lake"  # the span records the request that was sent
