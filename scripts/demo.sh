@@ -28,3 +28,4 @@ echo "Dataflow of run $RUN_ID:"
 "$VENV/bin/ao-collector" graph "$RUN_ID"
 echo
 echo "The collector keeps running in the background (API and data in $AO_HOME): ao-collector runs"
+echo "Its web UI: http://127.0.0.1:${AO_COLLECTOR_API_PORT:-4320}/#/runs/$RUN_ID (edit a call, replay the run)"
