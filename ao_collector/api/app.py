@@ -14,6 +14,7 @@ from ao_collector.api.edits_routes import ERRORS, edits_router, resolve_run, res
 from ao_collector.auth import bearer_ok
 from ao_collector.replay.runner import ReplayRunner
 from ao_collector.store.base import Store, StoreUnavailable
+from ao_collector.web import mount_ui
 
 
 def _auth(token: str | None) -> Callable[[Request], None]:
@@ -36,7 +37,7 @@ class _Json(Response):
 def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | None = None,
                replays: ReplayRunner | None = None) -> FastAPI:
     """The API over `store`; `health()` describes the running service for `/healthz`; `replays` starts and
-    tracks replays (`POST /api/v1/runs/{run_id}/replay`)."""
+    tracks replays (`POST /api/v1/runs/{run_id}/replay`). The web UI is served at `/`."""
     app = FastAPI(
         title="ao collector API",
         version="1",
@@ -90,4 +91,5 @@ def create_app(store: Store, health: Callable[[], dict[str, Any]], token: str | 
         return _Json(found)
 
     app.include_router(edits_router(store, api, replays))
+    mount_ui(app)
     return app
