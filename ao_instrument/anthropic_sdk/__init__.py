@@ -27,8 +27,10 @@ span of its tracer, a view of ao's span (`sdk_tracing.SdkSpanView`). So:
 - API calls that ao does not instrument (`count_tokens`, batches, beta, the tool runner's own
   spans) keep the SDK's own spans; on `uninstrument` the SDK is untouched again.
 
-`instrument()` does not import the SDK: its methods are wrapped when the program imports `anthropic`
-(at once when it already has).
+The package is the Anthropic adapter of ao's provider contract (`genai.provider`): `PROVIDER` declares
+it, `patch.ADAPTER` lists the methods and how their requests and results are read; `call.TracedCall` is
+its call object, which holds what the SDK's tracing reports. `instrument()` does not import the SDK:
+its methods are wrapped when the program imports `anthropic` (at once when it already has).
 
 The alternative, letting the SDK's span be the one span, was rejected: that span does not exist
 when the SDK's tracing is off or its tracer provider is unset, uses another tracer provider than
@@ -37,83 +39,18 @@ the one ao is given, and starts after ao must have chosen its links.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from importlib.metadata import PackageNotFoundError, version
-from types import ModuleType
-from typing import Any
+from ao_instrument.genai.provider import VERSION as __version__
+from ao_instrument.genai.provider import Provider, ProviderInstrumentor
 
-from opentelemetry import metrics, trace
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from opentelemetry.instrumentation.utils import unwrap
-from wrapt import register_post_import_hook, wrap_function_wrapper
+__all__ = ["AnthropicInstrumentor", "PROVIDER"]
 
-from ao_instrument.genai import LLMCallTelemetry, content_policy
-from ao_instrument.genai.fail_open import report_internal_error
-from ao_instrument.replay import plan as replay_plan
-
-_METHODS = ("create", "parse", "stream")
-_INSTRUMENTS = ("anthropic >= 0.70",)
-
-try:
-    __version__ = version("ao")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0"
-
-__all__ = ["AnthropicInstrumentor"]
+# The adapter (`patch.ADAPTER`) is imported when the program imports the SDK. `ping` and `error` events
+# of a raw streamed body are no items of the SDK's stream.
+PROVIDER = Provider("anthropic", "anthropic", "anthropic >= 0.70", "ao_instrument.anthropic_sdk.patch",
+                    "the Anthropic SDK", frozenset({"ping", "error"}))  # fmt: skip
 
 
-class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class AnthropicInstrumentor(ProviderInstrumentor):
     """Instruments the Anthropic SDK's Messages API (sync and async)."""
 
-    _pending: dict[str, Any] | None = None  # instrument()'s arguments until the SDK is imported
-    _patched = False
-
-    def instrumentation_dependencies(self) -> Collection[str]:
-        return _INSTRUMENTS
-
-    def _instrument(self, **kwargs: Any) -> None:
-        self._pending = kwargs
-        register_post_import_hook(self._on_import, "anthropic")
-
-    def _on_import(self, _module: ModuleType) -> None:
-        kwargs, self._pending = self._pending, None
-        if kwargs is None:  # uninstrumented before the program imported the SDK, or patched already
-            return
-        try:
-            self._patch(kwargs)
-        except Exception:
-            report_internal_error("instrumenting the Anthropic SDK")
-
-    def _patch(self, kwargs: dict[str, Any]) -> None:
-        from ao_instrument.anthropic_sdk import patch, sdk_tracing
-
-        self._patched = True
-        telemetry = LLMCallTelemetry(
-            trace.get_tracer(__name__, __version__, kwargs.get("tracer_provider")),
-            metrics.get_meter(__name__, __version__, kwargs.get("meter_provider")),
-            content_policy(),
-            replay_plan.active(),
-        )
-        from anthropic.resources.messages import messages as module
-
-        for cls, is_async in ((module.Messages, False), (module.AsyncMessages, True)):
-            call = patch.async_create(telemetry) if is_async else patch.create(telemetry)
-            wrappers = {"create": call, "parse": call, "stream": patch.stream(telemetry, is_async)}
-            for method in _METHODS:
-                if hasattr(cls, method):
-                    wrap_function_wrapper(cls, method, wrappers[method])
-        sdk_tracing.install()
-
-    def _uninstrument(self, **kwargs: Any) -> None:
-        self._pending = None
-        if not self._patched:
-            return
-        self._patched = False
-        from anthropic.resources.messages import messages as module
-
-        from ao_instrument.anthropic_sdk import sdk_tracing
-
-        for cls in (module.Messages, module.AsyncMessages):
-            for method in _METHODS:
-                unwrap(cls, method)
-        sdk_tracing.uninstall()
+    provider = PROVIDER

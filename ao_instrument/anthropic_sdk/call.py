@@ -1,22 +1,24 @@
-"""One instrumented Anthropic call: ao's span, and what the SDK's own tracing adds to it."""
+"""One instrumented Anthropic call: ao's span, and what the SDK's own tracing adds to it.
+
+The Anthropic adapter's call object (`genai.provider.Adapter.call`): the shared steps start and end it
+as they do an `LLMCall`, whose `finish`, `fail`, `label`, `ended` and `capture` it has.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
 from opentelemetry import context, trace
 from opentelemetry.trace import Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
 from ao_instrument.anthropic_sdk import messages
 from ao_instrument.anthropic_sdk.replay_bodies import MESSAGES
-from ao_instrument.genai import LLMCall, LLMCallTelemetry
-from ao_instrument.genai import semconv as sc
+from ao_instrument.genai import JsonText, LLMCall
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.replay.serving import serving
 
-PROVIDER = "anthropic"
 CALL_KEY = context.create_key("ao-anthropic-call")
 
 
@@ -65,8 +67,14 @@ class TracedCall:
     def label(self, value: Any) -> Any:
         return self.llm.label(value)
 
-    def finish(self, result: messages.Result) -> None:
-        """End the span with `result`, and the ERROR status the SDK reported for a cut stream. An OK that the
+    def finish(
+        self,
+        attributes: dict[str, AttributeValue],
+        output_messages: list[dict[str, Any]] | JsonText | None = None,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+    ) -> None:
+        """End the span as `LLMCall.finish` does, with the ERROR status the SDK reported for a cut stream. An OK that the
         SDK reports is not kept: as the GenAI conventions ask, and as for every provider, a call that
         succeeded leaves its status unset."""
         if self.llm.ended:
@@ -74,7 +82,7 @@ class TracedCall:
         try:
             if self.sdk_status is not None and self.sdk_status.status_code is StatusCode.ERROR:
                 self.llm.span.set_status(self.sdk_status)
-            self.llm.finish(*result)
+            self.llm.finish(attributes, output_messages, input_tokens, output_tokens)
         except Exception:
             report_internal_error("anthropic: ending a call span")
 
@@ -86,7 +94,7 @@ class TracedCall:
         except Exception:
             report_internal_error("anthropic: reading a response")
             result = messages.Result({}, None, None, None)
-        self.finish(result)
+        self.finish(*result)
 
     def fail(self, error: BaseException) -> None:
         """End the span with `error`; the caller re-raises it."""
@@ -100,43 +108,3 @@ class TracedCall:
             self.llm.fail(error)
         except Exception:
             report_internal_error("anthropic: failing a call span")
-
-
-def start(telemetry: LLMCallTelemetry, instance: Any, kwargs: Mapping[str, Any], stream: bool) -> TracedCall:
-    """Start the span of a `messages.create`-like call made on `instance`, a Messages resource."""
-    attributes = messages.request_attributes(kwargs)
-    if stream:
-        attributes[sc.REQUEST_STREAM] = True
-    client = getattr(instance, "_client", None)
-    address, port = _server(client)
-    # Bedrock and Vertex clients name their own provider.
-    provider = getattr(client, "_gen_ai_provider_name", PROVIDER)
-    model = kwargs.get("model")
-    llm = LLMCall(
-        telemetry,
-        provider=provider if isinstance(provider, str) else PROVIDER,
-        operation="chat",
-        model=model if isinstance(model, str) else None,
-        request=kwargs,
-        attributes=attributes,
-        server_address=address,
-        server_port=port,
-    )
-    if llm.capture:
-        try:
-            llm.set_input(
-                messages.input_messages(kwargs.get("messages")),
-                messages.system_instructions(kwargs.get("system")),
-                messages.tool_definitions(kwargs.get("tools")),
-            )
-        except Exception:
-            report_internal_error("anthropic: reading request content")
-    return TracedCall(llm)
-
-
-def _server(client: Any) -> tuple[str | None, int | None]:
-    url = getattr(client, "base_url", None)
-    host = getattr(url, "host", None)
-    if not host:
-        return None, None
-    return host, url.port or (80 if url.scheme == "http" else 443)

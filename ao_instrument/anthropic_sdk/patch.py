@@ -1,33 +1,73 @@
-"""Wrappers of `Messages.create`/`parse` and `Messages.stream`, sync and async."""
+"""The Anthropic adapter (`genai.provider`): `Messages.create`/`parse` and `Messages.stream`, sync and async.
+
+Sync `create`/`parse` use the shared wrapper; the async ones call the method at once (so invalid
+arguments raise where they do without ao) and trace the coroutine it returns when it is awaited;
+`stream` traces the request when its manager is entered. Every call is a `TracedCall`, which holds what
+the SDK's own tracing merges into ao's span (`sdk_tracing`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from functools import cache, partial
+from collections.abc import Awaitable, Mapping
+from dataclasses import replace
 from typing import Any
 
+from anthropic import AsyncStream, Stream
+from anthropic.resources.messages import messages as _module
+from anthropic.types import Message, RawMessageStreamEvent
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.util.types import AttributeValue
 from wrapt import ObjectProxy
 
-from ao_instrument.anthropic_sdk import messages
-from ao_instrument.anthropic_sdk.call import TracedCall, start
-from ao_instrument.anthropic_sdk.streams import MessageRecorder, Recorder, trace_message_stream, traced_stream
-from ao_instrument.genai import LLMCallTelemetry
+from ao_instrument.anthropic_sdk import PROVIDER, messages, replay_bodies, sdk_tracing
+from ao_instrument.anthropic_sdk.call import TracedCall
+from ao_instrument.anthropic_sdk.streams import MessageRecorder, Recorder, trace_message_stream
+from ao_instrument.genai import LLMCallTelemetry, provider
+from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.fail_open import report_internal_error
-from ao_instrument.genai.raw_response import observed_raw_response
-
-Wrapper = Callable[[Any, Any, tuple[Any, ...], dict[str, Any]], Any]
+from ao_instrument.genai.provider import Adapter, Api, Content, Method, State, Wrapper
 
 
-def _start(telemetry: LLMCallTelemetry, instance: Any, kwargs: Mapping[str, Any], stream: bool) -> TracedCall | None:
-    try:
-        return start(telemetry, instance, kwargs, stream)
-    except Exception:
-        report_internal_error("anthropic: starting a call span")
-        return None
+def _request(kwargs: Mapping[str, Any]) -> dict[str, AttributeValue]:
+    attributes = messages.request_attributes(kwargs)
+    if kwargs.get("stream") is True:
+        attributes[sc.REQUEST_STREAM] = True
+    return attributes
 
 
-@cache
+def _stream_request(kwargs: Mapping[str, Any]) -> dict[str, AttributeValue]:
+    attributes = messages.request_attributes(kwargs)
+    attributes[sc.REQUEST_STREAM] = True
+    return attributes
+
+
+def _content(kwargs: Mapping[str, Any]) -> Content:
+    return (
+        messages.input_messages(kwargs.get("messages")) or None,
+        messages.system_instructions(kwargs.get("system")) or None,
+        messages.tool_definitions(kwargs.get("tools")) or None,
+    )
+
+
+def _recorder(call: TracedCall) -> Recorder:
+    return Recorder(call, label=True)
+
+
+MESSAGES = Api("chat", _request, _content, TracedCall.finish_message, Message, MessageRecorder,
+               replay_bodies.MESSAGES, _recorder, RawMessageStreamEvent)  # fmt: skip
+MESSAGE_STREAM = replace(MESSAGES, request=_stream_request)  # `messages.stream(...)`: streamed without `stream=True`
+
+_MODULE = _module.__name__
+METHODS: tuple[Method, ...] = (
+    Method(_MODULE, "Messages", "create", False, MESSAGES),
+    Method(_MODULE, "Messages", "parse", False, MESSAGES),
+    Method(_MODULE, "Messages", "stream", False, MESSAGE_STREAM),
+    Method(_MODULE, "AsyncMessages", "create", True, MESSAGES),
+    Method(_MODULE, "AsyncMessages", "parse", True, MESSAGES),
+    Method(_MODULE, "AsyncMessages", "stream", True, MESSAGE_STREAM),
+)
+
+
 def _raw_response_types() -> tuple[type, ...]:
     """The classes of `with_raw_response` results (`LegacyAPIResponse` before anthropic 1.0)."""
     from anthropic._response import BaseAPIResponse
@@ -39,63 +79,25 @@ def _raw_response_types() -> tuple[type, ...]:
     return (BaseAPIResponse, LegacyAPIResponse)
 
 
-def _returned(call: TracedCall, response: Any, streamed: bool) -> Any:
-    """What the user gets: a traced stream or raw response, or the labelled response once the span has ended."""
-    from anthropic import AsyncStream, Stream
-    from anthropic.types import Message
-
-    try:
-        if isinstance(response, (Stream, AsyncStream)):
-            return traced_stream(response, call, isinstance(response, AsyncStream))
-        if isinstance(response, _raw_response_types()):
-            return _observed_raw(call, response, streamed)
-    except Exception:
-        report_internal_error("anthropic: tracing a stream or raw response")
-    if isinstance(response, Message):
-        call.finish_message(response)
-    else:  # a stream or raw response ao could not wrap
-        call.finish(messages.Result({}, None, None, None))
-    return call.label(response)
+def _provider_name(client: Any) -> str:
+    """Bedrock and Vertex clients name their own provider."""
+    name = getattr(client, "_gen_ai_provider_name", PROVIDER.name)
+    return name if isinstance(name, str) else PROVIDER.name
 
 
-def _observed_raw(call: TracedCall, response: Any, streamed: bool) -> Any:
-    """A raw response (`with_raw_response`, `with_streaming_response`): the span ends with its body."""
-    from anthropic.types import Message, RawMessageStreamEvent
-
-    recorder = Recorder(call, label=True) if streamed else MessageRecorder(call)
-    item_type = RawMessageStreamEvent if streamed else Message
-    return observed_raw_response(response, recorder, streamed, partial(_construct, item_type))
-
-
-_SKIPPED_EVENTS = frozenset({"ping", "error"})
+def _wrapper(state: State, adapter: Adapter, method: Method) -> Wrapper:
+    if method.api is MESSAGE_STREAM:
+        return stream(state, method.api, method.is_async)
+    if method.is_async:
+        return async_create(state, method.api)
+    return provider.sync_wrapper(state, adapter, method.api)
 
 
-def _construct(item_type: Any, value: Any) -> Any:
-    """The SDK object of one decoded body or event, built as the SDK builds it without validation."""
-    from anthropic._models import construct_type
-
-    if not isinstance(value, dict) or value.get("type") in _SKIPPED_EVENTS:
-        return None
-    return construct_type(type_=item_type, value=value)
+def _around(call: TracedCall, api: Api) -> TracedCall:
+    return call  # `with call:` makes it current for the SDK's tracing, and serves it in a replay
 
 
-def create(telemetry: LLMCallTelemetry) -> Wrapper:
-    """Wrapper of the sync `Messages.create` and `Messages.parse`."""
-
-    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if not is_instrumentation_enabled():
-            return wrapped(*args, **kwargs)
-        call = _start(telemetry, instance, kwargs, kwargs.get("stream") is True)
-        if call is None:
-            return wrapped(*args, **kwargs)
-        with call:
-            response = wrapped(*args, **kwargs)
-        return _returned(call, response, kwargs.get("stream") is True)
-
-    return wrapper
-
-
-def async_create(telemetry: LLMCallTelemetry) -> Wrapper:
+def async_create(state: State, api: Api) -> Wrapper:
     """Wrapper of the async `AsyncMessages.create` and `AsyncMessages.parse`.
 
     Calls the method at once, so invalid arguments raise where they do without ao, and traces the
@@ -103,31 +105,33 @@ def async_create(telemetry: LLMCallTelemetry) -> Wrapper:
     """
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if not is_instrumentation_enabled():
+        if not state.active or not is_instrumentation_enabled():
             return wrapped(*args, **kwargs)
-        return _traced(telemetry, instance, kwargs, wrapped(*args, **kwargs))
+        return _traced(state.telemetry, api, instance, kwargs, wrapped(*args, **kwargs))
 
     return wrapper
 
 
-async def _traced(telemetry: LLMCallTelemetry, instance: Any, kwargs: dict[str, Any], request: Awaitable[Any]) -> Any:
-    call = _start(telemetry, instance, kwargs, kwargs.get("stream") is True)
+async def _traced(
+    telemetry: LLMCallTelemetry, api: Api, instance: Any, kwargs: dict[str, Any], request: Awaitable[Any]
+) -> Any:
+    call = provider.start(telemetry, ADAPTER, api, instance, kwargs)
     if call is None:
         return await request
     with call:
         response = await request
-    return _returned(call, response, kwargs.get("stream") is True)
+    return provider.observe(call, ADAPTER, api, response, kwargs.get("stream") is True)
 
 
-def stream(telemetry: LLMCallTelemetry, is_async: bool) -> Wrapper:
+def stream(state: State, api: Api, is_async: bool) -> Wrapper:
     """Wrapper of `Messages.stream` or `AsyncMessages.stream`: the span starts when the manager is entered."""
     proxy = AsyncTracedStreamManager if is_async else TracedStreamManager
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         manager = wrapped(*args, **kwargs)
-        if not is_instrumentation_enabled():
+        if not state.active or not is_instrumentation_enabled():
             return manager
-        return proxy(manager, telemetry, instance, kwargs)
+        return proxy(manager, state.telemetry, api, instance, kwargs)
 
     return wrapper
 
@@ -135,12 +139,12 @@ def stream(telemetry: LLMCallTelemetry, is_async: bool) -> Wrapper:
 class TracedStreamManager(ObjectProxy):  # type: ignore[misc]
     """A `MessageStreamManager` whose request is traced."""
 
-    def __init__(self, manager: Any, telemetry: LLMCallTelemetry, instance: Any, kwargs: dict[str, Any]) -> None:
+    def __init__(self, manager: Any, telemetry: LLMCallTelemetry, api: Api, instance: Any, kwargs: dict[str, Any]) -> None:
         super().__init__(manager)
-        self._self_request = (telemetry, instance, kwargs)
+        self._self_request = (telemetry, ADAPTER, api, instance, kwargs)
 
     def __enter__(self) -> Any:
-        call = _start(*self._self_request, True)
+        call = provider.start(*self._self_request)
         if call is None:
             return self.__wrapped__.__enter__()
         with call:
@@ -154,12 +158,12 @@ class TracedStreamManager(ObjectProxy):  # type: ignore[misc]
 class AsyncTracedStreamManager(ObjectProxy):  # type: ignore[misc]
     """An `AsyncMessageStreamManager` whose request is traced."""
 
-    def __init__(self, manager: Any, telemetry: LLMCallTelemetry, instance: Any, kwargs: dict[str, Any]) -> None:
+    def __init__(self, manager: Any, telemetry: LLMCallTelemetry, api: Api, instance: Any, kwargs: dict[str, Any]) -> None:
         super().__init__(manager)
-        self._self_request = (telemetry, instance, kwargs)
+        self._self_request = (telemetry, ADAPTER, api, instance, kwargs)
 
     async def __aenter__(self) -> Any:
-        call = _start(*self._self_request, True)
+        call = provider.start(*self._self_request)
         if call is None:
             return await self.__wrapped__.__aenter__()
         with call:
@@ -175,5 +179,20 @@ def _traced_message_stream(message_stream: Any, call: TracedCall, is_async: bool
         return trace_message_stream(message_stream, call, is_async)
     except Exception:
         report_internal_error("anthropic: tracing a message stream")
-        call.finish(messages.Result({}, None, None, None))
+        call.finish({})
         return message_stream
+
+
+ADAPTER = Adapter(
+    PROVIDER,
+    METHODS,
+    result_types=(Message,),
+    stream_types=(Stream, AsyncStream),
+    raw_types=_raw_response_types(),
+    wrapper=_wrapper,
+    provider_name=_provider_name,
+    call=TracedCall,
+    around=_around,  # type: ignore[arg-type]
+    install=sdk_tracing.install,
+    uninstall=sdk_tracing.uninstall,
+)

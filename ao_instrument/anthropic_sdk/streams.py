@@ -108,7 +108,7 @@ class Recorder:
 
     def end(self) -> None:
         if not self.call.ended:
-            self.call.finish(self.state.result())
+            self.call.finish(*self.state.result())
 
     def fail(self, error: BaseException) -> None:
         self.call.fail(error)
@@ -135,7 +135,7 @@ class MessageRecorder:
 
     def end(self) -> None:
         if self.message is None:
-            self.call.finish(messages.Result({}, None, None, None))
+            self.call.finish({})
         else:
             self.call.finish_message(self.message)
 

@@ -15,6 +15,7 @@ from typing import Any
 from ao_instrument.dataflow import ranges as rg
 from ao_instrument.dataflow.labels import LStr, number, plain, text
 from ao_instrument.dataflow.scopes import Origin
+from ao_instrument.genai.provider import providers
 
 # Fields of SDK models that describe the call rather than carry what the model produced.
 METADATA = frozenset(
@@ -25,7 +26,7 @@ METADATA = frozenset(
         "output_index", "content_index", "item_id",
     )
 )  # fmt: skip
-SDK_PACKAGES = ("openai.", "anthropic.")
+SDK_PACKAGES = tuple(provider.module_prefix for provider in providers())  # ("openai.", "anthropic.")
 MAX_DEPTH = 16
 
 

@@ -278,12 +278,12 @@ def test_streaming_response_stream_exit_part_read(
 def test_internal_errors_fail_open(
     stream: bool, traced: SdkTelemetry, sync_client: anthropic.Anthropic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ao_instrument.anthropic_sdk import patch
+    from ao_instrument.genai.provider import Provider
 
     def broken(*args: Any) -> Any:
         raise RuntimeError("ao bug")
 
-    monkeypatch.setattr(patch, "_construct", broken)
+    monkeypatch.setattr(Provider, "construct", broken)
     with sync_client.messages.with_streaming_response.create(**create(stream=stream)) as response:
         body = response.read()
     assert (b"message_stop" if stream else b'"msg_fake1"') in body

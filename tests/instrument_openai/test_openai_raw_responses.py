@@ -443,9 +443,10 @@ def _broken(*args: Any, **kwargs: Any) -> Any:
 def test_internal_errors_fail_open(
     read: Read, broken: str, content: Telemetry, client: openai.OpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ao_instrument.openai_sdk import patch, results, streams
+    from ao_instrument.genai.provider import Provider
+    from ao_instrument.openai_sdk import results, streams
 
-    target = {"construct": (patch, "construct_type"), "finish": (results.attrs, "chat_response"),
+    target = {"construct": (Provider, "construct"), "finish": (results.attrs, "chat_response"),
               "record": (streams.ResultRecorder, "add")}[broken]  # fmt: skip
     monkeypatch.setattr(*target, _broken)
     with client.chat.completions.with_streaming_response.create(model=MODEL, messages=HELLO) as response:
