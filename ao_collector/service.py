@@ -26,9 +26,11 @@ from ao_collector.receiver.http_limits import ReadLimits, guarded_protocol
 from ao_collector.receiver.otlp import DEFAULT_MAX_BODY
 from ao_collector.receiver.otlp_grpc import GrpcReceiver
 from ao_collector.receiver.otlp_http import HttpReceiver
+from ao_collector.receiver.outbox import OutboxIntake
 from ao_collector.replay.runner import ReplayRunner
 from ao_collector.store import open_store
 from ao_collector.store.base import Store, StoreUnavailable
+from ao_instrument.launcher.home import OUTBOX_NAME
 
 log = logging.getLogger("ao_collector")
 
@@ -69,6 +71,9 @@ class ServiceConfig:
     read_limits: ReadLimits = field(default_factory=ReadLimits)
     shutdown_timeout: float = 30.0
     allow_replay: bool = False
+    # Where `ao-instrument` keeps the spans it could not deliver; those meant for this collector's ports are
+    # taken in at start (None: not read).
+    outbox_dir: Path | None = field(default_factory=lambda: ao_home() / OUTBOX_NAME)
 
     def resolved_data_dir(self) -> Path | None:
         """The chDB data dir (None with a ClickHouse server)."""
@@ -164,6 +169,7 @@ class CollectorService:
         self.ops: Operations | None = None
         self.ports: dict[str, int] = {}
         self.api_replays: ReplayRunner | None = None
+        self.outbox: OutboxIntake | None = None
         self._stopped = threading.Event()
 
     def start(self) -> None:
@@ -213,6 +219,10 @@ class CollectorService:
             api.include_router(self.ops.router())
             self.http.serve("api", api, sockets["api"], cfg.read_limits)
             self.http.wait_started()
+            if cfg.outbox_dir is not None:
+                self.outbox = OutboxIntake(self.ops.intake(self.pipeline, "outbox"), Path(cfg.outbox_dir).expanduser(),
+                                           (self.ports["http"], self.ports["grpc"]))
+                self.outbox.start()
         except BaseException:
             for sock in sockets.values():
                 sock.close()
@@ -267,6 +277,8 @@ class CollectorService:
             return
         self._stopped.set()
         timeout = self.config.shutdown_timeout
+        if self.outbox is not None:
+            self.outbox.stop()
         if self.http is not None and "otlp-http" in self.http.running:
             self.http.stop("otlp-http")
         if self.grpc is not None:

@@ -39,7 +39,7 @@ from ao_instrument.genai import semconv as sc
 from ao_instrument.launcher.environment import child_environment, endpoint_configured, local_collector_ports
 from ao_instrument.launcher.exporters import span_exporter_from_environment
 from ao_instrument.launcher.home import log_path, route_logs_to_file
-from ao_instrument.launcher.outbox import Outbox, OutboxSpanExporter, deliver_outbox, endpoint_listening
+from ao_instrument.launcher.outbox import OutboxSpanExporter, deliver_outbox, endpoint_listening, outbox_from_environment
 from ao_instrument.launcher.exit_deadline import EXIT
 from ao_instrument.replay import seeding
 from ao_instrument.replay.launch import API_URL_ENV, TOKEN_ENV, RecordedRun, ReplayError, ReplayFiles, fetch_recorded_run
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     exporter = span_exporter_from_environment(env)
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
-    outbox = Outbox.from_environment(env)
+    outbox = outbox_from_environment(env)
     undelivered_before = set(outbox.files())
     delivery = threading.Thread(target=deliver_outbox, args=(env,), name="ao-outbox", daemon=True)
     delivery.start()

@@ -6,7 +6,8 @@ refuses it or does not answer, or the process is exiting and the exit deadline (
 1 s) has passed — is written as an OTLP/protobuf `ExportTraceServiceRequest` to the outbox,
 `$AO_HOME/outbox/` (at most `AO_OUTBOX_MAX_BYTES`, 256 MiB; beyond, batches are dropped and logged).
 The next `ao-instrument` run sends the outbox to its OTLP endpoint (HTTP or gRPC) as its command starts
-(`deliver_outbox`), and the launcher tells in one line at exit where undelivered spans are.
+(`deliver_outbox`), the local collector takes the batches that were meant for it when it starts
+(`outbox_folder`), and the launcher tells in one line at exit where undelivered spans are.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from opentelemetry.util.re import parse_env_headers
 
 from ao_instrument.launcher.exit_deadline import EXIT, env_number
 from ao_instrument.launcher.home import outbox_dir
+from ao_instrument.launcher.outbox_folder import Outbox, local_tag
 
 logger = logging.getLogger(__name__)
 
 MAX_BYTES_ENV = "AO_OUTBOX_MAX_BYTES"
 DEFAULT_MAX_BYTES = 256 << 20
-SUFFIX = ".otlp"
 
 
 def protocol(env: Mapping[str, str] = os.environ) -> str:
@@ -56,52 +57,9 @@ def standard_exporter(env: Mapping[str, str] = os.environ) -> SpanExporter:
     return GRPCExporter()
 
 
-class Outbox:
-    """The folder of undelivered export requests, one file each, bounded in bytes."""
-
-    def __init__(self, directory: Path, max_bytes: int) -> None:
-        self.directory = directory
-        self.max_bytes = max_bytes
-        self._lock = threading.Lock()
-        self._count = 0
-
-    @classmethod
-    def from_environment(cls, env: Mapping[str, str] = os.environ) -> Outbox:
-        return cls(outbox_dir(), int(env_number(env, MAX_BYTES_ENV, DEFAULT_MAX_BYTES)))
-
-    def keep(self, payload: bytes, spans: int) -> Path | None:
-        """Write one request; its path, or None when the outbox is full or not writable (logged)."""
-        with self._lock:
-            self._count += 1
-            name = f"{time.time_ns():020d}-{os.getpid()}-{self._count}{SUFFIX}"
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            if self.size() + len(payload) > self.max_bytes:
-                logger.error("ao: outbox %s is full; %d spans dropped", self.directory, spans)
-                return None
-            partial = self.directory / (name + ".part")
-            partial.write_bytes(payload)
-            path = partial.rename(self.directory / name)
-        except OSError:
-            logger.exception("ao: %d spans could not be kept in the outbox %s", spans, self.directory)
-            return None
-        logger.warning("ao: %d spans not delivered; kept in %s", spans, path)
-        return path
-
-    def files(self) -> list[Path]:
-        try:
-            return sorted(p for p in self.directory.iterdir() if p.name.endswith(SUFFIX))
-        except OSError:
-            return []
-
-    def size(self) -> int:
-        total = 0
-        for path in self.files():
-            try:
-                total += path.stat().st_size
-            except OSError:
-                continue
-        return total
+def outbox_from_environment(env: Mapping[str, str] = os.environ) -> Outbox:
+    """The outbox of `$AO_HOME`, its batches named for the configured traces endpoint."""
+    return Outbox(outbox_dir(), int(env_number(env, MAX_BYTES_ENV, DEFAULT_MAX_BYTES)), local_tag(traces_url(env)))
 
 
 class OutboxSpanExporter(SpanExporter):
@@ -109,7 +67,7 @@ class OutboxSpanExporter(SpanExporter):
 
     def __init__(self, inner: SpanExporter | None = None, outbox: Outbox | None = None) -> None:
         self._inner = inner if inner is not None else standard_exporter()
-        self._outbox = outbox if outbox is not None else Outbox.from_environment()
+        self._outbox = outbox if outbox is not None else outbox_from_environment()
         self.kept: list[Path] = []
         # Registered after the tracer provider's own exit hook, so it runs before the provider flushes.
         atexit.register(EXIT.start)
@@ -216,7 +174,8 @@ def deliver_outbox(env: Mapping[str, str] = os.environ, timeout: float = 5.0) ->
     An endpoint that refuses a request as malformed (HTTP 400, gRPC INVALID_ARGUMENT) will never take it:
     that file is moved to `outbox/refused/` rather than retried forever.
     """
-    outbox = Outbox.from_environment(env)
+    outbox = outbox_from_environment(env)
+    outbox.take_back_abandoned()
     files = outbox.files()
     if not files:
         return 0, 0
@@ -228,24 +187,18 @@ def deliver_outbox(env: Mapping[str, str] = os.environ, timeout: float = 5.0) ->
         return 0, len(files)
     delivered = 0
     for path in files:
+        claimed = outbox.claim(path)
+        if claimed is None:  # the local collector, or another run, took it
+            continue
         try:
-            send(path.read_bytes())
+            send(claimed.read_bytes())
         except Refused:
-            _set_aside(path)
+            outbox.set_aside(claimed)
             continue
         except (urllib.error.URLError, OSError, ValueError) as error:
+            outbox.release(claimed)
             logger.warning("ao: outbox delivery to %s failed (%s); files left for the next run", endpoint, error)
             break
-        path.unlink(missing_ok=True)
+        claimed.unlink(missing_ok=True)
         delivered += 1
     return delivered, len(outbox.files())
-
-
-def _set_aside(path: Path) -> None:
-    refused = path.parent / "refused"
-    try:
-        refused.mkdir(exist_ok=True)
-        path.rename(refused / path.name)
-        logger.error("ao: outbox file %s refused as malformed by the endpoint; moved to %s", path.name, refused)
-    except OSError:
-        logger.exception("ao: could not move the refused outbox file %s", path)

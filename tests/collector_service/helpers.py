@@ -92,9 +92,11 @@ def child_env(**extra: str) -> dict[str, str]:
 class CollectorProcess:
     """`python -m ao_collector serve` in a subprocess on free ports."""
 
-    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *args: str, env: dict[str, str] | None = None, ports: dict[str, int] | None = None
+    ) -> None:
         self.data_dir = data_dir
-        self.ports = {"grpc": free_port(), "http": free_port(), "api": free_port()}
+        self.ports = ports or {"grpc": free_port(), "http": free_port(), "api": free_port()}
         self.log = data_dir.parent / f"{data_dir.name}-collector.log"
         command = [
             sys.executable, "-m", "ao_collector", "serve", "--data-dir", str(data_dir),

@@ -14,7 +14,9 @@ from fake_llm import FakeLLM
 from fake_llm.replies import Reply
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from tests.collector_service.helpers import free_port
+import requests
+
+from tests.collector_service.helpers import CollectorProcess, child_env, free_port, wait_for
 from tests.support.otlp_sink import OTLPSink
 
 LAUNCHER = os.path.join(os.path.dirname(sys.executable), "ao-instrument")
@@ -99,3 +101,40 @@ def test_the_outbox_is_delivered_over_grpc_too(tmp_path: Path, fake: FakeLLM, si
     received = sink.wait_for(lambda spans: len([s for s in spans if s.span.span_id in kept]) == 2)
     assert sorted(s.name for s in received if s.span.span_id in kept) == sorted(kept.values())
     assert not list(outbox.glob("*.otlp"))
+
+
+def test_the_local_collector_takes_the_batches_kept_for_it_when_it_starts(tmp_path: Path, fake: FakeLLM) -> None:
+    """A run with no endpoint of its own and no collector up (`AO_NO_AUTOSTART`) keeps its spans for the
+    local collector's port; `ao-collector serve` on that port spools them at start. A batch kept for another
+    endpoint stays for the next run."""
+    fake.reply("A deep ultramarine")
+    http, grpc, api = free_port(), free_port(), free_port()
+    home = tmp_path / "home"
+    (tmp_path / "prog.py").write_text(textwrap.dedent(PROGRAM))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AO_"))}
+    env.update(**fake.env(), AO_HOME=str(home), AO_NO_AUTOSTART="1", AO_COLLECTOR_HTTP_PORT=str(http),
+               AO_COLLECTOR_GRPC_PORT=str(grpc), AO_COLLECTOR_API_PORT=str(api))  # fmt: skip
+    done = subprocess.run([LAUNCHER, sys.executable, "prog.py"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0 and done.stdout == "A deep ultramarine\n"
+    outbox = home / "outbox"
+    kept = kept_spans(outbox)
+    assert sorted(kept.values()) == ["ao.run prog.py", "chat gpt-4o-mini"]
+    assert {path.name.split(".")[-2] for path in outbox.glob("*.otlp")} == {f"local{http}"}
+    (tmp_path / "elsewhere").mkdir()
+    elsewhere, _ = run(tmp_path / "elsewhere", fake, f"http://127.0.0.1:{free_port()}")
+    assert elsewhere.returncode == 0
+    others = sorted(path.rename(outbox / path.name).name for path in (tmp_path / "elsewhere" / "home" / "outbox").glob("*.otlp"))
+    assert others
+
+    ports = {"http": http, "grpc": grpc, "api": api}
+    collector = CollectorProcess(tmp_path / "data", env={**child_env(), "AO_HOME": str(home)}, ports=ports)
+    try:
+        collector.wait_ready()
+        runs = wait_for(lambda: requests.get(collector.api + "/api/v1/runs", timeout=5).json() or None,
+                        what="the kept run")  # fmt: skip
+        (run_row,) = runs
+        assert run_row["call_count"] == 1 and run_row["status"] == "ok"
+        assert sorted(path.name for path in outbox.iterdir() if path.is_file()) == others
+    finally:
+        assert collector.terminate() == 0
