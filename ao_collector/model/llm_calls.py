@@ -14,7 +14,9 @@ Recognised conventions (attribute names as those instrumentations write them):
   content in indexed attributes; the request model in the `llm.invocation_parameters` JSON.
 
 Input tokens count all input, cache reads and writes included (as the GenAI conventions define them).
-Cost is NULL for models without a price, 0 for calls ao answered from its replay cache (`ao.call.cached`).
+Input and output tokens a span does not report are NULL (unknown), never 0; an embeddings call has no
+output tokens (0). Cost is NULL for models without a price and for calls whose usage is unknown, 0 for
+calls ao answered from its replay cache (`ao.call.cached`).
 
 Everything is computed by ClickHouse (`calls_query`) except the GenAI message JSON of content recorded as
 indexed attributes, which Python builds for the few calls that have it (`NeedsContent`, `complete_content`).
@@ -56,7 +58,12 @@ def _first(*keys: str) -> str:
 
 
 def _count(expression: str) -> str:
-    """Token counts from attribute text: integers (or decimals) >= 0; absent or malformed as 0."""
+    """A token count from attribute text: integers (or decimals) >= 0; NULL (unknown) when absent or malformed."""
+    return f"if(toFloat64OrNull({expression}) IS NULL, NULL, toUInt64(greatest(toFloat64OrNull({expression}), 0)))"
+
+
+def _count_or_zero(expression: str) -> str:
+    """A token count that most calls never report (cache reads and writes): absent or malformed as 0."""
     return f"toUInt64(greatest(ifNull(toFloat64OrNull({expression}), 0), 0))"
 
 
@@ -80,10 +87,11 @@ _CALL_COLUMNS = f"""
             {_attr('llm.model_name')}) AS RequestModel,
     {_first('gen_ai.response.model', 'llm.response.model_name', 'llm.model_name')} AS ResponseModel,
     {_count(_first('gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt'))} AS InputTokens,
-    {_count(_first('gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens', 'llm.token_count.completion'))} AS OutputTokens,
-    {_count(_first('gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens',
+    {_count(_first('gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens', 'llm.token_count.completion'))} AS _output_tokens,
+    if(Operation = 'embeddings', ifNull(_output_tokens, 0), _output_tokens) AS OutputTokens,
+    {_count_or_zero(_first('gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens',
                    'llm.token_count.prompt_details.cache_read'))} AS CacheReadInputTokens,
-    {_count(_first('gen_ai.usage.cache_creation.input_tokens', 'gen_ai.usage.cache_write.input_tokens',
+    {_count_or_zero(_first('gen_ai.usage.cache_creation.input_tokens', 'gen_ai.usage.cache_write.input_tokens',
                    'gen_ai.usage.cache_creation_input_tokens', 'llm.token_count.prompt_details.cache_write'))} AS CacheCreationInputTokens,
     if(ResponseModel = '', RequestModel, ResponseModel) AS PriceModel,
     {_attr('ao.call.key')} AS CallKey,

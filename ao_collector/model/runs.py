@@ -29,7 +29,8 @@ SELECT s.*, c.* EXCEPT (RunId) FROM (
     FROM {spans} GROUP BY RunId
 ) AS s LEFT JOIN (
     SELECT RunId, count() AS CallCount, countIf(ErrorType != '') AS ErrorCount, countIf(Cached) AS CachedCount,
-        sum(InputTokens) AS CallInputTokens, sum(OutputTokens) AS CallOutputTokens,
+        ifNull(sum(InputTokens), 0) AS CallInputTokens, ifNull(sum(OutputTokens), 0) AS CallOutputTokens,
+        countIf(InputTokens IS NULL OR OutputTokens IS NULL) AS UnknownUsageCount,
         ifNull(sum({cost}), 0) AS CostUsd, countIf(({cost}) IS NULL) AS UnpricedCount
     FROM {calls} GROUP BY RunId
 ) AS c ON s.RunId = c.RunId"""

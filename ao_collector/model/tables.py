@@ -103,6 +103,7 @@ AO_RUNS = pa.schema(
         ("OutputTokens", pa.uint64()),
         ("CostUsd", pa.float64()),
         ("UnpricedCount", pa.uint64()),
+        ("UnknownUsageCount", pa.uint64()),
     ]
 )
 

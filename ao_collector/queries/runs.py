@@ -8,6 +8,7 @@ from ao_collector.queries.calls import call_summaries
 from ao_collector.store.base import Store
 
 # One row per run from the partial rows of ao_runs (see its DDL), with the API's field names.
+# Token sums are of the calls whose usage is known (`unknown_usage_calls` counts the others); NULL when none is.
 _RUN_FIELDS = """
     RunId AS run_id,
     max(Name) AS name,
@@ -27,8 +28,9 @@ _RUN_FIELDS = """
     sum(CallCount) AS call_count,
     sum(ErrorCount) AS error_count,
     sum(CachedCount) AS cached_count,
-    sum(InputTokens) AS input_tokens,
-    sum(OutputTokens) AS output_tokens,
+    if(sum(CallCount) > 0 AND sum(UnknownUsageCount) >= sum(CallCount), NULL, sum(InputTokens)) AS input_tokens,
+    if(sum(CallCount) > 0 AND sum(UnknownUsageCount) >= sum(CallCount), NULL, sum(OutputTokens)) AS output_tokens,
+    sum(UnknownUsageCount) AS unknown_usage_calls,
     if(sum(CallCount) > sum(UnpricedCount), sum(CostUsd), NULL) AS cost_usd,
     sum(UnpricedCount) AS unpriced_calls"""
 

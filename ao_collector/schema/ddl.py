@@ -10,6 +10,8 @@ Placeholders (`{{...}}`, never valid ClickHouse SQL, so they cannot collide with
 - `{{global_engine Kind(args)}}` the same, replicated to every node (no `{shard}` in the path).
 - `{{distributed NAME BY key}}` a whole statement: on a cluster the `Distributed` table NAME over NAME_local
   sharded by `key`; without a cluster nothing (the statement is dropped).
+- `{{distributed_table NAME}}` the `Distributed` table NAME (`db.NAME`) in a statement that only a cluster
+  needs (an `ALTER` that the Distributed table must follow); without a cluster the statement is dropped.
 
 Files are named `NNNN_description.sql`; `0000_bootstrap.sql` is applied on every migration run, the others once each.
 """
@@ -27,6 +29,7 @@ _ENGINE = re.compile(r"^(\w+)\((.*)\)$", re.S)
 _DISTRIBUTED = re.compile(r"^(\w+)\s+BY\s+(.+)$", re.S)
 _FILE = re.compile(r"^(\d{4})_(\w+)\.sql$")
 LOCAL_SUFFIX = "_local"
+_DROPPED = "\0dropped\0"  # marks a statement that this topology does not need
 
 
 @dataclass(frozen=True)
@@ -70,12 +73,14 @@ def render(template: str, database: str, cluster: str | None = None) -> list[str
         if kind in ("engine", "global_engine"):
             return _engine(argument, cluster, sharded=kind == "engine")
         if kind == "distributed":
-            return _distributed(argument, database, cluster)
+            return _distributed(argument, database, cluster) or _DROPPED
+        if kind == "distributed_table":
+            return f"{database}.{argument}" if cluster else _DROPPED
         raise ValueError(f"unknown DDL placeholder {{{{{kind}}}}}")
 
     text = "\n".join(line for line in template.splitlines() if not line.lstrip().startswith("--"))
     statements = (part.strip() for part in _PLACEHOLDER.sub(fill, text).split(";"))
-    return [" ".join(statement.split()) for statement in statements if statement]
+    return [" ".join(statement.split()) for statement in statements if statement and _DROPPED not in statement]
 
 
 def _engine(spec: str, cluster: str | None, *, sharded: bool) -> str:

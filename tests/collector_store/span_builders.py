@@ -96,8 +96,8 @@ def ao_call(
     provider: str = "openai",
     prompt: str = "hello",
     answer: str = "hi",
-    input_tokens: int = 100,
-    output_tokens: int = 20,
+    input_tokens: int | None = 100,  # None: the span reports no usage
+    output_tokens: int | None = 20,
     cache_read: int | None = None,
     call_key: str = "k",
     cached: bool = False,

@@ -173,7 +173,8 @@ async function showRun(runId) {
   $("run-status").replaceChildren(statusBadge(run.status));
   $("run-facts").textContent =
     `${run.name || ""} · started ${run.start_time || "–"} · ${ms(run.duration_ms)} · ${number(run.call_count)} calls · ` +
-    `${number(run.input_tokens)} / ${number(run.output_tokens)} tokens · ${usd(run.cost_usd)}`;
+    `${number(run.input_tokens)} / ${number(run.output_tokens)} tokens · ${usd(run.cost_usd)}` +
+    (run.unknown_usage_calls ? ` (usage unknown for ${number(run.unknown_usage_calls)} calls)` : "");
   const lineage = $("run-lineage");
   lineage.replaceChildren();
   if (run.replay_of) lineage.append("replay of ", runLink(run.replay_of));
