@@ -1,4 +1,7 @@
-"""The collector service: OTLP receivers → pipeline (spool, batches) → store, plus the API; start and graceful stop."""
+"""The collector service: OTLP receivers → pipelines (spool, batches) → store, plus the API; start and graceful stop.
+
+Traces have their pipeline; OTLP metrics and logs one each (`receiver.otlp_signals`), spooled in
+`<spool>/metrics` and `<spool>/logs`."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import signal
 import socket
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +23,14 @@ import uvicorn
 from ao_collector.api.app import create_app
 from ao_collector.autostart import ao_home
 from ao_collector.ops.operations import Operations
+from ao_collector.pipeline.signal_store import SignalStore
 from ao_collector.pipeline.spool import Spool
 from ao_collector.pipeline.writer import Pipeline
 from ao_collector.receiver.http_limits import ReadLimits, guarded_protocol
 from ao_collector.receiver.otlp import DEFAULT_MAX_BODY
 from ao_collector.receiver.otlp_grpc import GrpcReceiver
 from ao_collector.receiver.otlp_http import HttpReceiver
+from ao_collector.receiver.otlp_signals import SIGNALS, Signal
 from ao_collector.receiver.outbox import OutboxIntake
 from ao_collector.replay.runner import ReplayRunner
 from ao_collector.store import open_store
@@ -164,6 +169,7 @@ class CollectorService:
         self.store: Store | None = None
         self.spool: Spool | None = None
         self.pipeline: Pipeline | None = None
+        self.signal_pipelines: dict[str, Pipeline] = {}  # metrics and logs, by signal name
         self.grpc: GrpcReceiver | None = None
         self.http: _HttpServers | None = None
         self.ops: Operations | None = None
@@ -197,9 +203,11 @@ class CollectorService:
                 self.ops.writer_store, self.spool, linger=cfg.batch_linger, migrated=migrated, max_lag=cfg.max_lag
             )
             self.pipeline.start()
+            signals = self._start_signal_pipelines(migrated)
             # Exposed beyond loopback, the OTLP ports take the API's token too.
             otlp_token = None if is_loopback(cfg.host) else cfg.api_token
             self.grpc = GrpcReceiver(self.ops.intake(self.pipeline, "grpc"), cfg.host, cfg.grpc_port, max_body=cfg.max_body,
+                                     signals={s: self.ops.intake(p, "grpc", s) for s, p in signals.items()},
                                      token=otlp_token, interceptors=self.ops.grpc_interceptors())
             self.grpc.start()
             self.ports = {
@@ -208,8 +216,9 @@ class CollectorService:
                 "api": sockets["api"].getsockname()[1],
             }
             self.http = _HttpServers()
-            otlp_http = HttpReceiver(self.ops.intake(self.pipeline, "http"), max_body=cfg.max_body, token=otlp_token,
-                                     limits=cfg.read_limits)
+            otlp_http = HttpReceiver(self.ops.intake(self.pipeline, "http"),
+                                     signals={s: self.ops.intake(p, "http", s) for s, p in signals.items()},
+                                     max_body=cfg.max_body, token=otlp_token, limits=cfg.read_limits)
             self.http.serve("otlp-http", self.ops.http_app(otlp_http.app), sockets["http"], cfg.read_limits)
             replays = ReplayRunner(cfg.allow_replay, (cfg.resolved_data_dir() or ao_home()) / "replays",
                                    f"http://127.0.0.1:{self.ports['api']}", f"http://127.0.0.1:{self.ports['http']}",
@@ -233,6 +242,21 @@ class CollectorService:
             cfg.host, self.ports["grpc"], cfg.host, self.ports["http"], cfg.host, self.ports["api"],
             cfg.clickhouse_url or cfg.resolved_data_dir(), self.spool.directory,
         )
+
+    def _start_signal_pipelines(self, migrated: bool) -> dict[Signal, Pipeline]:
+        """A spool and pipeline for each of metrics and logs, writing once the trace pipeline has migrated."""
+        cfg = self.config
+        assert self.store is not None and self.pipeline is not None
+        trace_pipeline = self.pipeline
+        pipelines: dict[Signal, Pipeline] = {}
+        for signal in SIGNALS:
+            spool = Spool(cfg.resolved_spool_dir() / signal.name, max_bytes=cfg.spool_max_bytes,
+                          segment_max_spans=cfg.batch_max_spans, fsync=cfg.fsync)
+            store = SignalStore(self.store, signal.rows, migrated=lambda: trace_pipeline.migrated)
+            pipeline = Pipeline(store, spool, linger=cfg.batch_linger, migrated=migrated, max_lag=cfg.max_lag)  # type: ignore[arg-type]
+            pipeline.start()
+            pipelines[signal] = self.signal_pipelines[signal.name] = pipeline
+        return pipelines
 
     def _migrate(self) -> bool:
         """Create or upgrade the schema now; with the store down, the pipeline does it before its first write."""
@@ -261,6 +285,8 @@ class CollectorService:
             pipeline = dict(vars(self.pipeline.stats))
             pipeline["pending_spans"] = self.spool.pending_spans
             pipeline["spool_bytes"] = self.spool.pending_bytes
+        signals = {name: {"written": p.stats.written_spans, "pending": p.spool.pending_spans}
+                   for name, p in self.signal_pipelines.items()}
         return {
             "status": "ok",
             "service": "ao-collector",
@@ -269,6 +295,7 @@ class CollectorService:
             "ports": self.ports,
             "store": store,
             "pipeline": pipeline,
+            "signals": signals,  # OTLP metric data points and log records
         }
 
     def stop(self) -> None:
@@ -283,13 +310,18 @@ class CollectorService:
             self.http.stop("otlp-http")
         if self.grpc is not None:
             self.grpc.stop(grace=5.0)
-        if self.pipeline is not None:
-            flushed = self.pipeline.close(timeout)
-            if not flushed:
-                log.warning("store did not take everything; %d spans wait in the spool for the next start",
-                            self.spool.pending_spans if self.spool else 0)
-        if self.spool is not None:
-            self.spool.close()
+        # Each pipeline flushes in its own thread, so the stop waits for the slowest, not for their sum.
+        pipelines = {name: p for name, p in [("spans", self.pipeline), *self.signal_pipelines.items()] if p is not None}
+        if pipelines:
+            with ThreadPoolExecutor(len(pipelines), thread_name_prefix="ao-flush") as pool:
+                flushed = dict(zip(pipelines, pool.map(lambda p: p.close(timeout), pipelines.values())))
+            for name, pipeline in pipelines.items():
+                if not flushed[name]:
+                    log.warning("store did not take everything; %d %s wait in the spool for the next start",
+                                pipeline.spool.pending_spans, name)
+        for spool in [self.spool, *(p.spool for p in self.signal_pipelines.values())]:
+            if spool is not None:
+                spool.close()
         if self.http is not None:
             self.http.close()
         if self.store is not None and self._store is None:

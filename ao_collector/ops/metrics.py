@@ -12,6 +12,11 @@ Counted as things happen (per OTLP protocol, `http` or `grpc`):
 - `ao_collector_store_write_seconds`: histogram of batch writes to ClickHouse, successful or not.
 - `ao_collector_store_errors_total{kind}`: failed writes (and schema migrations) of the writer; kind
   `unavailable` (retried) or `error`.
+- `ao_collector_signal_export_requests_total{signal, protocol, outcome}`: export requests of OTLP metrics
+  and logs (signal `metrics` or `logs`), outcomes as above.
+- `ao_collector_signal_items_accepted_total{signal, protocol}` and
+  `ao_collector_signal_items_refused_total{signal, protocol, reason}`: metric data points and log records
+  made durable in their spool, or refused (`throttled`, `unavailable`).
 
 Read from the running service at scrape time:
 
@@ -23,6 +28,8 @@ Read from the running service at scrape time:
   accepted spans not yet in ClickHouse.
 - `ao_collector_store_up`: 1 when the store took the writer's last attempt.
 - `ao_collector_ready`: 1 when `/readyz` would answer 200 (see `ao_collector.ops.probes`).
+- `ao_collector_signal_items_written_total{signal}`, `ao_collector_signal_spool_items{signal}`: metric
+  data points and log records written to their tables, and waiting in their spool.
 
 Each service has its own registry, so several collectors in one process do not share counts.
 """
@@ -56,6 +63,7 @@ class ServiceState(Protocol):
 
     pipeline: Pipeline | None
     spool: Spool | None
+    signal_pipelines: dict[str, Pipeline]  # of metrics and logs, by signal name
 
 
 class CollectorMetrics:
@@ -83,6 +91,18 @@ class CollectorMetrics:
         )
         self.store_errors = Counter(
             "ao_collector_store_errors", "Failed writes and migrations of the writer.", ["kind"], registry=self.registry
+        )
+        self.signal_requests = Counter(
+            "ao_collector_signal_export_requests", "OTLP metrics and logs export requests by answer.",
+            ["signal", "protocol", "outcome"], registry=self.registry,
+        )
+        self.signal_accepted = Counter(
+            "ao_collector_signal_items_accepted", "Metric data points and log records made durable and acknowledged.",
+            ["signal", "protocol"], registry=self.registry,
+        )
+        self.signal_refused = Counter(
+            "ao_collector_signal_items_refused", "Metric data points and log records not accepted, by reason.",
+            ["signal", "protocol", "reason"], registry=self.registry,
         )
         self.registry.register(_ServiceCollector(service, ready))
 
@@ -123,22 +143,39 @@ class _ServiceCollector(Collector):
             yield GaugeMetricFamily("ao_collector_spool_bytes", "Bytes of the spool's segments.", spool.pending_bytes)
             yield GaugeMetricFamily("ao_collector_spool_segments", "Spool segments (batches) waiting, the active one included.",
                                     spool.pending_segments())
+        written = CounterMetricFamily("ao_collector_signal_items_written",
+                                      "Metric data points and log records written to the store.", labels=["signal"])
+        waiting = GaugeMetricFamily("ao_collector_signal_spool_items",
+                                    "Metric data points and log records waiting for the store.", labels=["signal"])
+        for name, signal_pipeline in self.service.signal_pipelines.items():
+            written.add_metric([name], signal_pipeline.stats.written_spans)
+            waiting.add_metric([name], signal_pipeline.spool.pending_spans)
+        yield written
+        yield waiting
         yield GaugeMetricFamily("ao_collector_ready", "1 when the collector is ready (see /readyz).", 1.0 if self.ready() else 0.0)
 
 
 class MeteredIntake:
-    """What a receiver submits to: the pipeline, counting the spans it accepts and refuses for one protocol."""
+    """What a receiver submits to: the pipeline, counting the items (spans, data points, log records) it
+    accepts and refuses for one protocol; `signal` names the metrics or logs pipeline (None: traces)."""
 
-    def __init__(self, pipeline: Pipeline, metrics: CollectorMetrics, protocol: str) -> None:
+    def __init__(self, pipeline: Pipeline, metrics: CollectorMetrics, protocol: str, signal: str | None = None) -> None:
         self._pipeline = pipeline
-        self._received = metrics.received.labels(protocol)
-        self._accepted = metrics.accepted.labels(protocol)
-        self._throttled = metrics.refused.labels(protocol, "throttled")
-        self._unavailable = metrics.refused.labels(protocol, "unavailable")
+        if signal is None:
+            self._received: Any = metrics.received.labels(protocol)
+            self._accepted = metrics.accepted.labels(protocol)
+            self._throttled = metrics.refused.labels(protocol, "throttled")
+            self._unavailable = metrics.refused.labels(protocol, "unavailable")
+        else:
+            self._received = None
+            self._accepted = metrics.signal_accepted.labels(signal, protocol)
+            self._throttled = metrics.signal_refused.labels(signal, protocol, "throttled")
+            self._unavailable = metrics.signal_refused.labels(signal, protocol, "unavailable")
 
     def submit(self, payload: bytes, spans: int) -> None:
         """`Pipeline.submit`, counted."""
-        self._received.inc(spans)
+        if self._received is not None:
+            self._received.inc(spans)
         try:
             self._pipeline.submit(payload, spans)
         except Backpressure as exc:

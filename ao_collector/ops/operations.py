@@ -15,6 +15,7 @@ from ao_collector.ops.otlp_outcomes import GrpcOutcomes, HttpOutcomes
 from ao_collector.ops.probes import Probes
 from ao_collector.ops.routes import ops_router
 from ao_collector.pipeline.writer import Pipeline
+from ao_collector.receiver.otlp_signals import SIGNALS, Signal
 from ao_collector.store.base import Store
 
 
@@ -27,16 +28,16 @@ class Operations:
         self.writer_store = TimedStore(store, self.metrics)
         self.probes = Probes(service, store, self.writer_store, cluster=cluster, stopping=stopping)
 
-    def intake(self, pipeline: Pipeline, protocol: str) -> MeteredIntake:
-        """What the receiver of `protocol` (`http`, `grpc`) submits to."""
-        return MeteredIntake(pipeline, self.metrics, protocol)
+    def intake(self, pipeline: Pipeline, protocol: str, signal: Signal | None = None) -> MeteredIntake:
+        """What the receiver of `protocol` (`http`, `grpc`) submits traces (or `signal`) to."""
+        return MeteredIntake(pipeline, self.metrics, protocol, signal.name if signal else None)
 
     def http_app(self, app: ASGIApp) -> HttpOutcomes:
         """The OTLP/HTTP application with its answers counted."""
-        return HttpOutcomes(app, self.metrics)
+        return HttpOutcomes(app, self.metrics, SIGNALS)
 
     def grpc_interceptors(self) -> tuple[grpc.ServerInterceptor, ...]:
-        return (GrpcOutcomes(self.metrics),)
+        return (GrpcOutcomes(self.metrics, SIGNALS),)
 
     def router(self) -> APIRouter:
         """`/livez`, `/readyz`, `/metrics` for the API application."""

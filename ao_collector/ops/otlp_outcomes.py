@@ -1,10 +1,11 @@
 """Counting OTLP export answers without touching the receivers: an ASGI middleware around the OTLP/HTTP
 application and a gRPC server interceptor, both feeding `CollectorMetrics` (requests by outcome, spans
-received, spans refused as invalid in a partial-success answer)."""
+received, spans refused as invalid in a partial-success answer; requests of metrics and logs by outcome)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Callable
 
 import grpc
@@ -13,6 +14,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ao_collector.ops.metrics import CollectorMetrics
+from ao_collector.receiver.otlp_signals import Signal
 
 _HTTP_OUTCOMES = {
     400: "bad_request",
@@ -56,9 +58,10 @@ class HttpOutcomes:
 
     Submitted spans are counted by `MeteredIntake`; here, the answer and the spans it refused as invalid."""
 
-    def __init__(self, app: ASGIApp, metrics: CollectorMetrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: CollectorMetrics, signals: Sequence[Signal] = ()) -> None:
         self.app = app
         self.metrics = metrics
+        self.signals = {signal.path: signal.name for signal in signals}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,17 +81,22 @@ class HttpOutcomes:
 
         await self.app(scope, receive, observe)
         status = answer["status"]
-        if status == 200:
+        signal = self.signals.get(scope.get("path", ""))
+        if signal is not None:
+            outcome = "ok" if status == 200 else _HTTP_OUTCOMES.get(status, "other")
+            self.metrics.signal_requests.labels(signal, "http", outcome).inc()
+        elif status == 200:
             _count_answer(self.metrics, "http", _rejected_in_body(answer["body"], answer["type"]))
         else:
             self.metrics.requests.labels("http", _HTTP_OUTCOMES.get(status, "other")).inc()
 
 
 class GrpcOutcomes(grpc.ServerInterceptor):
-    """gRPC interceptor counting the answers of `TraceService/Export`."""
+    """gRPC interceptor counting the answers of `TraceService/Export` and of the other signals' Export."""
 
-    def __init__(self, metrics: CollectorMetrics) -> None:
+    def __init__(self, metrics: CollectorMetrics, signals: Sequence[Signal] = ()) -> None:
         self.metrics = metrics
+        self.signals = {signal.grpc_method: signal.name for signal in signals}
 
     def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
@@ -96,15 +104,22 @@ class GrpcOutcomes(grpc.ServerInterceptor):
             return handler
         inner = handler.unary_unary
         metrics = self.metrics
+        signal = self.signals.get(handler_call_details.method)
 
         def export(request: Any, context: grpc.ServicerContext) -> Any:
             try:
                 response = inner(request, context)
             except BaseException:
-                code = context.code()
-                metrics.requests.labels("grpc", _GRPC_OUTCOMES.get(code, "other")).inc()
+                outcome = _GRPC_OUTCOMES.get(context.code(), "other")
+                if signal is None:
+                    metrics.requests.labels("grpc", outcome).inc()
+                else:
+                    metrics.signal_requests.labels(signal, "grpc", outcome).inc()
                 raise
-            _count_answer(metrics, "grpc", response.partial_success.rejected_spans)
+            if signal is None:
+                _count_answer(metrics, "grpc", response.partial_success.rejected_spans)
+            else:
+                metrics.signal_requests.labels(signal, "grpc", "ok").inc()
             return response
 
         return grpc.unary_unary_rpc_method_handler(

@@ -99,6 +99,11 @@ class Pipeline:
         self.min_pending_spans = min_pending_spans
         self._write_rate: float | None = None  # spans/s of recent writes (moving average)
 
+    @property
+    def migrated(self) -> bool:
+        """Whether the store's schema is known to be current (migrated at start or before the first write)."""
+        return self._migrated
+
     def submit(self, payload: bytes, spans: int) -> None:
         """Spool one serialized request; when this returns, the spans are durable. Raises Backpressure."""
         if self._closing.is_set():

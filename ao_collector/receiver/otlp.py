@@ -1,4 +1,4 @@
-"""OTLP trace request decoding and validation shared by the gRPC and HTTP receivers.
+"""OTLP request decoding (traces, metrics, logs) and trace validation shared by the gRPC and HTTP receivers.
 
 A request is acknowledged only once it is known that the store can decode it: the store decodes spooled
 requests with ClickHouse's protobuf reader, which refuses some messages protobuf itself takes (a oneof with
@@ -13,10 +13,10 @@ import base64
 import json
 import zlib
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -24,6 +24,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 DEFAULT_MAX_BODY = 16 << 20
 MAX_DEPTH = 100  # levels of nested messages, as protobuf's parser allows
+
+RequestT = TypeVar("RequestT", bound=Message)
 
 
 class BadRequest(Exception):
@@ -84,38 +86,40 @@ def decompress(body: bytes, encoding: str, limit: int) -> bytes:
     return bytes(out)
 
 
-def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
+def parse_protobuf(body: bytes, message_type: type[RequestT] = ExportTraceServiceRequest) -> RequestT:  # type: ignore[assignment]
+    """Decode a binary OTLP export request (traces unless `message_type` says otherwise)."""
     try:
-        return ExportTraceServiceRequest.FromString(body)
+        return message_type.FromString(body)
     except (DecodeError, RuntimeError, ValueError) as exc:
-        raise BadRequest(f"malformed ExportTraceServiceRequest protobuf: {exc}") from None
+        raise BadRequest(f"malformed {message_type.__name__} protobuf: {exc}") from None
 
 
-_ID_FIELDS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
+# Fields of OTLP messages (spans, links, log records, exemplars) that JSON carries as hex.
+_ID_FIELDS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
 
 
-def _hex_ids_to_base64(obj: dict[str, Any]) -> None:
-    """OTLP JSON carries ids as hex; protobuf's JSON mapping of bytes is base64."""
-    for key in _ID_FIELDS:
-        value = obj.get(key)
-        if isinstance(value, str):
-            try:
-                obj[key] = base64.b64encode(bytes.fromhex(value)).decode()
-            except ValueError:
-                obj[key] = ""  # an invalid id: the span is rejected by validation
+def _hex_ids_to_base64(document: dict[str, Any]) -> None:
+    """OTLP JSON carries ids as hex; protobuf's JSON mapping of bytes is base64. Only message fields are
+    JSON object keys (attribute keys are values), so every id field is found by walking the objects."""
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if key in _ID_FIELDS and isinstance(value, str):
+                try:
+                    node[key] = base64.b64encode(bytes.fromhex(value)).decode()
+                except ValueError:
+                    node[key] = ""  # an invalid id: a span is rejected by validation, elsewhere it stays empty
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
 
 
-def _children(obj: Any, *keys: str) -> list[Any]:
-    if not isinstance(obj, dict):
-        return []
-    for key in keys:
-        value = obj.get(key)
-        if isinstance(value, list):
-            return value
-    return []
-
-
-def parse_json(body: bytes) -> ExportTraceServiceRequest:
+def parse_json(body: bytes, message_type: type[RequestT] = ExportTraceServiceRequest) -> RequestT:  # type: ignore[assignment]
     """Decode the OTLP/JSON encoding (lowerCamelCase fields, hex ids, enums as integers).
 
     Nesting is bounded: JSON deeper than the interpreter's recursion limit is refused by the parser, and a
@@ -126,21 +130,15 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
         raise BadRequest(f"malformed JSON: {exc}") from None
     except RecursionError:
         raise BadRequest(f"JSON nested too deeply (an OTLP/JSON request needs at most {MAX_DEPTH} levels of messages)") from None
+    name = message_type.__name__
     if not isinstance(document, dict):
-        raise BadRequest("an OTLP/JSON body is a JSON object with resourceSpans")
-    for resource_spans in _children(document, "resourceSpans", "resource_spans"):
-        for scope_spans in _children(resource_spans, "scopeSpans", "scope_spans"):
-            for span in _children(scope_spans, "spans"):
-                if isinstance(span, dict):
-                    _hex_ids_to_base64(span)
-                    for link in _children(span, "links"):
-                        if isinstance(link, dict):
-                            _hex_ids_to_base64(link)
-    request = ExportTraceServiceRequest()
+        raise BadRequest(f"an OTLP/JSON body is a JSON object (an {name})")
+    _hex_ids_to_base64(document)
+    request = message_type()
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=True, max_recursion_depth=MAX_DEPTH)
     except (json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
-        raise BadRequest(f"invalid OTLP/JSON trace request: {exc}") from None
+        raise BadRequest(f"invalid OTLP/JSON {name}: {exc}") from None
     return request
 
 

@@ -1,4 +1,5 @@
-"""OTLP/gRPC trace receiver (grpcio, the opentelemetry-proto TraceService definition).
+"""OTLP/gRPC receiver (grpcio): the opentelemetry-proto TraceService, and MetricsService and LogsService
+for the signals given (`otlp_signals`).
 
 Every overload answer is RESOURCE_EXHAUSTED with RetryInfo, so OTLP clients retry it: a full spool or a
 store that is behind (from the pipeline), and too many exports at once. The latter is decided when an
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -25,11 +26,12 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from ao_collector.pipeline.writer import Backpressure, Pipeline
 from ao_collector.auth import bearer_ok
 from ao_collector.receiver.otlp import DEFAULT_MAX_BODY, BadRequest, parse_protobuf, store_payload, validate
+from ao_collector.receiver.otlp_signals import Intake, Signal
 
 log = logging.getLogger(__name__)
 
-_SERVICE = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name
-_EXPORT = f"/{_SERVICE}/Export"
+TRACE_SERVICE = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].full_name
+TRACE_EXPORT = f"/{TRACE_SERVICE}/Export"
 
 
 class CountingExecutor(ThreadPoolExecutor):
@@ -70,12 +72,19 @@ class Admission(grpc.ServerInterceptor):
         self._refuse = grpc.unary_unary_rpc_method_handler(self._refuse_export)
 
     def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
-        if handler_call_details.method == _EXPORT and self.executor.held >= self.limit:
+        if handler_call_details.method.endswith("/Export") and self.executor.held >= self.limit:
             return self._refuse
         return continuation(handler_call_details)
 
     def _refuse_export(self, _request: bytes, context: grpc.ServicerContext) -> None:
         _abort_retryable(context, Backpressure(f"more than {self.limit} exports at once", retry_after=1.0))
+
+
+def _authorize(context: grpc.ServicerContext, token: str | None) -> None:
+    if token is not None:
+        metadata = dict(context.invocation_metadata())
+        if not bearer_ok(metadata.get("authorization"), token):
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token (AO_API_TOKEN)")
 
 
 class TraceReceiver(trace_service_pb2_grpc.TraceServiceServicer):
@@ -86,10 +95,7 @@ class TraceReceiver(trace_service_pb2_grpc.TraceServiceServicer):
         self.token = token
 
     def Export(self, request: bytes, context: grpc.ServicerContext) -> trace_service_pb2.ExportTraceServiceResponse:  # noqa: N802
-        if self.token is not None:
-            metadata = dict(context.invocation_metadata())
-            if not bearer_ok(metadata.get("authorization"), self.token):
-                context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong bearer token (AO_API_TOKEN)")
+        _authorize(context, self.token)
         try:
             message = parse_protobuf(request)
             accepted = validate(message, request)
@@ -103,6 +109,34 @@ class TraceReceiver(trace_service_pb2_grpc.TraceServiceServicer):
             except Backpressure as exc:
                 _abort_retryable(context, exc)
         return accepted.response()
+
+
+class SignalReceiver:
+    """Implements `Export` of the gRPC service of one other signal (metrics, logs)."""
+
+    def __init__(self, signal: Signal, intake: Intake, token: str | None) -> None:
+        self.signal = signal
+        self.intake = intake
+        self.token = token
+
+    def export(self, request: bytes, context: grpc.ServicerContext) -> Any:
+        _authorize(context, self.token)
+        try:
+            return self.signal.accept(request, False, self.intake)
+        except BadRequest as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except Backpressure as exc:
+            _abort_retryable(context, exc)
+
+    def handler(self) -> grpc.GenericRpcHandler:
+        return _export_handler(self.signal.service, self.export, self.signal.response_type.SerializeToString)
+
+
+def _export_handler(service: str, export: Callable[[bytes, grpc.ServicerContext], Any],
+                    serialize: Callable[[Any], bytes]) -> grpc.GenericRpcHandler:
+    """The handler of `service`'s Export method, given the request's wire bytes."""
+    method = grpc.unary_unary_rpc_method_handler(export, request_deserializer=None, response_serializer=serialize)
+    return grpc.method_handlers_generic_handler(service, {"Export": method})
 
 
 def _abort_retryable(context: grpc.ServicerContext, exc: Backpressure) -> None:
@@ -127,7 +161,7 @@ def _abort_retryable(context: grpc.ServicerContext, exc: Backpressure) -> None:
 
 
 class GrpcReceiver:
-    """The gRPC server hosting the trace receiver."""
+    """The gRPC server hosting the trace receiver, and those of `signals` (each with its intake)."""
 
     def __init__(
         self,
@@ -135,6 +169,7 @@ class GrpcReceiver:
         host: str,
         port: int,
         *,
+        signals: Mapping[Signal, Intake] | None = None,
         max_body: int = DEFAULT_MAX_BODY,
         workers: int = 8,
         max_streams: int = 16,
@@ -153,18 +188,10 @@ class GrpcReceiver:
                 ("grpc.so_reuseport", 0),
             ],
         )
-        servicer = TraceReceiver(pipeline, token)
-        handler = grpc.method_handlers_generic_handler(
-            _SERVICE,
-            {
-                "Export": grpc.unary_unary_rpc_method_handler(
-                    servicer.Export,
-                    request_deserializer=None,
-                    response_serializer=trace_service_pb2.ExportTraceServiceResponse.SerializeToString,
-                )
-            },
-        )
-        self.server.add_generic_rpc_handlers((handler,))
+        traces = TraceReceiver(pipeline, token)
+        handlers = [_export_handler(TRACE_SERVICE, traces.Export, trace_service_pb2.ExportTraceServiceResponse.SerializeToString)]
+        handlers += [SignalReceiver(signal, intake, token).handler() for signal, intake in (signals or {}).items()]
+        self.server.add_generic_rpc_handlers(handlers)
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         try:
             self.port = self.server.add_insecure_port(address)

@@ -1,12 +1,15 @@
-"""OTLP/HTTP trace receiver: `POST /v1/traces`, protobuf or JSON, optionally gzip/deflate compressed."""
+"""OTLP/HTTP receiver: `POST /v1/traces`, `/v1/metrics`, `/v1/logs`, protobuf or JSON, optionally gzip/deflate
+compressed."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import math
+from collections.abc import Awaitable, Callable, Mapping
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +23,6 @@ from ao_collector.auth import bearer_ok
 from ao_collector.receiver.http_limits import BudgetExhausted, ByteBudget, ReadLimits, SlowBody, read_body
 from ao_collector.receiver.otlp import (
     DEFAULT_MAX_BODY,
-    Accepted,
     BadRequest,
     TooLarge,
     UnsupportedEncoding,
@@ -30,6 +32,7 @@ from ao_collector.receiver.otlp import (
     store_payload,
     validate,
 )
+from ao_collector.receiver.otlp_signals import Intake, Signal
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -67,11 +70,13 @@ class HttpReceiver:
         self,
         pipeline: Pipeline,
         *,
+        signals: Mapping[Signal, Intake] | None = None,
         max_body: int = DEFAULT_MAX_BODY,
         max_concurrent: int = 8,
         token: str | None = None,
         limits: ReadLimits = ReadLimits(),
     ) -> None:
+        """`pipeline` takes traces; `signals` the intake of each other signal taken (none: traces only)."""
         self.pipeline = pipeline
         self.token = token
         self.max_body = max_body
@@ -80,15 +85,16 @@ class HttpReceiver:
         # what it sent); over that, exports get 429. Only this many are decoded at once (each about 2 x its body).
         self._budget = ByteBudget(max_concurrent * max_body)
         self._slots = asyncio.Semaphore(max_concurrent)
-        self.app = Starlette(
-            routes=[Route("/v1/traces", self.export, methods=["POST"])],
-            exception_handlers={HTTPException: self._http_error},
-        )
+        routes = [Route("/v1/traces", self.export, methods=["POST"])]
+        routes += [Route(signal.path, self._signal_endpoint(signal, intake), methods=["POST"])
+                   for signal, intake in (signals or {}).items()]
+        self.paths = [route.path for route in routes]
+        self.app = Starlette(routes=routes, exception_handlers={HTTPException: self._http_error})
 
     async def _http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         if exc.status_code == 404:
-            message = f"no such path {request.url.path}; OTLP traces go to POST /v1/traces"
+            message = f"no such path {request.url.path}; OTLP exports go to POST {', '.join(self.paths)}"
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed here; use POST"
         else:
@@ -96,6 +102,20 @@ class HttpReceiver:
         return _error(exc.status_code, message, headers=exc.headers)
 
     async def export(self, request: Request) -> Response:
+        """`POST /v1/traces`."""
+        return await self._export(request, self._accept)
+
+    def _signal_endpoint(self, signal: Signal, intake: Intake) -> Callable[[Request], Awaitable[Response]]:
+        async def export(request: Request) -> Response:
+            def accept(body: bytes, encoding: str, answer_type: str) -> Message:
+                return signal.accept(decompress(body, encoding, self.max_body), answer_type == JSON, intake)
+
+            return await self._export(request, accept)
+
+        return export
+
+    async def _export(self, request: Request, accept: Callable[[bytes, str, str], Message]) -> Response:
+        """Read, decode and spool one export (`accept` does the last two in a worker thread: the spool may fsync)."""
         if not bearer_ok(request.headers.get("authorization"), self.token):
             return _error(401, "missing or wrong bearer token (AO_API_TOKEN)", headers={"WWW-Authenticate": "Bearer"})
         media_type = _media_type(request)
@@ -110,7 +130,7 @@ class HttpReceiver:
         try:
             body = await self._read_body(request, held)
             async with self._slots:
-                accepted = await run_in_threadpool(self._accept, body, encoding, answer_type)
+                response = await run_in_threadpool(accept, body, encoding, answer_type)
         except SlowBody as exc:
             return _error(408, str(exc), answer_type, {"Connection": "close"})
         except BudgetExhausted as exc:
@@ -127,7 +147,6 @@ class HttpReceiver:
             return _error(status, f"{exc}; retry in {seconds}s", answer_type, {"Retry-After": seconds})
         finally:
             self._budget.give_back(sum(held))
-        response = accepted.response()
         if answer_type == PROTOBUF:
             return Response(response.SerializeToString(), media_type=PROTOBUF)
         return Response(json_format.MessageToJson(response, indent=None), media_type=JSON)
@@ -151,8 +170,8 @@ class HttpReceiver:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _accept(self, body: bytes, encoding: str, answer_type: str) -> Accepted:
-        """Decode, validate and spool one request (runs in a worker thread: the spool may fsync)."""
+    def _accept(self, body: bytes, encoding: str, answer_type: str) -> Message:
+        """Decode, validate and spool one trace request."""
         body = decompress(body, encoding, self.max_body)
         if answer_type == PROTOBUF:
             request = parse_protobuf(body)
@@ -163,4 +182,4 @@ class HttpReceiver:
         if accepted.payload is not None:
             accepted.payload = store_payload(request, accepted.payload, self.pipeline.check)
             self.pipeline.submit(accepted.payload, accepted.spans)
-        return accepted
+        return accepted.response()

@@ -40,8 +40,9 @@ def child_environment(
 ) -> dict[str, str]:
     """`base` plus what instruments every Python process of the command.
 
-    With `local_endpoint` (no endpoint of the user's), traces go to the local collector over
-    OTLP/HTTP and metrics and logs are off (the collector takes traces only).
+    With `local_endpoint` (no endpoint of the user's), traces and metrics (the GenAI client metrics) go
+    to the local collector over OTLP/HTTP; logs go there too when the user turns them on
+    (`OTEL_LOGS_EXPORTER=otlp`), and are off otherwise: ao emits none of its own.
     """
     env = dict(base)
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != BOOTSTRAP_DIR]
@@ -51,9 +52,9 @@ def child_environment(
     if traceparent:
         env["TRACEPARENT"] = traceparent
     if local_endpoint:
-        env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] = local_endpoint.rstrip("/") + "/v1/traces"
-        env["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] = "http/protobuf"
-        env.setdefault("OTEL_METRICS_EXPORTER", "none")
+        for signal in ("TRACES", "METRICS", "LOGS"):
+            env[f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"] = f"{local_endpoint.rstrip('/')}/v1/{signal.lower()}"
+            env[f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL"] = "http/protobuf"
         env.setdefault("OTEL_LOGS_EXPORTER", "none")
     env.setdefault("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", ",".join(DUPLICATE_INSTRUMENTATIONS))
     # OTLP over HTTP/protobuf unless said otherwise, as the specification recommends (the distro says gRPC);

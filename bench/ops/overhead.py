@@ -35,11 +35,12 @@ HEADERS = {"Content-Type": "application/x-protobuf"}
 
 
 class _State:
-    """The two attributes the scrape-time collector reads."""
+    """The attributes the scrape-time collector reads."""
 
     def __init__(self, pipeline: Pipeline, spool: Spool) -> None:
         self.pipeline = pipeline
         self.spool = spool
+        self.signal_pipelines: dict[str, Pipeline] = {}
 
 
 async def _time_requests(app: object, payloads: list[bytes]) -> float:

@@ -184,8 +184,9 @@ def test_bad_requests_get_clear_4xx(collector: Running, body: bytes, headers: di
 
 
 def test_unknown_paths_and_methods(collector: Running) -> None:
-    answer = requests.post(collector.http + "/v1/metrics", data=b"", headers=PROTOBUF, timeout=10)
-    assert answer.status_code == 404 and "/v1/traces" in answer.json()["message"]
+    answer = requests.post(collector.http + "/v1/profiles", data=b"", headers=PROTOBUF, timeout=10)
+    assert answer.status_code == 404
+    assert all(path in answer.json()["message"] for path in ("/v1/traces", "/v1/metrics", "/v1/logs"))
     answer = requests.get(collector.http + "/v1/traces", timeout=10)
     assert answer.status_code == 405
 

@@ -87,6 +87,11 @@ def test_cluster_ddl_is_replicated_on_cluster_with_distributed_tables() -> None:
     view = next(s for s in statements if "MATERIALIZED VIEW" in s)
     assert view.startswith("CREATE MATERIALIZED VIEW IF NOT EXISTS ao.otel_traces_trace_id_ts_mv ON CLUSTER 'prod' TO ao.otel_traces_trace_id_ts_local")
     assert "FROM ao.otel_traces_local" in view
+    for table, key in [("otel_logs", "cityHash64(TraceId)"), ("otel_metrics_gauge", "cityHash64(ServiceName, MetricName)"),
+                       ("otel_metrics_summary", "cityHash64(ServiceName, MetricName)")]:  # fmt: skip
+        local = next(s for s in statements if s.startswith(f"CREATE TABLE IF NOT EXISTS ao.{table}_local "))
+        assert "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')" in local
+        assert any(s.endswith(f"Distributed('prod', 'ao', '{table}_local', {key})") for s in statements)
     ledger = next(s for s in statements if "schema_migrations" in s)
     assert "ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}', AppliedAt)" in ledger
 
@@ -95,7 +100,8 @@ def test_single_server_ddl_has_no_cluster_parts() -> None:
     bootstrap, migrations = load("ao")
     statements = [s for m in (bootstrap, *migrations) for s in m.statements]
     assert not any("ON CLUSTER" in s or "Replicated" in s or "Distributed" in s or "_local" in s for s in statements)
-    assert len([s for s in statements if s.startswith("CREATE TABLE")]) == 8  # with ao_edits_history (0004)
+    # with ao_edits_history (0004) and the exporter's five metric tables and otel_logs (0006)
+    assert len([s for s in statements if s.startswith("CREATE TABLE")]) == 14
 
 
 def test_bad_names_fail_loudly() -> None:

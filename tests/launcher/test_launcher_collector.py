@@ -74,9 +74,36 @@ def test_no_endpoint_starts_a_collector_that_stores_the_run(tmp_path: Path) -> N
         assert [(e["source"], e["target"], e["via"]) for e in graph["edges"]] == [(first["id"], second["id"], "taint")]
         assert (tmp_path / "home" / "collector.log").exists()
     finally:
-        found = subprocess.run(["pgrep", "-f", "--", f"--api-port {ports['api']}"], capture_output=True, text=True)
-        for pid in found.stdout.split():
-            os.kill(int(pid), signal.SIGTERM)
+        stop_collector(ports["api"])
+    assert result.stdout == "" and result.stderr == ""
+    # The GenAI client metrics of the run went to the same collector (no "Failed to export metrics" on stderr).
+    counts = dict(json.loads(query_in_child(tmp_path / "home",
+                                            "SELECT MetricName, sum(Count) FROM ao.otel_metrics_histogram GROUP BY MetricName")))
+    assert counts["gen_ai.client.operation.duration"] == 2
+    assert counts["gen_ai.client.token.usage"] == 4  # input and output tokens of both calls
+
+
+def query_in_child(data_dir: Path, sql: str) -> str:
+    """The rows of `sql` on the chDB store in `data_dir`, as JSON lists, read by another process (chDB opens one
+    data dir per process, and this one may hold another)."""
+    script = ("import json, sys\nfrom ao_collector.store import open_store\nstore = open_store(data_dir=sys.argv[1])\n"
+              "print(json.dumps([list(row.values()) for row in store.query(sys.argv[2])]))\nstore.close()")
+    done = subprocess.run([sys.executable, "-c", script, str(data_dir), sql], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def stop_collector(api_port: int) -> None:
+    """SIGTERM the collector serving `api_port` and wait until it has flushed and exited."""
+    found = subprocess.run(["pgrep", "-f", "--", f"--api-port {api_port}"], capture_output=True, text=True)
+    pids = [int(pid) for pid in found.stdout.split()]
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while pids and time.monotonic() < deadline:
+        pids = [pid for pid in pids if subprocess.run(["kill", "-0", str(pid)], capture_output=True).returncode == 0]
+        time.sleep(0.1)
+    assert not pids, "the collector did not exit"
 
 
 def test_a_configured_endpoint_starts_nothing(tmp_path: Path) -> None:
