@@ -46,8 +46,7 @@ class Recorded:
 
 
 def _launch(collector: CollectorProcess, fake: FakeLLM, cwd: Path, *args: str) -> None:
-    env = child_env(**fake.env(), AO_HOME=str(cwd / "home"), OTEL_EXPORTER_OTLP_ENDPOINT=collector.http, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf", OTEL_SERVICE_NAME="research-agent",
-                    OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none")
+    env = child_env(**fake.env(), AO_HOME=str(cwd / "home"), OTEL_EXPORTER_OTLP_ENDPOINT=collector.http, OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf", OTEL_SERVICE_NAME="research-agent")
     done = subprocess.run([LAUNCHER, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
 

@@ -207,6 +207,15 @@ def test_llm_usage_dashboard(recorded: Recorded, chosen: dict[str, list[str]]) -
     assert sum(row["calls"] for row in by_model) == expected["calls"]
     if chosen.get("service") == ["third-party-agent"]:
         assert {row["provider"] for row in by_model} == {"openai", "anthropic"}
+    # ao's GenAI client metrics (OTLP, otel_metrics_histogram): one operation per call ao recorded itself,
+    # and the tokens its spans report.
+    ours = recorded.store.query(
+        "SELECT count() AS calls, sum(InputTokens) AS input, sum(OutputTokens) AS output FROM ao.ao_llm_calls FINAL "
+        f"WHERE {where} AND Source = 'ao'")[0]  # fmt: skip
+    metrics = results["GenAI client metrics (OTLP) [A]"]
+    assert sum(row["operations"] for row in metrics) == ours["calls"]
+    assert sum(row["input_tokens"] for row in metrics) == (ours["input"] or 0)
+    assert sum(row["output_tokens"] for row in metrics) == (ours["output"] or 0)
 
 
 def test_collector_dashboard_uses_metrics_the_collector_exports(recorded: Recorded) -> None:
