@@ -26,6 +26,7 @@ import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -109,9 +110,17 @@ def _local_endpoint(no_autostart: bool) -> str:
     return f"http://127.0.0.1:{ports['http_port']}"
 
 
+def _command_not_found(name: str) -> NoReturn:
+    """Fail as a shell does."""
+    sys.stderr.write(f"ao-instrument: command not found: {name}\n")
+    sys.exit(127)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     route_logs_to_file()
+    if args.command and shutil.which(args.command) is None:
+        _command_not_found(args.command)  # before a local collector is started for nothing
     local = None if endpoint_configured(os.environ) else _local_endpoint(args.no_autostart)
     recorded = _recorded_run(args.replay) if args.replay else None
     command = [args.command, *args.args] if args.command else list(recorded.command if recorded else ())
@@ -119,8 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         _enter_recorded_directory(recorded)
     executable = shutil.which(command[0]) if command else None
     if executable is None:
-        sys.stderr.write(f"ao-instrument: command not found: {command[0] if command else '(none recorded)'}\n")
-        sys.exit(127)
+        _command_not_found(command[0] if command else "(none recorded)")
 
     run_id = args.run_id or new_run_id()
     name = args.name or default_run_name(command)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.collector_service.helpers import free_port
 from tests.support.otlp_sink import OTLPSink
 
 LAUNCHER = os.path.join(os.path.dirname(sys.executable), "ao-instrument")
@@ -130,9 +131,15 @@ def test_run_name_and_replay_of(tmp_path: Path, sink: OTLPSink) -> None:
 
 
 def test_unknown_command_fails_like_a_shell(tmp_path: Path) -> None:
-    result = subprocess.run([LAUNCHER, "no-such-command-xyz"], capture_output=True, text=True, timeout=30)
+    """At once, and without starting a local collector for nothing (none may be left running after it)."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AO_"))}
+    env.update(AO_HOME=str(home), AO_COLLECTOR_HTTP_PORT=str(free_port()), AO_COLLECTOR_GRPC_PORT=str(free_port()),
+               AO_COLLECTOR_API_PORT=str(free_port()))  # fmt: skip
+    result = subprocess.run([LAUNCHER, "no-such-command-xyz"], env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 127
-    assert "command not found" in result.stderr
+    assert result.stderr == "ao-instrument: command not found: no-such-command-xyz\n"
+    assert not (home / "collector.log").exists()
 
 
 def test_broken_endpoint_does_not_hang_the_program(tmp_path: Path) -> None:
