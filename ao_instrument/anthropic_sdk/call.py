@@ -16,6 +16,7 @@ from opentelemetry.util.types import AttributeValue
 from ao_instrument.anthropic_sdk import messages
 from ao_instrument.anthropic_sdk.replay_bodies import MESSAGES
 from ao_instrument.genai import JsonText, LLMCall
+from ao_instrument.genai import peers
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.replay.serving import serving
 
@@ -48,7 +49,8 @@ class TracedCall:
         return self.llm.ended
 
     def __enter__(self) -> TracedCall:
-        self._token = context.attach(context.set_value(CALL_KEY, self, trace.set_span_in_context(self.llm.span)))
+        current = context.set_value(CALL_KEY, self, trace.set_span_in_context(self.llm.span))
+        self._token = context.attach(peers.aside_context(self.llm.telemetry.peers, current))
         if self.llm.replay is not None:
             self._serving = serving(self.llm, MESSAGES)
             self._serving.__enter__()

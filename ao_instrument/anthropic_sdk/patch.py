@@ -15,7 +15,6 @@ from typing import Any
 from anthropic import AsyncStream, Stream
 from anthropic.resources.messages import messages as _module
 from anthropic.types import Message, RawMessageStreamEvent
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.util.types import AttributeValue
 from wrapt import ObjectProxy
 
@@ -105,7 +104,7 @@ def async_create(state: State, api: Api) -> Wrapper:
     """
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if not state.active or not is_instrumentation_enabled():
+        if state.passes_through():
             return wrapped(*args, **kwargs)
         return _traced(state.telemetry, api, instance, kwargs, wrapped(*args, **kwargs))
 
@@ -129,7 +128,7 @@ def stream(state: State, api: Api, is_async: bool) -> Wrapper:
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         manager = wrapped(*args, **kwargs)
-        if not state.active or not is_instrumentation_enabled():
+        if state.passes_through():
             return manager
         return proxy(manager, state.telemetry, api, instance, kwargs)
 

@@ -17,6 +17,7 @@ from ao_instrument.genai.capture import ContentPolicy, JsonText
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.genai.metrics import GenAIMetrics
 from ao_instrument.genai.origins import tracker
+from ao_instrument.genai.peers import Peers
 
 
 class CallPlan(Protocol):
@@ -28,16 +29,17 @@ class CallPlan(Protocol):
 
 
 class LLMCallTelemetry:
-    """What an instrumentor holds while instrumented: tracer, metrics, content policy, and the replay
-    plan when the program is replayed."""
+    """What an instrumentor holds while instrumented: tracer, metrics, content policy, the replay
+    plan when the program is replayed, and the other instrumentations of its SDK that stand aside."""
 
-    __slots__ = ("tracer", "metrics", "policy", "plan")
+    __slots__ = ("tracer", "metrics", "policy", "plan", "peers")
 
     def __init__(self, tracer: Tracer, meter: Meter, policy: ContentPolicy, plan: CallPlan | None = None) -> None:
         self.tracer = tracer
         self.metrics = GenAIMetrics.create(meter)
         self.policy = policy
         self.plan = plan
+        self.peers: Peers | None = None  # set by `provider.settle_peers`
 
 
 class LLMCall:

@@ -24,7 +24,8 @@ the SDK call: by default the replay's `serving`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib import import_module
@@ -39,10 +40,12 @@ from opentelemetry.trace import get_tracer
 from opentelemetry.util.types import AttributeValue
 from wrapt import register_post_import_hook, wrap_function_wrapper
 
+from ao_instrument.genai import peers
 from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.call_span import LLMCall, LLMCallTelemetry
 from ao_instrument.genai.capture import content_policy
 from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.genai.peers import Peers
 from ao_instrument.genai.raw_response import observed_raw_response
 from ao_instrument.genai.replay_body import ReplayBody
 from ao_instrument.genai.stream_wrapper import ObservedAsyncStream, ObservedStream, StreamRecorder
@@ -129,9 +132,18 @@ def _no_patch() -> None:
 
 
 def _served(call: Any, api: Api) -> AbstractContextManager[None]:
+    """Around the SDK call: the replay's serving, and other instrumentations of the SDK standing aside."""
     from ao_instrument.replay.serving import serving
 
-    return serving(call, api.replay)
+    served = serving(call, api.replay)
+    found = call.telemetry.peers
+    return served if found is None else _both(served, peers.aside(found))
+
+
+@contextmanager
+def _both(first: AbstractContextManager[None], second: AbstractContextManager[None]) -> Iterator[None]:
+    with first, second:
+        yield
 
 
 @dataclass(frozen=True)
@@ -164,6 +176,11 @@ class State:
     def __init__(self, telemetry: LLMCallTelemetry) -> None:
         self.telemetry = telemetry
         self.active = True
+
+    def passes_through(self) -> bool:
+        """Whether a wrapper calls the SDK as it is: uninstrumented, instrumentation suppressed, or ao recording
+        this call already (in an outer layer)."""
+        return not self.active or not is_instrumentation_enabled() or peers.inside(self.telemetry.peers)
 
 
 # id(base_url) -> (base_url, provider, server.address, server.port); the URL is kept so its id is not reused.
@@ -276,7 +293,7 @@ def sync_wrapper(state: State, adapter: Adapter, api: Api) -> Wrapper:
     telemetry, prepare, around = state.telemetry, adapter.prepare, adapter.around
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if not state.active or not is_instrumentation_enabled():
+        if state.passes_through():
             return wrapped(*args, **kwargs)
         asked = None if prepare is None else prepare(state, api, kwargs)
         request = kwargs if asked is None else asked
@@ -299,7 +316,7 @@ def async_wrapper(state: State, adapter: Adapter, api: Api) -> Wrapper:
     telemetry, prepare, around = state.telemetry, adapter.prepare, adapter.around
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if not state.active or not is_instrumentation_enabled():
+        if state.passes_through():
             return await wrapped(*args, **kwargs)
         asked = None if prepare is None else prepare(state, api, kwargs)
         request = kwargs if asked is None else asked
@@ -329,6 +346,7 @@ class ProviderInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     _state: State | None = None
     _adapter: Adapter | None = None
     _pending: dict[str, Any] | None = None  # instrument()'s arguments until the SDK is imported
+    _layers: list[Wrapper]  # ao's wrappers of the SDK's methods (two of a method lifted above another's)
 
     def instrumentation_dependencies(self) -> tuple[str, ...]:
         return (self.provider.requirement,)
@@ -354,11 +372,33 @@ class ProviderInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         from ao_instrument.replay import plan as replay_plan
 
         state = adapter.state(LLMCallTelemetry(tracer, meter, content_policy(), replay_plan.active()))
-        self._adapter, self._state = adapter, state
+        self._adapter, self._state, self._layers = adapter, state, []
         for method in adapter.methods:
             if hasattr(getattr(import_module(method.module), method.cls), method.name):
-                wrap_function_wrapper(method.module, f"{method.cls}.{method.name}", adapter.wrapper(state, adapter, method))
+                self._wrap(method)
         adapter.install()
+        settle_peers()  # the SDK imported after every instrumentor was loaded
+
+    def _wrap(self, method: Method) -> None:
+        assert self._adapter is not None and self._state is not None
+        wrapper = self._adapter.wrapper(self._state, self._adapter, method)
+        self._layers.append(wrapper)
+        wrap_function_wrapper(method.module, f"{method.cls}.{method.name}", wrapper)
+
+    def _stand_aside(self, found: Peers | None) -> None:
+        """Make `found` (other instrumentations of this SDK) stand aside while ao records its calls: ao's wrapper
+        goes above any of theirs (`peers.aside` then tells them), and its inner layer passes through."""
+        adapter, state = self._adapter, self._state
+        if adapter is None or state is None:
+            return
+        state.telemetry.peers = found
+        if found is None:
+            return
+        for method in adapter.methods:
+            owner = getattr(import_module(method.module), method.cls)
+            outer = vars(owner).get(method.name)
+            if outer is not None and getattr(outer, "_self_wrapper", None) not in self._layers:
+                self._wrap(method)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         self._pending = None
@@ -368,9 +408,33 @@ class ProviderInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         state.active = False
         self._adapter = self._state = None
         for method in adapter.methods:
-            unwrap(getattr(import_module(method.module), method.cls), method.name)
+            # ao's layers on top (two once lifted); one below another instrumentation's stays, passing through
+            owner = getattr(import_module(method.module), method.cls)
+            while getattr(vars(owner).get(method.name), "_self_wrapper", None) in self._layers:
+                unwrap(owner, method.name)
+        self._layers = []
         adapter.uninstall()
 
 
+_said: set[str] = set()  # SDKs whose peers were named in the log
+
+
+def settle_peers() -> None:
+    """Find the other GenAI instrumentations of the SDKs ao has patched, and make them stand aside (or only
+    name them, with `AO_PEER_INSTRUMENTATIONS=record`); once every instrumentor is loaded, and at each patch."""
+    found = peers.find()
+    aside = peers.standing_aside()
+    for cls in ProviderInstrumentor.__subclasses__():
+        instrumentor = cls.__dict__.get("_instance")
+        sdk = cls.provider.sdk
+        if instrumentor is None or sdk not in found:
+            continue
+        if sdk not in _said:
+            _said.add(sdk)
+            peers.log_found(sdk, found[sdk], aside)
+        instrumentor._stand_aside(found[sdk] if aside else None)
+
+
 __all__ = ["Adapter", "Api", "Content", "Method", "Provider", "ProviderInstrumentor", "State", "VERSION",
-           "async_wrapper", "endpoint", "observe", "observed_raw", "plain_wrapper", "providers", "start", "sync_wrapper"]  # fmt: skip
+           "async_wrapper", "endpoint", "observe", "observed_raw", "plain_wrapper", "providers", "settle_peers", "start",
+           "sync_wrapper"]  # fmt: skip

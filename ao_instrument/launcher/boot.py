@@ -27,7 +27,6 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.launcher.exit_deadline import EXIT
-from ao_instrument.launcher import peers
 from ao_instrument.launcher.home import AO_LOGGERS, route_logs_to_file
 from ao_instrument.replay import seeding
 from ao_instrument.runs import install_run_processor, start_process_run
@@ -66,7 +65,9 @@ def post_instrument() -> None:
         else:  # plain opentelemetry-instrument: the process is one run; ao's own records go to its log
             route_logs_to_file(AO_LOGGERS)
             start_process_run(trace.get_tracer_provider())
-        peers.log_peers()
+        from ao_instrument.genai.provider import settle_peers
+
+        settle_peers()
         from ao_instrument.launcher import main_script
 
         main_script.arm()
