@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 
@@ -23,6 +22,8 @@ def ao_home() -> Path:
 
 def collector_health(host: str = "127.0.0.1", api_port: int = 4320, timeout: float = 1.0) -> dict | None:
     """The `/healthz` answer of an ao collector at host:api_port, or None when none answers."""
+    import urllib.request  # not loaded by a launcher whose collector answers on its OTLP port (start-up time)
+
     try:
         with urllib.request.urlopen(f"http://{_netloc(host, api_port)}/healthz", timeout=timeout) as response:
             answer = json.loads(response.read())
@@ -57,7 +58,7 @@ def ensure_collector(
     answering. Two launchers starting at once serialise on a lock file in `$AO_HOME`, so only one collector
     is started. Its output goes to `$AO_HOME/collector.log`. False when it did not come up within `timeout`.
     """
-    if collector_health(host, api_port) is not None or _port_open(host, http_port):
+    if _port_open(host, http_port) or collector_health(host, api_port) is not None:
         return True
     home = ao_home()
     home.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,8 @@ from opentelemetry.util.types import AttributeValue
 
 from ao_instrument.anthropic_sdk import messages
 from ao_instrument.anthropic_sdk.replay_bodies import MESSAGES
-from ao_instrument.genai import JsonText, LLMCall
+from ao_instrument.genai.call_span import LLMCall
+from ao_instrument.genai.capture import JsonText
 from ao_instrument.genai import peers
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.replay.serving import serving

@@ -21,7 +21,8 @@ from wrapt import ObjectProxy
 from ao_instrument.anthropic_sdk import PROVIDER, messages, replay_bodies, sdk_tracing
 from ao_instrument.anthropic_sdk.call import TracedCall
 from ao_instrument.anthropic_sdk.streams import MessageRecorder, Recorder, trace_message_stream
-from ao_instrument.genai import LLMCallTelemetry, provider
+from ao_instrument.genai import provider
+from ao_instrument.genai.call_span import LLMCallTelemetry
 from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.genai.provider import Adapter, Api, Content, Method, State, Wrapper

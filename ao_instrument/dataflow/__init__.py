@@ -5,7 +5,10 @@ script) are rewritten at import so that labels follow values through f-strings, 
 `json`, `re` and friends (`rewrite.py`, `propagation.py`); a request's origins become span links
 (`sinks.py`, `tracker.py`), with content matching as the fallback (`content_match.py`).
 
-`DataflowInstrumentor` (entry point `ao_dataflow`) switches it all on; `AO_TAINT=off` keeps it off. The
+`DataflowInstrumentor` (entry point `ao_dataflow`) switches it all on; `AO_TAINT=off` keeps it off.
+The import hook is installed at once (the rewriter loads with the first user module); tracking (the
+tracker and the library patches) starts when the program first imports an LLM SDK (at once when it
+already has): a process that imports neither pays for neither. The
 entry script is run rewritten by `ao_instrument.launcher.main_script` (under `ao-instrument`, and under
 plain `opentelemetry-instrument` through the post-instrument entry point `ao_main_script`).
 """
@@ -14,15 +17,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+from wrapt import register_post_import_hook
 
-from ao_instrument.dataflow import import_hook, patches
-from ao_instrument.dataflow.tracker import ScopeEnd, Tracker
+from ao_instrument.dataflow import import_hook
 from ao_instrument.dataflow.user_code import disabled, from_environment
 from ao_instrument.genai.origins import set_tracker
+
+if TYPE_CHECKING:
+    from ao_instrument.dataflow.tracker import ScopeEnd, Tracker
+
+# Labelled values come from these SDKs' outputs: tracking starts when the first of them is imported.
+LLM_SDK_MODULES = ("openai", "anthropic")
 
 __all__ = ["DataflowInstrumentor", "install_hook", "is_user_code", "run_script", "disabled"]
 
@@ -54,6 +64,7 @@ class DataflowInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     _tracker: Tracker | None = None
     _scope_end: ScopeEnd | None = None
+    _armed: dict[str, Any] | None = None  # the instrument() arguments, until tracking starts
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return ()
@@ -61,27 +72,43 @@ class DataflowInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         if disabled():
             return
+        install_hook(kwargs.get("project_dir"))
+        type(self)._armed = kwargs
+        for name in LLM_SDK_MODULES:
+            register_post_import_hook(self._start_tracking, name)  # runs at once when already imported
+
+    def _start_tracking(self, module: ModuleType | None = None) -> None:
+        """The tracker, its scope-ending span processor and the library patches (once per instrument())."""
+        kwargs, type(self)._armed = type(self)._armed, None
+        if kwargs is None:
+            return
+        from ao_instrument.dataflow import patches
+        from ao_instrument.dataflow.tracker import ScopeEnd, Tracker
+
         tracker = Tracker(content_matching=os.environ.get("AO_CONTENT_MATCH", "on").lower() not in ("off", "0"))
         provider = kwargs.get("tracer_provider") or trace.get_tracer_provider()
         add = getattr(provider, "add_span_processor", None)
         if add is not None:
-            self._scope_end = ScopeEnd(tracker)
-            add(self._scope_end)
+            type(self)._scope_end = ScopeEnd(tracker)
+            add(type(self)._scope_end)
         patches.install()
-        install_hook(kwargs.get("project_dir"))
         set_tracker(tracker)
         type(self)._tracker = tracker
 
     def _uninstrument(self, **kwargs: Any) -> None:
+        type(self)._armed = None
         set_tracker(None)
         import_hook.uninstall()
+        if type(self)._tracker is None:
+            return
+        from ao_instrument.dataflow import patches
+
         patches.uninstall()
-        if self._scope_end is not None:
-            self._scope_end.tracker = None
-            self._scope_end = None
-        if type(self)._tracker is not None:
-            type(self)._tracker.scopes.end_all()
-            type(self)._tracker = None
+        if type(self)._scope_end is not None:
+            type(self)._scope_end.tracker = None
+            type(self)._scope_end = None
+        type(self)._tracker.scopes.end_all()
+        type(self)._tracker = None
 
     @classmethod
     def tracker(cls) -> Tracker | None:

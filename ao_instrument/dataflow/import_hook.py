@@ -4,12 +4,14 @@ A meta path finder hands user-code source files to `RewritingLoader`, which comp
 module and caches its bytecode next to the usual one, under a tag of its own
 (`__pycache__/mod.cpython-311-ao.pyc`) that plain `python` never reads. A cache entry is used only
 when the source's mtime and size and the rewriter's own fingerprint all match. If rewriting fails,
-the module is compiled as written. `run_script` runs the entry script the same way.
+the module is compiled as written. `run_script` runs the entry script the same way. The rewriter
+itself is loaded with the first module to rewrite.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib.abc
 import importlib.machinery
@@ -21,13 +23,15 @@ from collections.abc import Sequence
 from types import CodeType, ModuleType
 from typing import Any
 
-from ao_instrument.dataflow import rewrite
 from ao_instrument.dataflow.user_code import UserCode
 from ao_instrument.genai.fail_open import report_internal_error
 
 
-def _fingerprint() -> bytes:
+@functools.cache
+def fingerprint() -> bytes:
     """8 bytes that change whenever the rewriter or the runtime it targets changes."""
+    from ao_instrument.dataflow import rewrite
+
     digest = hashlib.sha256(importlib.util.MAGIC_NUMBER)
     here = os.path.dirname(os.path.abspath(__file__))
     for name in ("rewrite.py", "propagation.py", "import_hook.py"):
@@ -37,7 +41,6 @@ def _fingerprint() -> bytes:
     return digest.digest()[:8]
 
 
-FINGERPRINT = _fingerprint()
 CACHE_TAG = f"{sys.implementation.cache_tag}-ao"
 _HEADER = len(importlib.util.MAGIC_NUMBER) + 8 + 16
 
@@ -51,7 +54,7 @@ def cache_path(source_path: str) -> str:
 
 
 def _header(st: os.stat_result) -> bytes:
-    return importlib.util.MAGIC_NUMBER + FINGERPRINT + st.st_mtime_ns.to_bytes(8, "little") + (
+    return importlib.util.MAGIC_NUMBER + fingerprint() + st.st_mtime_ns.to_bytes(8, "little") + (
         st.st_size & 0xFFFFFFFFFFFFFFFF
     ).to_bytes(8, "little")
 
@@ -89,6 +92,8 @@ def _write_cache(path: str, st: os.stat_result, code: CodeType) -> None:
 
 def compile_user_source(source: bytes | str, path: str) -> CodeType:
     """The rewritten code of a user module; the code as written when rewriting fails."""
+    from ao_instrument.dataflow import rewrite
+
     try:
         tree = rewrite.rewrite_source(source, path)
     except SyntaxError:
@@ -208,5 +213,7 @@ def run_script(path: str, argv: list[str] | None = None, code: CodeType | None =
 
 def rewritten_source(source: str, path: str = "<source>") -> str:
     """The rewritten module as source text (for reading and debugging)."""
+    from ao_instrument.dataflow import rewrite
+
     tree = rewrite.rewrite_source(source, path)
     return ast.unparse(tree) if tree is not None else source

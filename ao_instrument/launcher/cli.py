@@ -2,8 +2,10 @@
 
 The launcher owns the run: it starts the `ao.run {name}` root span, runs the command as a child
 process whose Python processes are instrumented through `sitecustomize`, forwards signals to it,
-ends the root span when it exits, and exits with the command's own status (a signal sent to the launcher, SIGINT included, reaches the
-program; a terminal's Ctrl-C reaches it once). Every run gets a seed
+ends the root span when it exits, and exits with the command's own status. The command starts
+first: the span's ids are drawn beforehand (`root_context`, the run id is its trace id unless
+`--run-id` is given) and the OpenTelemetry SDK loads while the command starts (`run_span`). A signal sent to the launcher, SIGINT included, reaches the
+program; a terminal's Ctrl-C reaches it once. Every run gets a seed
 (`ao.run.seed`) that seeds `random`, `uuid4` and numpy in each of its processes (`replay.seeding`).
 
 `ao-instrument --replay RUN_ID [COMMAND...]` runs COMMAND (default: the recorded command, in its
@@ -26,25 +28,21 @@ import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import Status, StatusCode
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
+# Only what starts the command is imported up front; the OpenTelemetry SDK and the exporter (`run_span`)
+# load while the command starts.
 from ao_instrument import __version__
 from ao_instrument.genai import semconv as sc
 from ao_instrument.launcher.environment import child_environment, endpoint_configured, local_collector_ports
-from ao_instrument.launcher.exporters import span_exporter_from_environment
-from ao_instrument.launcher.home import log_path, route_logs_to_file
-from ao_instrument.launcher.outbox import OutboxSpanExporter, deliver_outbox, endpoint_listening, outbox_from_environment
-from ao_instrument.launcher.exit_deadline import EXIT
+from ao_instrument.launcher.home import log_path, outbox_dir, route_logs_to_file
+from ao_instrument.launcher.root_context import RootContext, sampled_upfront
 from ao_instrument.replay import seeding
-from ao_instrument.replay.launch import API_URL_ENV, TOKEN_ENV, RecordedRun, ReplayError, ReplayFiles, fetch_recorded_run
-from ao_instrument.runs import new_run_id, root_span_name
+
+if TYPE_CHECKING:
+    from ao_instrument.launcher.outbox_folder import Outbox
+    from ao_instrument.launcher.run_span import RunSpan
+    from ao_instrument.replay.launch import RecordedRun
 
 EXIT_DELIVERY_S = 1.0  # how long the exit waits for the outbox of earlier runs to be sent
 logger = logging.getLogger("ao_instrument.launcher")
@@ -130,12 +128,17 @@ def main(argv: list[str] | None = None) -> None:
     if executable is None:
         _command_not_found(command[0] if command else "(none recorded)")
 
-    run_id = args.run_id or new_run_id()
+    root = RootContext.new()
+    run_id = args.run_id or f"{root.trace_id:032x}"
     name = args.name or default_run_name(command)
     cwd = os.getcwd()
     seed = recorded.seed if recorded is not None and recorded.seed is not None else seeding.new_seed()
     run_dir = tempfile.mkdtemp(prefix="ao-run-")
-    replay = ReplayFiles(Path(run_dir), recorded) if recorded is not None else None
+    replay = None
+    if recorded is not None:
+        from ao_instrument.replay.launch import ReplayFiles
+
+        replay = ReplayFiles(Path(run_dir), recorded)
 
     env = child_environment(
         os.environ,
@@ -148,24 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     env.update({seeding.SEED_ENV: str(seed), seeding.RUN_DIR_ENV: run_dir})
     if replay is not None:
         env.update(replay.environment())
-    # From here on SIGINT is taken by `_forward_sent_sigint` (threads started later inherit the mask).
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     # The launcher's own exporter reads the same OTEL_* settings as the command's processes.
     os.environ.update({k: v for k, v in env.items() if k.startswith("OTEL_")})
-    provider = TracerProvider(
-        resource=Resource.create(
-            # host.name: a collector re-executes a run only on the machine that recorded it
-            {"process.command_args": command, "process.working_directory": cwd, "host.name": socket.gethostname()}
-        )
-    )
-    exporter = span_exporter_from_environment(env)
-    if exporter is not None:
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-    outbox = outbox_from_environment(env)
-    undelivered_before = set(outbox.files())
-    delivery = threading.Thread(target=deliver_outbox, args=(env,), name="ao-outbox", daemon=True)
-    delivery.start()
-    tracer = provider.get_tracer("ao_instrument.launcher", __version__)
     attributes = {
         sc.AO_RUN_ID: run_id,
         sc.AO_RUN_NAME: name,
@@ -176,33 +163,42 @@ def main(argv: list[str] | None = None) -> None:
     replay_of = recorded.run_id if recorded is not None else args.replay_of
     if replay_of:
         attributes[sc.AO_RUN_REPLAY_OF] = replay_of
-    root = tracer.start_span(root_span_name(name), attributes=attributes)
-    carrier: dict[str, str] = {}
-    TraceContextTextMapPropagator().inject(carrier, trace.set_span_in_context(root))
-    env["TRACEPARENT"] = carrier["traceparent"]
+    # host.name: a collector re-executes a run only on the machine that recorded it
+    resource = {"process.command_args": command, "process.working_directory": cwd, "host.name": socket.gethostname()}
 
+    def record_run_span() -> RunSpan:
+        from ao_instrument.launcher.run_span import RunSpan
+
+        return RunSpan(root, name, attributes, resource, env)
+
+    span = None if sampled_upfront(env) else record_run_span()  # a sampler that may drop the run decides first
+    env["TRACEPARENT"] = root.traceparent(sampled=True) if span is None else span.traceparent()
+    # From here on SIGINT is taken by `_forward_sent_sigint` (threads started later inherit the mask).
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        status = _run_child([executable, *command[1:]], env)
+        child = _start_child([executable, *command[1:]], env)
+        try:
+            span = span or record_run_span()
+            outbox, delivery = _deliver_earlier_runs(env)
+        except Exception:  # fail open: the command runs on, unrecorded; the reason goes to ao's log
+            logger.exception("ao: the run's root span could not be recorded")
+            span = outbox = delivery = None
+        status = _wait_for(child)
     finally:
         summary = replay.summary() if replay is not None else None
         shutil.rmtree(run_dir, ignore_errors=True)
 
-    if status != 0:
-        root.set_status(Status(StatusCode.ERROR, f"exit status {status}"))
-        root.set_attribute(sc.ERROR_TYPE, f"exit {status}" if status > 0 else signal.Signals(-status).name)
-    root.set_attribute("process.exit.code", status)
-    root.end()
-    undelivered = [path for path in outbox.files() if path not in undelivered_before]
-    if isinstance(exporter, OutboxSpanExporter):
-        # No wait where the program's spans found no endpoint, or nothing listens there now.
-        EXIT.start(0.0 if undelivered or not endpoint_listening(env) else None)
-    provider.shutdown()
-    delivery.join(EXIT_DELIVERY_S)
+    undelivered = outbox.kept_since(root.start_ns) if outbox is not None else []
+    if span is not None:
+        span.end(status)
+        span.export(command_kept_spans=bool(undelivered))
+    if delivery is not None:
+        delivery.join(EXIT_DELIVERY_S)
     if summary:
         sys.stderr.write(summary + "\n")
-    if undelivered or exporter_kept(exporter):
+    if undelivered or (span is not None and span.kept):
         sys.stderr.write(
-            f"ao: spans of this run could not be delivered; kept in {outbox.directory} for the next run "
+            f"ao: spans of this run could not be delivered; kept in {outbox_dir()} for the next run "
             f"(see {log_path()})\n"
         )
     if status < 0:  # die of the program's signal, in this thread (SIGINT is blocked elsewhere)
@@ -212,13 +208,19 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(status)
 
 
-def exporter_kept(exporter: object) -> bool:
-    """Whether the launcher's own exporter kept spans in the outbox."""
-    return isinstance(exporter, OutboxSpanExporter) and bool(exporter.kept)
+def _deliver_earlier_runs(env: dict[str, str]) -> tuple[Outbox, threading.Thread]:
+    """The outbox, and its delivery to the endpoint (batches of earlier runs), started."""
+    from ao_instrument.launcher.outbox import deliver_outbox, outbox_from_environment
+
+    delivery = threading.Thread(target=deliver_outbox, args=(env,), name="ao-outbox", daemon=True)
+    delivery.start()
+    return outbox_from_environment(env), delivery
 
 
 def _recorded_run(run_id: str) -> RecordedRun:
     """The run to replay, from the collector; exits 2 with the reason when it cannot be had."""
+    from ao_instrument.replay.launch import API_URL_ENV, TOKEN_ENV, ReplayError, fetch_recorded_run
+
     api_url = os.environ.get(API_URL_ENV) or f"http://127.0.0.1:{local_collector_ports(os.environ)['api_port']}"
     try:
         return fetch_recorded_run(run_id, api_url, os.environ.get(TOKEN_ENV))
@@ -238,21 +240,27 @@ def _enter_recorded_directory(recorded: RecordedRun) -> None:
         sys.exit(2)
 
 
-def _run_child(argv: list[str], env: dict[str, str]) -> int:
-    """Run the command in the foreground, forwarding signals; its `returncode` (negative: killed)."""
+def _start_child(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Start the command in the foreground, with signals sent to the launcher forwarded to it."""
     child = subprocess.Popen(argv, env=env, preexec_fn=_unblock_sigint)
 
     def forward(signum: int, frame: FrameType | None) -> None:
         if child.poll() is None:
             child.send_signal(signum)
 
-    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED_SIGNALS}
+    for sig in FORWARDED_SIGNALS:
+        signal.signal(sig, forward)
     threading.Thread(target=_forward_sent_sigint, args=(child,), name="ao-sigint", daemon=True).start()
+    return child
+
+
+def _wait_for(child: subprocess.Popen) -> int:
+    """The command's `returncode` (negative: killed by that signal); signals are no longer forwarded after."""
     try:
         return child.wait()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig in FORWARDED_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
 
 
 def _unblock_sigint() -> None:

@@ -15,16 +15,12 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import threading
-import time
 import socket
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.util.re import parse_env_headers
@@ -66,15 +62,23 @@ class OutboxSpanExporter(SpanExporter):
     """The standard OTLP exporter, with undeliverable batches kept in the outbox and a deadline at exit."""
 
     def __init__(self, inner: SpanExporter | None = None, outbox: Outbox | None = None) -> None:
-        self._inner = inner if inner is not None else standard_exporter()
+        self._inner = inner
         self._outbox = outbox if outbox is not None else outbox_from_environment()
         self.kept: list[Path] = []
         # Registered after the tracer provider's own exit hook, so it runs before the provider flushes.
         atexit.register(EXIT.start)
 
+    def _standard(self) -> SpanExporter:
+        """The standard exporter, made at the first export: a process that exports nothing never loads it."""
+        if self._inner is None:
+            self._inner = standard_exporter()
+        return self._inner
+
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._deliver(spans):
             return SpanExportResult.SUCCESS
+        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
         try:
             payload = encode_spans(spans).SerializeToString()
         except Exception:
@@ -87,14 +91,15 @@ class OutboxSpanExporter(SpanExporter):
 
     def _deliver(self, spans: Sequence[ReadableSpan]) -> bool:
         """Export through the standard exporter, given up at the exit deadline."""
-        return EXIT.run(lambda: self._inner.export(spans) is SpanExportResult.SUCCESS, "spans")
+        return EXIT.run(lambda: self._standard().export(spans) is SpanExportResult.SUCCESS, "spans")
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return self._inner.force_flush(timeout_millis)
+        return self._inner.force_flush(timeout_millis) if self._inner is not None else True
 
     def shutdown(self) -> None:
         EXIT.start()
-        self._inner.shutdown()
+        if self._inner is not None:
+            self._inner.shutdown()
 
 
 def endpoint_listening(env: Mapping[str, str] = os.environ, timeout: float = 0.2) -> bool:
@@ -129,6 +134,8 @@ def _headers(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def _http_sender(url: str, env: Mapping[str, str], timeout: float) -> Callable[[bytes], None]:
+    import urllib.request  # the launcher's delivery only: not loaded by the command's processes
+
     headers = {"Content-Type": "application/x-protobuf", **_headers(env)}
 
     def send(payload: bytes) -> None:

@@ -73,6 +73,10 @@ class Outbox:
             return paths
         return [p for p in paths if p.name.removesuffix(SUFFIX).rpartition(".")[2] in tags]
 
+    def kept_since(self, time_ns: int) -> list[Path]:
+        """The unclaimed requests kept at or after `time_ns` (their names begin with the time they were kept)."""
+        return [p for p in self.files() if p.name.partition("-")[0].isdigit() and int(p.name.partition("-")[0]) >= time_ns]
+
     def size(self) -> int:
         total = 0
         for path in self.directory.glob(f"*{SUFFIX}*"):

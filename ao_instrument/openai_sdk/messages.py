@@ -14,7 +14,7 @@ from functools import partial
 from json.encoder import encode_basestring
 from typing import Any
 
-from ao_instrument.genai import JsonText
+from ao_instrument.genai.capture import JsonText
 from ao_instrument.openai_sdk.attributes import finish_reason
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"), check_circular=False)

@@ -17,7 +17,8 @@ from openai.types.responses import Response, ResponseStreamEvent
 from opentelemetry.instrumentation.utils import unwrap
 from wrapt import wrap_function_wrapper
 
-from ao_instrument.genai import LLMCall, LLMCallTelemetry, provider
+from ao_instrument.genai import provider
+from ao_instrument.genai.call_span import LLMCall, LLMCallTelemetry
 from ao_instrument.genai.provider import Adapter, Api, Content, Method
 from ao_instrument.genai.stream_wrapper import AsyncLabelledStream, ObservedAsyncStream, ObservedStream, StreamRecorder
 from ao_instrument.openai_sdk import PROVIDER

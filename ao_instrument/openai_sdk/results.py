@@ -7,7 +7,7 @@ from typing import Any
 
 from opentelemetry.trace import Status, StatusCode
 
-from ao_instrument.genai import LLMCall
+from ao_instrument.genai.call_span import LLMCall
 from ao_instrument.genai import semconv as sc
 from ao_instrument.openai_sdk import attributes as attrs
 from ao_instrument.genai.fail_open import report_internal_error

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
-from ao_instrument.genai import LLMCall
+from ao_instrument.genai.call_span import LLMCall
 from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.genai.stream_wrapper import AsyncLabelledStream, LabelledStream

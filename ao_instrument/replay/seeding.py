@@ -12,7 +12,7 @@ one run, processes with the same command line get distinct seeds: each takes the
 the run's directory (`AO_RUN_DIR`), so two workers never draw the same uuids. A forked child reseeds
 from its parent's seed and the parent's fork count, where `random` alone would reseed from the OS.
 Trace and span ids must not repeat with the seed (a replay's spans would take the recorded run's ids):
-the launcher has the SDK draw them from `UnseededIdGenerator`, whose generator is its own.
+the launcher has the SDK draw them from `unseeded_ids.UnseededIdGenerator`, whose generator is its own.
 Not seeded: `os.urandom`, `secrets`, `uuid.uuid1`, and generators the program creates with a seed of
 its own (which are deterministic already).
 """
@@ -27,8 +27,6 @@ import sys
 import uuid
 from collections.abc import Callable, Mapping
 from types import ModuleType
-
-from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 SEED_ENV = "AO_RUN_SEED"
 RUN_DIR_ENV = "AO_RUN_DIR"
@@ -117,24 +115,3 @@ def _when_imported(name: str, hook: Callable[[ModuleType], None]) -> None:
     import wrapt
 
     wrapt.register_post_import_hook(hook, name)
-
-
-class UnseededIdGenerator(IdGenerator):
-    """Random trace and span ids (as the SDK's `RandomIdGenerator`) from a private generator, seeded by the
-    OS, also again in a forked child."""
-
-    def __init__(self) -> None:
-        self._random = random.Random(secrets.randbits(128))
-        os.register_at_fork(after_in_child=lambda: self._random.seed(secrets.randbits(128)))
-
-    def generate_span_id(self) -> int:
-        span_id = self._random.getrandbits(64)
-        while span_id == 0:
-            span_id = self._random.getrandbits(64)
-        return span_id
-
-    def generate_trace_id(self) -> int:
-        trace_id = self._random.getrandbits(128)
-        while trace_id == 0:
-            trace_id = self._random.getrandbits(128)
-        return trace_id

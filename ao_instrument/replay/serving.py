@@ -20,7 +20,7 @@ from typing import Any
 
 from wrapt import wrap_function_wrapper
 
-from ao_instrument.genai import LLMCall
+from ao_instrument.genai.call_span import LLMCall
 from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.genai.replay_body import ReplayBody, server_sent_events

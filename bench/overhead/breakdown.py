@@ -32,7 +32,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor  # noqa: E402
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 from worker import _respond, request  # noqa: E402
 
-from ao_instrument.genai import ContentPolicy, call_span  # noqa: E402
+from ao_instrument.genai import call_span  # noqa: E402
+from ao_instrument.genai.capture import ContentPolicy  # noqa: E402
 from ao_instrument.openai_sdk import OpenAIInstrumentor  # noqa: E402
 
 

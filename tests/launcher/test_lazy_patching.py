@@ -69,3 +69,38 @@ def test_a_pytest_suite_that_turns_warnings_into_errors_runs_alike_under_the_lau
     summary = [line for line in plain.stdout.splitlines() if "passed" in line or "failed" in line][-1]
     assert summary.split(" in ")[0] in under.stdout
     assert "PytestAssertRewriteWarning" not in under.stdout + under.stderr
+
+
+# Loaded only once there is something to do: the exporter with the first export, the rewriter with the
+# first user module, tracking (tracker, library patches) with the first LLM SDK.
+DEFERRED = (
+    "requests",
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "ao_instrument.dataflow.rewrite",
+    "ao_instrument.dataflow.tracker",
+    "ao_instrument.dataflow.patches",
+)
+LOADED = """
+import json, sys
+names = %r
+before = [name for name in names if name in sys.modules]
+import openai
+print(json.dumps({"before": before, "after": [name for name in names if name in sys.modules]}))
+""" % (DEFERRED,)
+
+
+def test_a_process_that_does_nothing_loads_neither_exporter_nor_rewriter_nor_tracking(
+    tmp_path: Path, sink: OTLPSink
+) -> None:
+    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": sink.http_endpoint, "OTEL_METRICS_EXPORTER": "none",
+           "OTEL_LOGS_EXPORTER": "none", "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": _peers(), "AO_HOME": str(tmp_path)}
+    done = subprocess.run([LAUNCHER, sys.executable, "-c", LOADED], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["before"] == []
+    # importing an SDK starts tracking; nothing was exported yet and no user module was imported
+    assert out["after"] == ["ao_instrument.dataflow.tracker", "ao_instrument.dataflow.patches"]
+    spans = sink.wait_for(lambda spans: any(s.name.startswith("ao.run ") for s in spans))
+    (root,) = [s for s in spans if s.name.startswith("ao.run ")]
+    assert root.attributes["process.exit.code"] == 0
