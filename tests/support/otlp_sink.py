@@ -148,6 +148,9 @@ class OTLPSink:
             "OTEL_LOGS_EXPORTER": "none",
             # ao's spans only (OpenLLMetry and OpenInference, both "openai", are installed too).
             "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS": "openai",
+            # a loaded CI machine may need more than the default second to flush at exit (else the
+            # spans wait in the outbox for the next run); tests of the deadline set their own
+            "AO_EXIT_TIMEOUT": "10",
             **extra,
         })  # fmt: skip
         return env
