@@ -108,10 +108,11 @@ def _write_stages(
     indexed = None
     if info["indexed"]:
         indexed = complete_content(engine.arrow(
-            f"SELECT {call_columns}, SpanAttributes FROM {calls} AS c "
+            f"SELECT {call_columns}, InputMessages, OutputMessages, ToolDefinitions, SpanAttributes FROM {calls} AS c "
             f"JOIN (SELECT SpanRow, SpanAttributes FROM {spans}) AS s ON c.SpanRow = s.SpanRow WHERE NeedsContent"
-        )).select(tables.AO_LLM_CALLS.names)
-        engine.insert("ao_llm_calls", indexed.cast(tables.AO_LLM_CALLS), f"{token}.indexed")
+        ))
+        rows = indexed.select(tables.AO_LLM_CALLS.names).cast(tables.AO_LLM_CALLS)
+        engine.insert("ao_llm_calls", rows, f"{token}.indexed")
     if info["links"]:
         engine.insert_select("ao_dataflow_edges", tables.AO_DATAFLOW_EDGES.names, link_edges_query(spans), token)
     if info["foreign"]:

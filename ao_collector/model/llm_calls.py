@@ -26,6 +26,7 @@ query as literal arrays (`cost_expression`).
 
 from __future__ import annotations
 
+import json
 from typing import Sequence
 
 import pyarrow as pa
@@ -37,6 +38,9 @@ from ao_collector.pricing import PriceTable
 ANTHROPIC_SDK_SCOPE = "com.anthropic.sdk.python"
 # GenAI operations that are not a call to a model.
 NOT_MODEL_CALLS = ("execute_tool", "invoke_agent", "create_agent")
+# Characters of a call's previews (the first part of its last input message, the prompt in a chat, and
+# of its first output message): what graph views show; the full content stays in otel_traces.
+PREVIEW_CHARS = 300
 _INDEXED_MARKERS = (
     "gen_ai.prompt.0.role", "gen_ai.prompt.0.content", "gen_ai.completion.0.content",
     "llm.input_messages.0.message.role", "llm.output_messages.0.message.role",
@@ -108,6 +112,8 @@ _CALL_COLUMNS = f"""
        [if({_attr('anthropic.message.stop_reason')} != '', {_attr('anthropic.message.stop_reason')}, {_attr('llm.finish_reason')})],
        ResponseFinishReasons) AS FinishReasons,
     TaintOrigins,
+    leftUTF8(JSONExtractString(InputMessages, -1, 'parts', 1, 'content'), {PREVIEW_CHARS}) AS InputPreview,
+    leftUTF8(JSONExtractString(OutputMessages, 1, 'parts', 1, 'content'), {PREVIEW_CHARS}) AS OutputPreview,
     InputMessages = '' AND OutputMessages = '' AND ({' OR '.join(_has(key) for key in _INDEXED_MARKERS)}) AS NeedsContent"""
 
 _IS_CALL = (
@@ -143,13 +149,16 @@ def cost_expression(prices: PriceTable, models: Sequence[str]) -> str:
 
 def complete_content(calls: pa.Table) -> pa.Table:
     """Rows of the calls stage with `NeedsContent` (plus their `SpanAttributes`), with InputMessages,
-    OutputMessages, ToolDefinitions (when empty) and FinishReasons (when empty) built from indexed attributes."""
-    patched: dict[str, list] = {name: calls[name].to_pylist() for name in
-                                ("InputMessages", "OutputMessages", "ToolDefinitions", "FinishReasons")}
+    OutputMessages, ToolDefinitions (when empty), FinishReasons (when empty) and the previews built from
+    indexed attributes."""
+    patched: dict[str, list] = {name: calls[name].to_pylist() for name in (
+        "InputMessages", "OutputMessages", "ToolDefinitions", "FinishReasons", "InputPreview", "OutputPreview")}
     for row, attributes in enumerate(calls["SpanAttributes"].to_pylist()):
         content = indexed_content(dict(attributes))
         patched["InputMessages"][row] = content.input_messages
         patched["OutputMessages"][row] = content.output_messages
+        patched["InputPreview"][row] = preview(content.input_messages, -1)
+        patched["OutputPreview"][row] = preview(content.output_messages, 0)
         if not patched["ToolDefinitions"][row]:
             patched["ToolDefinitions"][row] = content.tool_definitions
         if content.finish_reasons and not patched["FinishReasons"][row]:
@@ -160,4 +169,11 @@ def complete_content(calls: pa.Table) -> pa.Table:
     return calls.drop_columns(["SpanAttributes"])
 
 
-
+def preview(messages: str, index: int) -> str:
+    """The first part's content of message `index` of GenAI message JSON, cut to PREVIEW_CHARS ('' when none):
+    what the calls query computes for content recorded in the GenAI attributes."""
+    try:
+        content = json.loads(messages)[index]["parts"][0]["content"]
+    except (ValueError, LookupError, TypeError):
+        return ""
+    return content[:PREVIEW_CHARS] if isinstance(content, str) else ""

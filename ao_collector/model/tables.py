@@ -58,12 +58,10 @@ AO_LLM_CALLS = pa.schema(
         ("Cached", pa.bool_()),
         ("StatusCode", pa.string()),
         ("ErrorType", pa.string()),
-        ("InputMessages", pa.string()),
-        ("OutputMessages", pa.string()),
-        ("SystemInstructions", pa.string()),
-        ("ToolDefinitions", pa.string()),
         ("FinishReasons", pa.list_(pa.string())),
         ("TaintOrigins", pa.list_(pa.string())),
+        ("InputPreview", pa.string()),
+        ("OutputPreview", pa.string()),
     ]
 )
 

@@ -1,10 +1,11 @@
-"""LLM calls: the summaries of a run's calls (graph nodes), and one call in full."""
+"""LLM calls: the summaries of a run's calls (graph nodes), and one call in full (its content from otel_traces)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from ao_collector.model.stored_content import CallContent, CallRef, call_contents
 from ao_collector.store.base import Store
 
 # A call as a graph node (C7): `id` is the span id; input and output are previews of PREVIEW_CHARS
@@ -41,15 +42,9 @@ _DETAIL_FIELDS = """
     CacheReadInputTokens AS cache_read_input_tokens,
     CacheCreationInputTokens AS cache_creation_input_tokens,
     ServiceName AS service,
-    InputMessages AS input_messages,
-    OutputMessages AS output_messages,
-    SystemInstructions AS system_instructions,
-    ToolDefinitions AS tool_definitions,
     FinishReasons AS finish_reasons,
-    TaintOrigins AS taint_origins"""
-
-# Columns holding JSON documents, returned parsed by get_call.
-_JSON_FIELDS = ("input_messages", "output_messages", "system_instructions", "tool_definitions")
+    TaintOrigins AS taint_origins,
+    toUnixTimestamp64Nano(Timestamp) AS start_ns"""
 
 
 def call_summaries(store: Store, run_id: str) -> list[dict[str, Any]]:
@@ -93,8 +88,10 @@ def get_call(store: Store, span_id: str) -> dict[str, Any] | None:
     if not rows:
         return None
     call = rows[0]
-    for name in _JSON_FIELDS:
-        call[name] = _parsed(call[name])
+    found = call_contents(store, [CallRef(call["trace_id"], span_id, int(call.pop("start_ns")))])
+    content = found.get(span_id) or CallContent("", "", "", "")
+    for name, text in content._asdict().items():  # JSON documents, parsed
+        call[name] = _parsed(text)
     parameters = {"run": call["run_id"], "span": span_id}
     call["sources"] = store.query(
         f"SELECT DISTINCT SourceSpanId AS span_id, SourceTraceId AS trace_id, Via AS via, Path AS path "

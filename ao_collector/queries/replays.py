@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ao_collector.model.stored_content import CallRef, call_contents
 from ao_collector.store.base import Store
 
 _MARKS = (
@@ -18,7 +19,8 @@ _MARKS = (
     "LIMIT 1 BY SpanId"
 )
 _CALLS = (
-    "SELECT SpanId AS span_id, Cached AS cached, OutputMessages AS output FROM {db}.ao_llm_calls "
+    "SELECT SpanId AS span_id, TraceId AS trace_id, toUnixTimestamp64Nano(Timestamp) AS start_ns, Cached AS cached "
+    "FROM {db}.ao_llm_calls "
     "WHERE RunId = {{run:String}} OR SpanId IN {{originals:Array(String)}} ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId"
 )
 
@@ -47,7 +49,8 @@ def diff(store: Store, run: dict[str, Any]) -> dict[str, Any]:
     found = marks(store, run["run_id"])
     originals = sorted({m["original_span_id"] for m in found.values() if m["original_span_id"]})
     rows = store.query(_CALLS.format(db=store.database), {"run": run["run_id"], "originals": originals})
-    outputs = {row["span_id"]: row["output"] for row in rows}
+    contents = call_contents(store, [CallRef(row["trace_id"], row["span_id"], int(row["start_ns"])) for row in rows])
+    outputs = {span: content.output_messages for span, content in contents.items()}
     cached = {row["span_id"]: row["cached"] for row in rows}
     calls = []
     for call in run.get("calls", ()):

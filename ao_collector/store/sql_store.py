@@ -15,6 +15,7 @@ from ao_collector.model import CallText, write_batch
 from ao_collector.model.content_edges import MAX_SOURCES
 from ao_collector.model.otlp_proto import length_delimited, proto_file
 from ao_collector.model.span_sql import decode_query
+from ao_collector.model.stored_content import CallRef, call_contents
 from ao_collector.schema import apply_migrations
 from ao_collector.schema.ddl import check_cluster, check_database
 from ao_collector.store.base import TRANSIENT_ERROR_CODES, StoreUnavailable
@@ -120,17 +121,17 @@ class SqlStore(ABC):
     def _stored_calls(self, traces: list[str], since: int, skip: set[str]) -> list[CallText]:
         """Calls with output of `traces` that started at most CONTENT_LOOKBACK_NS before `since`, already in the
         store (but `skip`), latest first."""
-        rows = self.query(
-            f"SELECT RunId, TraceId, SpanId, toUnixTimestamp64Nano(Timestamp) AS Start, Duration, OutputMessages "
+        rows = [row for row in self.query(
+            f"SELECT RunId, TraceId, SpanId, toUnixTimestamp64Nano(Timestamp) AS Start, Duration "
             f"FROM {self.database}.ao_llm_calls "
             "WHERE TraceId IN {traces:Array(String)} AND Timestamp >= fromUnixTimestamp64Nano({since:Int64}) "
-            "AND OutputMessages != '' "
             f"ORDER BY Timestamp DESC LIMIT {MAX_SOURCES} BY TraceId",
             {"traces": traces, "since": since - CONTENT_LOOKBACK_NS},
-        )
+        ) if row["SpanId"] not in skip]
+        contents = call_contents(self, [CallRef(r["TraceId"], r["SpanId"], int(r["Start"])) for r in rows])
         return [
             CallText(r["RunId"], r["TraceId"], r["SpanId"], int(r["Start"]), int(r["Start"]) + int(r["Duration"]), "",
-                     r["OutputMessages"])
+                     content.output_messages)
             for r in rows
-            if r["SpanId"] not in skip
+            if (content := contents.get(r["SpanId"])) is not None and content.output_messages
         ]

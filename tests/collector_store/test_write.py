@@ -22,7 +22,15 @@ from span_builders import (
     trace_id,
 )
 
+from ao_collector.model.stored_content import CallContent, CallRef, call_contents
 from ao_collector.store import ChdbStore
+
+
+def stored_content(store: ChdbStore, span_id_hex: str) -> CallContent:
+    """A call's content, as the API reads it: from otel_traces (ao_llm_calls keeps previews only)."""
+    row = one(store, "SELECT TraceId, toUnixTimestamp64Nano(Timestamp) AS start FROM ao.ao_llm_calls "
+                     "WHERE SpanId = {s:String}", s=span_id_hex)
+    return call_contents(store, [CallRef(row["TraceId"], span_id_hex, int(row["start"]))])[span_id_hex]
 
 
 def new_run() -> str:
@@ -93,8 +101,10 @@ def test_ao_call_row(store: ChdbStore) -> None:
     # gpt-4o: 600 uncached * 2.50 + 400 cached * 1.25 + 100 out * 10.00 per 1M tokens
     assert row["CostUsd"] == pytest.approx((600 * 2.5 + 400 * 1.25 + 100 * 10.0) / 1e6)
     assert (row["CallKey"], row["Cached"], row["StatusCode"], row["ErrorType"]) == ("abc", False, "Unset", "")
-    assert json.loads(row["InputMessages"])[1]["parts"][0]["content"] == "What is 2+2?"
-    assert json.loads(row["OutputMessages"])[0]["parts"][0]["content"] == "Four."
+    content = stored_content(store, sid.hex())
+    assert json.loads(content.input_messages)[1]["parts"][0]["content"] == "What is 2+2?"
+    assert json.loads(content.output_messages)[0]["parts"][0]["content"] == "Four."
+    assert not {"InputMessages", "OutputMessages", "SystemInstructions", "ToolDefinitions"} & set(row)  # stored once
     assert row["FinishReasons"] == ["stop"] and row["TaintOrigins"] == []
     previews = one(store, "SELECT InputPreview, OutputPreview FROM ao.ao_llm_calls WHERE SpanId = {s:String}", s=sid.hex())
     assert previews == {"InputPreview": "What is 2+2?", "OutputPreview": "Four."}
@@ -205,12 +215,14 @@ def test_openllmetry_span_is_normalised(store: ChdbStore) -> None:
     row = one(store, "SELECT * FROM ao.ao_llm_calls WHERE SpanId = {s:String}", s=sid.hex())
     assert (row["RunId"], row["Source"], row["Provider"], row["Operation"]) == (trace.hex(), "openllmetry", "openai", "chat")
     assert (row["RequestModel"], row["ResponseModel"], row["InputTokens"], row["OutputTokens"]) == ("gpt-4o-mini", "gpt-4o-mini-2024-07-18", 50, 10)
-    assert json.loads(row["InputMessages"]) == [
+    content = stored_content(store, sid.hex())
+    assert (row["InputPreview"], row["OutputPreview"]) == ("Name a colour.", "Blue.")  # built in Python
+    assert json.loads(content.input_messages) == [
         {"role": "system", "parts": [{"type": "text", "content": "You are terse."}]},
         {"role": "user", "parts": [{"type": "text", "content": "Name a colour."}]},
     ]
-    assert json.loads(row["OutputMessages"]) == [{"role": "assistant", "parts": [{"type": "text", "content": "Blue."}], "finish_reason": "stop"}]
-    assert json.loads(row["ToolDefinitions"]) == [{"type": "function", "name": "lookup", "description": "", "parameters": {"type": "object"}}]
+    assert json.loads(content.output_messages) == [{"role": "assistant", "parts": [{"type": "text", "content": "Blue."}], "finish_reason": "stop"}]
+    assert json.loads(content.tool_definitions) == [{"type": "function", "name": "lookup", "description": "", "parameters": {"type": "object"}}]
     assert row["FinishReasons"] == ["stop"]
     assert row["CostUsd"] == pytest.approx((50 * 0.15 + 10 * 0.6) / 1e6)
 
@@ -223,12 +235,14 @@ def test_openinference_span_is_normalised(store: ChdbStore) -> None:
     assert (row["Source"], row["Provider"], row["Operation"]) == ("openinference", "anthropic", "chat")
     assert (row["RequestModel"], row["ResponseModel"]) == ("claude-sonnet-4-5", "claude-sonnet-4-5-20250929")
     assert (row["InputTokens"], row["OutputTokens"], row["CacheReadInputTokens"]) == (1000, 200, 400)
-    assert json.loads(row["InputMessages"]) == [{"role": "user", "parts": [{"type": "text", "content": "Find x."}]}]
-    assert json.loads(row["OutputMessages"]) == [{"role": "assistant", "parts": [
+    content = stored_content(store, sid.hex())
+    assert (row["InputPreview"], row["OutputPreview"]) == ("Find x.", "Searching.")
+    assert json.loads(content.input_messages) == [{"role": "user", "parts": [{"type": "text", "content": "Find x."}]}]
+    assert json.loads(content.output_messages) == [{"role": "assistant", "parts": [
         {"type": "text", "content": "Searching."},
         {"type": "tool_call", "id": "call_1", "name": "search", "arguments": {"q": "x"}},
     ]}]
-    assert json.loads(row["ToolDefinitions"]) == [{"type": "function", "name": "search", "description": "", "parameters": {}}]
+    assert json.loads(content.tool_definitions) == [{"type": "function", "name": "search", "description": "", "parameters": {}}]
     assert row["CostUsd"] == pytest.approx((600 * 3.0 + 400 * 0.3 + 200 * 15.0) / 1e6)
 
 
