@@ -1,7 +1,7 @@
 """Stored bytes per LLM call: ao's tables now (content once, in otel_traces) against the schema before
 migration 0007 (content also in ao_llm_calls), filled with the same calls in one run.
 
-Writes `--runs` runs of benchmark spans (`spans.RunTemplate`) through `Store.write` into database `ao`;
+Writes `--runs` runs of benchmark spans (`spans.RunTemplate`, content drawn anew for each run) through `Store.write` into database `ao`;
 database `before` gets the schema up to 0006 and the same rows, its ao_llm_calls content columns filled
 from otel_traces as the collector wrote them then. Every table is merged (OPTIMIZE FINAL) before its
 parts are measured (compressed bytes on disk, from system.parts).
@@ -68,8 +68,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
         store = ChdbStore(data_dir)
-        template = RunTemplate(calls=args.calls, per_request=512, seed=5)
-        for run in range(args.runs):
+        store.migrate()
+        for run in range(args.runs):  # a template per run: content differs from run to run, as it would
+            template = RunTemplate(calls=args.calls, per_request=512, seed=run)
             for number, body in enumerate(template.stamp()[1]):
                 store.write([body], f"run{run}.{number}")
         calls = int(store.query("SELECT count() AS n FROM ao.ao_llm_calls FINAL")[0]["n"])
