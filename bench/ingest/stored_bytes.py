@@ -21,7 +21,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1]))
 from spans import RunTemplate  # noqa: E402
 
-from ao_collector.schema import load  # noqa: E402
+from ao_collector.schema import apply_migrations  # noqa: E402
 from ao_collector.store import ChdbStore  # noqa: E402
 
 CONTENT = {"InputMessages": "gen_ai.input.messages", "OutputMessages": "gen_ai.output.messages",
@@ -30,14 +30,11 @@ TABLES = ("otel_traces", "ao_llm_calls", "ao_dataflow_edges", "ao_runs")
 
 
 def fill_before(store: ChdbStore) -> None:
-    """Database `before`: the schema up to 0006, the same rows, content in ao_llm_calls too."""
-    bootstrap, migrations = load("before")
-    for statement in bootstrap.statements:
-        store.command(statement)
-    for migration in migrations:
-        if migration.version <= 6:
-            for statement in migration.statements:
-                store.command(statement)
+    """Database `before` (beside `ao` in the same data dir): the schema up to 0006, the same rows, content
+    in ao_llm_calls too."""
+    before = ChdbStore(store.data_dir, database="before")
+    apply_migrations(before, up_to=6)
+    before.close()
     store.command("INSERT INTO before.otel_traces SELECT * FROM ao.otel_traces")
     store.command("INSERT INTO before.ao_dataflow_edges SELECT * FROM ao.ao_dataflow_edges")
     store.command("INSERT INTO before.ao_runs SELECT * FROM ao.ao_runs")

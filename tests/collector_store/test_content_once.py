@@ -12,19 +12,11 @@ from ao_collector.schema import load
 MIGRATE_FROM_0006 = """
 import json, sys
 from ao_collector.queries import get_call
-from ao_collector.schema import apply_migrations, load
+from ao_collector.schema import apply_migrations
 from ao_collector.store import open_store
 
 store = open_store(data_dir=sys.argv[1])
-bootstrap, migrations = load("ao")
-for statement in bootstrap.statements:
-    store.command(statement)
-for migration in migrations:
-    if migration.version <= 6:
-        for statement in migration.statements:
-            store.command(statement)
-        store.command("INSERT INTO ao.schema_migrations (Version, Name) SELECT {v:UInt32}, {n:String}",
-                      {"v": migration.version, "n": migration.name})
+apply_migrations(store, up_to=6)
 inputs = json.dumps([{"role": "user", "parts": [{"type": "text", "content": "What is 2+2?"}]}])
 outputs = json.dumps([{"role": "assistant", "parts": [{"type": "text", "content": "Four."}]}])
 # a call as the collector wrote it before: content in both tables

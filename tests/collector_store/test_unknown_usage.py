@@ -63,19 +63,11 @@ def test_a_run_whose_calls_all_lack_usage_has_no_token_sums(store: ChdbStore) ->
 
 MIGRATE_FROM_0004 = """
 import json, sys
-from ao_collector.schema import apply_migrations, load
+from ao_collector.schema import apply_migrations
 from ao_collector.store import open_store
 
 store = open_store(data_dir=sys.argv[1])
-bootstrap, migrations = load("ao")
-for statement in bootstrap.statements:
-    store.command(statement)
-for migration in migrations:
-    if migration.version <= 4:
-        for statement in migration.statements:
-            store.command(statement)
-        store.command("INSERT INTO ao.schema_migrations (Version, Name) SELECT {v:UInt32}, {n:String}",
-                      {"v": migration.version, "n": migration.name})
+apply_migrations(store, up_to=4)
 store.command("INSERT INTO ao.ao_llm_calls (RunId, SpanId, InputTokens, OutputTokens, CostUsd) VALUES ('r', 's', 12, 3, 0.5)")
 store.command("INSERT INTO ao.ao_runs (RunId, CallCount, InputTokens, OutputTokens) VALUES ('r', 1, 12, 3)")
 applied = apply_migrations(store)
