@@ -1,6 +1,7 @@
 """OTLP export requests → the rows of every table, computed by ClickHouse in two stages.
 
-1. ClickHouse decodes the protobuf requests once into a temporary table of span rows (`span_sql`).
+1. ClickHouse decodes the protobuf requests once into a temporary table of span rows (`span_sql`), with the
+   columns ao derives from them (`span_columns`).
 2. The LLM calls among them go to a second temporary table (`llm_calls.calls_query`).
 
 Then each table is written with `INSERT ... SELECT` from those stages (on the embedded engine the rows never
@@ -27,6 +28,7 @@ from ao_collector.model.edges import content_edge_table, link_edges_query
 from ao_collector.model.llm_calls import calls_query, complete_content, cost_expression
 from ao_collector.model.otlp_proto import length_delimited, proto_file
 from ao_collector.model.runs import run_table, runs_query
+from ao_collector.model.span_columns import with_derived
 from ao_collector.model.span_sql import decode_query
 from ao_collector.pricing import PriceTable, default_prices
 
@@ -77,7 +79,8 @@ def write_batch(
     with open(path, "wb") as file:
         file.write(length_delimited(serialized(requests)))
     try:
-        engine.execute(f"CREATE TEMPORARY TABLE {spans} ENGINE = Memory AS {decode_query(path, proto_file())}")
+        decoded = with_derived(f"({decode_query(path, proto_file())})")
+        engine.execute(f"CREATE TEMPORARY TABLE {spans} ENGINE = Memory AS {decoded}")
     finally:
         os.unlink(path)
     try:

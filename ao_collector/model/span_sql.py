@@ -1,11 +1,8 @@
 """The decode query: length-delimited OTLP requests in a file → one Arrow row per span, in ClickHouse.
 
 Each row has the `otel_traces` columns (attribute values as the exporter's text: strings as they are,
-booleans `true`/`false`, numbers in decimal, bytes in base64, arrays and key-value lists as JSON), plus:
-`EndTime`, the array attributes `ResponseFinishReasons` (`gen_ai.response.finish_reasons`) and `TaintOrigins`
-(`ao.taint.origins`) read from the decoded arrays, `DataflowLinks` (links with `ao.link.type = "dataflow"`),
-`RunId` (the span's `ao.run.id`, else its TraceId: spans of other instrumentations belong to the "run" of
-their trace), `AoRun` (whether the span has `ao.run.id`) and `SpanRow` (its number in the batch).
+booleans `true`/`false`, numbers in decimal, bytes in base64, arrays and key-value lists as JSON), plus
+`SpanRow` (its number in the batch); the columns ao derives from them are in `span_columns`.
 
 Short-circuit evaluation is off: the value texts are cheap to compute for every value, and ClickHouse's
 masking of lambda arguments for short-circuit `if`/`multiIf` costs more than it saves (~5 us per span).
@@ -43,12 +40,6 @@ def _map(pairs: str) -> str:
     return f"CAST((arrayMap(p -> p.key, {pairs}), arrayMap(p -> {_text('p.value')}, {pairs})), 'Map(String, String)')"
 
 
-def _string_array(key: str) -> str:
-    """A span attribute as Array(String): an array's string items, or a single string as one item."""
-    value = f"arrayFirst(p -> p.key = '{key}', s.attributes).value"
-    return f"if({value}.kind = 'string_value', [{value}.string_value], arrayMap(x -> x.string_value, {value}.array_value.values))"
-
-
 _COLUMNS = f"""
     fromUnixTimestamp64Nano(toInt64(s.start_time_unix_nano), 'UTC') AS Timestamp,
     lower(hex(s.trace_id)) AS TraceId,
@@ -72,14 +63,6 @@ _COLUMNS = f"""
     arrayMap(l -> lower(hex(l.span_id)), s.links) AS `Links.SpanId`,
     arrayMap(l -> l.trace_state, s.links) AS `Links.TraceState`,
     arrayMap(l -> {_map('l.attributes')}, s.links) AS `Links.Attributes`,
-    fromUnixTimestamp64Nano(toInt64(greatest(s.end_time_unix_nano, s.start_time_unix_nano)), 'UTC') AS EndTime,
-    {_string_array('gen_ai.response.finish_reasons')} AS ResponseFinishReasons,
-    {_string_array('ao.taint.origins')} AS TaintOrigins,
-    CAST(arrayMap(l -> (l.1, l.2, l.3['ao.dataflow.via'], l.3['ao.dataflow.path']),
-            arrayFilter(l -> l.3['ao.link.type'] = 'dataflow', arrayZip(`Links.TraceId`, `Links.SpanId`, `Links.Attributes`))),
-        'Array(Tuple(trace_id String, span_id String, via String, path String))') AS DataflowLinks,
-    if(SpanAttributes['ao.run.id'] != '', SpanAttributes['ao.run.id'], TraceId) AS RunId,
-    mapContains(SpanAttributes, 'ao.run.id') AS AoRun,
     rowNumberInAllBlocks() AS SpanRow"""
 
 
