@@ -4,8 +4,10 @@ The launcher owns the run: it starts the `ao.run {name}` root span, runs the com
 process whose Python processes are instrumented through `sitecustomize`, forwards signals to it,
 ends the root span when it exits, and exits with the command's own status. The command starts
 first: the span's ids are drawn beforehand (`root_context`, the run id is its trace id unless
-`--run-id` is given) and the OpenTelemetry SDK loads while the command starts (`run_span`). A signal sent to the launcher, SIGINT included, reaches the
-program; a terminal's Ctrl-C reaches it once. Every run gets a seed
+`--run-id` is given) and the OpenTelemetry SDK loads while the command starts (`run_span`). A signal
+sent to the launcher (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) reaches the program; one
+from a terminal (Ctrl-C, Ctrl-\\, hangup), which reaches the whole process group, reaches it once.
+Every run gets a seed
 (`ao.run.seed`) that seeds `random`, `uuid4` and numpy in each of its processes (`replay.seeding`).
 
 `ao-instrument --replay RUN_ID [COMMAND...]` runs COMMAND (default: the recorded command, in its
@@ -27,7 +29,6 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
 # Only what starts the command is imported up front; the OpenTelemetry SDK and the exporter (`run_span`)
@@ -46,7 +47,11 @@ if TYPE_CHECKING:
 
 EXIT_DELIVERY_S = 1.0  # how long the exit waits for the outbox of earlier runs to be sent
 logger = logging.getLogger("ao_instrument.launcher")
-FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+# Taken by one thread (`_forward_signals`): blocked in every other thread of the launcher, so that none
+# lands on a thread whose Python handler would wait for the main thread, itself waiting for the command.
+FORWARDED_SIGNALS = frozenset(
+    (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -171,10 +176,10 @@ def main(argv: list[str] | None = None) -> None:
 
         return RunSpan(root, name, attributes, resource, env)
 
+    # Before any thread starts (threads inherit the mask); the command's process unblocks them.
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED_SIGNALS)
     span = None if sampled_upfront(env) else record_run_span()  # a sampler that may drop the run decides first
     env["TRACEPARENT"] = root.traceparent(sampled=True) if span is None else span.traceparent()
-    # From here on SIGINT is taken by `_forward_sent_sigint` (threads started later inherit the mask).
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         child = _start_child([executable, *command[1:]], env)
         try:
@@ -183,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         except Exception:  # fail open: the command runs on, unrecorded; the reason goes to ao's log
             logger.exception("ao: the run's root span could not be recorded")
             span = outbox = delivery = None
-        status = _wait_for(child)
+        status = child.wait()
     finally:
         summary = replay.summary() if replay is not None else None
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -201,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
             f"ao: spans of this run could not be delivered; kept in {outbox_dir()} for the next run "
             f"(see {log_path()})\n"
         )
-    if status < 0:  # die of the program's signal, in this thread (SIGINT is blocked elsewhere)
+    if status < 0:  # die of the program's signal, in this thread (the forwarded ones are blocked elsewhere)
         signal.signal(-status, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {-status})
         signal.pthread_kill(threading.get_ident(), -status)
@@ -242,39 +247,23 @@ def _enter_recorded_directory(recorded: RecordedRun) -> None:
 
 def _start_child(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
     """Start the command in the foreground, with signals sent to the launcher forwarded to it."""
-    child = subprocess.Popen(argv, env=env, preexec_fn=_unblock_sigint)
-
-    def forward(signum: int, frame: FrameType | None) -> None:
-        if child.poll() is None:
-            child.send_signal(signum)
-
-    for sig in FORWARDED_SIGNALS:
-        signal.signal(sig, forward)
-    threading.Thread(target=_forward_sent_sigint, args=(child,), name="ao-sigint", daemon=True).start()
+    child = subprocess.Popen(argv, env=env, preexec_fn=_unblock_forwarded)
+    threading.Thread(target=_forward_signals, args=(child,), name="ao-signals", daemon=True).start()
     return child
 
 
-def _wait_for(child: subprocess.Popen) -> int:
-    """The command's `returncode` (negative: killed by that signal); signals are no longer forwarded after."""
-    try:
-        return child.wait()
-    finally:
-        for sig in FORWARDED_SIGNALS:
-            signal.signal(sig, signal.SIG_DFL)
+def _unblock_forwarded() -> None:
+    """In the child, before exec: the signals as the program would have them without the launcher."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED_SIGNALS)
 
 
-def _unblock_sigint() -> None:
-    """In the child, before exec: SIGINT as the program would have it without the launcher."""
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+def _forward_signals(child: subprocess.Popen) -> None:
+    """Forward each signal sent to the launcher (`kill`: `si_code` <= 0) to the program while it runs.
 
-
-def _forward_sent_sigint(child: subprocess.Popen) -> None:
-    """Forward each SIGINT sent to the launcher (`kill -INT`) to the program.
-
-    A terminal's Ctrl-C (sent by the kernel, `si_code` > 0) reaches the whole foreground process
-    group, the program included: forwarding it too would interrupt the program twice.
+    One the kernel sends (`si_code` > 0: a terminal's Ctrl-C, Ctrl-\\ or hangup) reaches the whole
+    foreground process group, the program included: forwarding it too would deliver it twice.
     """
     while True:
-        info = signal.sigwaitinfo({signal.SIGINT})
+        info = signal.sigwaitinfo(FORWARDED_SIGNALS)
         if info.si_code <= 0 and child.poll() is None:
-            child.send_signal(signal.SIGINT)
+            child.send_signal(info.si_signo)
