@@ -102,6 +102,30 @@ def test_sigterm_to_the_launcher_reaches_the_program(tmp_path: Path, sink: OTLPS
     sink.wait_for(lambda s: {"before-term", "ao.run prog.py"} <= {x.name for x in s})
 
 
+def test_sigterm_with_a_dead_endpoint_keeps_the_spans_in_the_outbox(tmp_path: Path) -> None:
+    script = tmp_path / "prog.py"
+    script.write_text(textwrap.dedent("""
+        import time
+        from opentelemetry import trace
+        with trace.get_tracer("user").start_as_current_span("before-term"):
+            pass
+        print("ready", flush=True)
+        time.sleep(30)
+    """))
+    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}", "AO_HOME": str(tmp_path),
+           "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none", "OTEL_BSP_SCHEDULE_DELAY": "60000",
+           "AO_EXIT_TIMEOUT": "1"}  # fmt: skip
+    proc = subprocess.Popen([LAUNCHER, sys.executable, str(script)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == -signal.SIGTERM
+    assert time.monotonic() - started < 5  # the exit deadline, not the exporter's retries
+    kept = b"".join(path.read_bytes() for path in (tmp_path / "outbox").glob("*.otlp"))
+    assert b"before-term" in kept and b"ao.run prog.py" in kept
+
+
 def test_child_python_processes_are_instrumented(tmp_path: Path, sink: OTLPSink) -> None:
     (tmp_path / "child.py").write_text(textwrap.dedent("""
         from opentelemetry import trace
