@@ -49,10 +49,16 @@ def test_a_signal_sent_to_the_launcher_reaches_the_program_once(tmp_path: Path, 
     assert proc.stdout.read().strip() == "interrupted 1"
 
 
+def _default_sigint() -> None:
+    """SIGINT as a terminal's shell leaves it: a suite run as a background job (`cmd &`) has it ignored,
+    which the launcher and the program inherit, as plain Python would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_uncaught_sigint_ends_the_launcher_as_it_ends_the_program(tmp_path: Path) -> None:
     (tmp_path / "prog.py").write_text("import time\nprint('ready', flush=True)\ntime.sleep(30)\n")
     proc = subprocess.Popen([LAUNCHER, sys.executable, "prog.py"], env=env(), cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)  # fmt: skip
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     started = time.monotonic()
     proc.send_signal(signal.SIGINT)
