@@ -26,7 +26,7 @@ from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from ao_instrument.genai.fail_open import report_internal_error
-from ao_instrument.launcher.exit_deadline import DEFAULT_EXIT_TIMEOUT_S, EXIT, EXIT_TIMEOUT_ENV, env_number
+from ao_instrument.launcher.exit_deadline import EXIT
 from ao_instrument.launcher.home import AO_LOGGERS, route_logs_to_file
 from ao_instrument.replay import seeding
 from ao_instrument.runs import install_run_processor, start_process_run
@@ -149,7 +149,7 @@ def _flush_on_sigterm() -> None:
         try:
             # as at exit: exports give up at the exit deadline and keep what is left in the outbox
             EXIT.start()
-            flush_spans(int((env_number(os.environ, EXIT_TIMEOUT_ENV, DEFAULT_EXIT_TIMEOUT_S) + 2) * 1000))
+            flush_spans(int((EXIT.seconds_left() + 2) * 1000))
         finally:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)

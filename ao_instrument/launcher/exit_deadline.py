@@ -47,6 +47,10 @@ class ExitDeadline:
             self.at = time.monotonic() + (env_number(os.environ, EXIT_TIMEOUT_ENV, DEFAULT_EXIT_TIMEOUT_S)
                                           if timeout is None else timeout)  # fmt: skip
 
+    def seconds_left(self) -> float:
+        """Seconds until the deadline (0 once passed, or before it started)."""
+        return max(0.0, self.at - time.monotonic()) if self.at is not None else 0.0
+
     def passed(self) -> bool:
         return self.at is not None and time.monotonic() >= self.at
 
