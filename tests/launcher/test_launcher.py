@@ -81,16 +81,20 @@ def test_spans_are_flushed_on_every_kind_of_exit(tmp_path: Path, sink: OTLPSink,
         assert "RuntimeError: boom" in result.stderr
 
 
+# A program that records a span, says "ready" and waits to be terminated.
+SPAN_THEN_WAIT = """
+    import time
+    from opentelemetry import trace
+    with trace.get_tracer("user").start_as_current_span("before-term"):
+        pass
+    print("ready", flush=True)
+    time.sleep(30)
+"""
+
+
 def test_sigterm_to_the_launcher_reaches_the_program(tmp_path: Path, sink: OTLPSink) -> None:
     script = tmp_path / "prog.py"
-    script.write_text(textwrap.dedent("""
-        import time
-        from opentelemetry import trace
-        with trace.get_tracer("user").start_as_current_span("before-term"):
-            pass
-        print("ready", flush=True)
-        time.sleep(30)
-    """))
+    script.write_text(textwrap.dedent(SPAN_THEN_WAIT))
     env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": sink.grpc_endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
            "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none", "OTEL_BSP_SCHEDULE_DELAY": "60000"}  # fmt: skip
     proc = subprocess.Popen([LAUNCHER, sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
@@ -104,14 +108,7 @@ def test_sigterm_to_the_launcher_reaches_the_program(tmp_path: Path, sink: OTLPS
 
 def test_sigterm_with_a_dead_endpoint_keeps_the_spans_in_the_outbox(tmp_path: Path) -> None:
     script = tmp_path / "prog.py"
-    script.write_text(textwrap.dedent("""
-        import time
-        from opentelemetry import trace
-        with trace.get_tracer("user").start_as_current_span("before-term"):
-            pass
-        print("ready", flush=True)
-        time.sleep(30)
-    """))
+    script.write_text(textwrap.dedent(SPAN_THEN_WAIT))
     env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{free_port()}", "AO_HOME": str(tmp_path),
            "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none", "OTEL_BSP_SCHEDULE_DELAY": "60000",
            "AO_EXIT_TIMEOUT": "1"}  # fmt: skip
