@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
+
+from own_process import run_store_script
 
 from ao_collector.schema import load
 
@@ -39,11 +38,8 @@ store.close()
 
 
 def test_the_migration_keeps_previews_and_content_of_rows_written_before(tmp_path: Path) -> None:
-    """A store at schema 0006 with a call, migrated in its own process (chDB takes one data path per process)."""
-    done = subprocess.run([sys.executable, "-c", MIGRATE_FROM_0006, str(tmp_path / "old")], capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    """A store at schema 0006 with a call, migrated."""
+    result = run_store_script(MIGRATE_FROM_0006, tmp_path / "old")
     assert 7 in result["applied"]
     assert result["previews"] == [{"InputPreview": "What is 2+2?", "OutputPreview": "Four."}]
     assert result["columns"] == []

@@ -3,12 +3,10 @@ known calls with a count of the others (issue 10.6). On the real chDB engine."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
+from own_process import run_store_script
 from span_builders import ao_call, request, run_root, span, span_id, trace_id
 
 from ao_collector.queries.runs import get_run, list_runs
@@ -83,11 +81,8 @@ store.close()
 
 
 def test_the_migration_keeps_the_rows_written_before(tmp_path: Path) -> None:
-    """A store at schema 0004 with rows, migrated in its own process (chDB takes one data path per process)."""
-    done = subprocess.run([sys.executable, "-c", MIGRATE_FROM_0004, str(tmp_path / "old")], capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    """A store at schema 0004 with rows, migrated."""
+    result = run_store_script(MIGRATE_FROM_0004, tmp_path / "old")
     assert result["applied"] == [m.version for m in load("ao")[1] if m.version > 4]
     assert result["calls"] == [{"RunId": "r", "SpanId": "s", "InputTokens": 12, "OutputTokens": 3, "CostUsd": 0.5}]
     assert result["runs"] == [{"RunId": "r", "CallCount": 1, "InputTokens": 12, "UnknownUsageCount": 0}]
