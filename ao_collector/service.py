@@ -23,6 +23,7 @@ import uvicorn
 from ao_collector.api.app import create_app
 from ao_collector.autostart import ao_home
 from ao_collector.ops.operations import Operations
+from ao_collector.pipeline.content_matching import ContentMatching, MatchingLoop
 from ao_collector.pipeline.signal_store import SignalStore
 from ao_collector.pipeline.spool import Spool
 from ao_collector.pipeline.writer import Pipeline
@@ -176,6 +177,7 @@ class CollectorService:
         self.ports: dict[str, int] = {}
         self.api_replays: ReplayRunner | None = None
         self.outbox: OutboxIntake | None = None
+        self.matching: MatchingLoop | None = None
         self._stopped = threading.Event()
 
     def start(self) -> None:
@@ -199,10 +201,14 @@ class CollectorService:
             )
             self.ops = Operations(self, self.store, cluster=cfg.cluster, stopping=self._stopped.is_set)
             migrated = self._migrate()
+            self.matching = MatchingLoop(ContentMatching(self.store), ready=lambda: self.pipeline is not None
+                                         and self.pipeline.migrated)
             self.pipeline = Pipeline(
-                self.ops.writer_store, self.spool, linger=cfg.batch_linger, migrated=migrated, max_lag=cfg.max_lag
+                self.ops.writer_store, self.spool, linger=cfg.batch_linger, migrated=migrated, max_lag=cfg.max_lag,
+                on_written=self.matching.wake,
             )
             self.pipeline.start()
+            self.matching.start()
             signals = self._start_signal_pipelines(migrated)
             # Exposed beyond loopback, the OTLP ports take the API's token too.
             otlp_token = None if is_loopback(cfg.host) else cfg.api_token
@@ -319,6 +325,8 @@ class CollectorService:
                 if not flushed[name]:
                     log.warning("store did not take everything; %d %s wait in the spool for the next start",
                                 pipeline.spool.pending_spans, name)
+        if self.matching is not None:
+            self.matching.stop()
         for spool in [self.spool, *(p.spool for p in self.signal_pipelines.values())]:
             if spool is not None:
                 spool.close()

@@ -1,4 +1,4 @@
-"""The `ao-collector` command: `serve`, and the query commands `runs`, `show`, `graph`."""
+"""The `ao-collector` command: `serve`, `migrate`, and the query commands `runs`, `show`, `graph`."""
 
 from __future__ import annotations
 
@@ -79,6 +79,31 @@ def serve(
     except Exception as exc:
         errors.print(f"[red]ao-collector: cannot start:[/red] {exc}")
         raise typer.Exit(1) from None
+
+
+@app.command()
+def migrate(
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Embedded chDB data dir (default: $AO_HOME, else ~/.ao)."),
+    clickhouse_url: Optional[str] = typer.Option(None, "--clickhouse-url", envvar="AO_CLICKHOUSE_URL",
+                                                 help="A ClickHouse server (http:// or https://user:pass@host:port)."),
+    database: str = typer.Option("ao", "--database", help="ClickHouse database."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", help="Create replicated + Distributed tables ON CLUSTER."),
+) -> None:
+    """Create or upgrade the schema and load the prices, then exit: what a store needs before spans arrive
+    from another writer (the OpenTelemetry Collector's ClickHouse exporter); `serve` does it at start."""
+    from ao_collector.store import StoreUnavailable, open_store
+
+    try:
+        store = open_store(data_dir=str(data_dir) if data_dir else None, clickhouse_url=clickhouse_url,
+                           database=database, cluster=cluster)
+        try:
+            store.migrate()
+        finally:
+            store.close()
+    except (ValueError, StoreUnavailable) as exc:
+        errors.print(f"[red]ao-collector migrate:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"schema of database {database!r} is current")
 
 
 def _source(api_url: Optional[str], data_dir: Optional[Path], clickhouse_url: Optional[str], database: str) -> Source:

@@ -1,4 +1,4 @@
-"""`ao_dataflow_edges` rows: from the dataflow links of each span, and from content matching."""
+"""`ao_dataflow_edges` rows of content matching (those of span links are made by the schema's view)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,6 @@ import pyarrow as pa
 
 from ao_collector.model import tables
 from ao_collector.model.content_edges import ContentEdge
-
-
-def link_edges_query(spans: str) -> str:
-    """One edge per link with `ao.link.type = "dataflow"` of the decoded spans of table `spans`:
-    linked span -> the span, under the span's run (ao_dataflow_edges columns)."""
-    return (
-        "SELECT RunId, link.trace_id AS SourceTraceId, link.span_id AS SourceSpanId, TraceId AS TargetTraceId, "
-        "SpanId AS TargetSpanId, link.via AS Via, link.path AS Path, Timestamp "
-        f"FROM {spans} ARRAY JOIN DataflowLinks AS link"
-    )
 
 
 def content_edge_table(edges: list[ContentEdge]) -> pa.Table:

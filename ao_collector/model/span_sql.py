@@ -1,8 +1,7 @@
 """The decode query: length-delimited OTLP requests in a file → one Arrow row per span, in ClickHouse.
 
 Each row has the `otel_traces` columns (attribute values as the exporter's text: strings as they are,
-booleans `true`/`false`, numbers in decimal, bytes in base64, arrays and key-value lists as JSON), plus
-`SpanRow` (its number in the batch); the columns ao derives from them are in `span_columns`.
+booleans `true`/`false`, numbers in decimal, bytes in base64, arrays and key-value lists as JSON).
 
 Short-circuit evaluation is off: the value texts are cheap to compute for every value, and ClickHouse's
 masking of lambda arguments for short-circuit `if`/`multiIf` costs more than it saves (~5 us per span).
@@ -62,8 +61,7 @@ _COLUMNS = f"""
     arrayMap(l -> lower(hex(l.trace_id)), s.links) AS `Links.TraceId`,
     arrayMap(l -> lower(hex(l.span_id)), s.links) AS `Links.SpanId`,
     arrayMap(l -> l.trace_state, s.links) AS `Links.TraceState`,
-    arrayMap(l -> {_map('l.attributes')}, s.links) AS `Links.Attributes`,
-    rowNumberInAllBlocks() AS SpanRow"""
+    arrayMap(l -> {_map('l.attributes')}, s.links) AS `Links.Attributes`"""
 
 
 def decode_query(data_file: str, proto_file: str) -> str:

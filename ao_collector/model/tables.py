@@ -1,4 +1,5 @@
-"""Arrow schemas of the rows written to each table (column names as in the DDL, insert order)."""
+"""Arrow schemas of the rows ao-collector inserts (column names as in the DDL, insert order); the rows of
+ao_llm_calls and ao_runs are made by the schema's views."""
 
 from __future__ import annotations
 
@@ -34,37 +35,6 @@ OTEL_TRACES = pa.schema(
     ]
 )
 
-AO_LLM_CALLS = pa.schema(
-    [
-        ("RunId", pa.string()),
-        ("TraceId", pa.string()),
-        ("SpanId", pa.string()),
-        ("ParentSpanId", pa.string()),
-        ("Timestamp", TIMESTAMP),
-        ("Duration", pa.uint64()),
-        ("SpanName", pa.string()),
-        ("ServiceName", pa.string()),
-        ("Source", pa.string()),
-        ("Provider", pa.string()),
-        ("Operation", pa.string()),
-        ("RequestModel", pa.string()),
-        ("ResponseModel", pa.string()),
-        ("InputTokens", pa.uint64()),
-        ("OutputTokens", pa.uint64()),
-        ("CacheReadInputTokens", pa.uint64()),
-        ("CacheCreationInputTokens", pa.uint64()),
-        ("CostUsd", pa.float64()),
-        ("CallKey", pa.string()),
-        ("Cached", pa.bool_()),
-        ("StatusCode", pa.string()),
-        ("ErrorType", pa.string()),
-        ("FinishReasons", pa.list_(pa.string())),
-        ("TaintOrigins", pa.list_(pa.string())),
-        ("InputPreview", pa.string()),
-        ("OutputPreview", pa.string()),
-    ]
-)
-
 AO_DATAFLOW_EDGES = pa.schema(
     [
         ("RunId", pa.string()),
@@ -75,33 +45,6 @@ AO_DATAFLOW_EDGES = pa.schema(
         ("Via", pa.string()),
         ("Path", pa.string()),
         ("Timestamp", TIMESTAMP),
-    ]
-)
-
-AO_RUNS = pa.schema(
-    [
-        ("RunId", pa.string()),
-        ("Name", pa.string()),
-        ("ParentRunId", pa.string()),
-        ("ReplayOf", pa.string()),
-        ("TraceId", pa.string()),
-        ("RootSpanId", pa.string()),
-        ("ServiceName", pa.string()),
-        ("CommandArgs", pa.list_(pa.string())),
-        ("Cwd", pa.string()),
-        ("StartTime", TIMESTAMP),
-        ("EndTime", TIMESTAMP),
-        ("RootStatus", pa.string()),
-        ("AoRun", pa.uint8()),
-        ("SpanCount", pa.uint64()),
-        ("CallCount", pa.uint64()),
-        ("ErrorCount", pa.uint64()),
-        ("CachedCount", pa.uint64()),
-        ("InputTokens", pa.uint64()),
-        ("OutputTokens", pa.uint64()),
-        ("CostUsd", pa.float64()),
-        ("UnpricedCount", pa.uint64()),
-        ("UnknownUsageCount", pa.uint64()),
     ]
 )
 

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from ao_collector.pipeline.spool import Segment, Spool, SpoolFull
 from ao_collector.store.base import Store, StoreUnavailable
@@ -66,6 +67,8 @@ class Pipeline:
     is the last line of defence). When every request of a batch fails, the store is the likely cause: the
     batch is retried, and moved to `spool/rejected/` whole after `max_attempts_on_error` tries (about 20 s);
     move a segment back into the spool to replay it.
+
+    `on_written` is called after each batch is written (the service wakes content matching with it).
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class Pipeline:
         migrated: bool = True,
         max_lag: float = 2.0,
         min_pending_spans: int = 20_000,
+        on_written: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.spool = spool
@@ -98,6 +102,7 @@ class Pipeline:
         self.max_lag = max_lag
         self.min_pending_spans = min_pending_spans
         self._write_rate: float | None = None  # spans/s of recent writes (moving average)
+        self._on_written = on_written
 
     @property
     def migrated(self) -> bool:
@@ -200,6 +205,8 @@ class Pipeline:
                 self.stats.written_batches += 1
                 self.stats.rejected_requests += len(refused)
                 self.stats.rejected_spans += rejected_spans
+                if self._on_written is not None:
+                    self._on_written()
                 return True
             if self._abandon.wait(delay):
                 return False

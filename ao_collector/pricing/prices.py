@@ -75,6 +75,14 @@ class PriceTable:
         self._resolved[model] = found
         return found
 
+    def entries(self) -> list[tuple[str, Price]]:
+        """Every name with a price, sorted: the models, then each alias under its own name (with its target's
+        price) unless a model has that name; what the `ao_prices` table holds."""
+        named = dict(self._models)
+        for alias, target in self._aliases.items():
+            named.setdefault(alias, self._models[target])
+        return sorted(named.items())
+
     def _lookup(self, name: str) -> Price | None:
         return self._models.get(name) or self._models.get(self._aliases.get(name, ""))
 

@@ -23,7 +23,8 @@ class Store(Protocol):
         """Create or upgrade the schema (versioned, idempotent)."""
 
     def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
-        """Write every span of `requests` to all tables (otel_traces, ao_llm_calls, ao_dataflow_edges, ao_runs).
+        """Write every span of `requests` to otel_traces, whose views fill ao_llm_calls, ao_dataflow_edges,
+        ao_runs and ao_content_pending (content edges come from `pipeline.content_matching` passes).
 
         Requests may be given as serialized protobuf bytes (cheapest: they are decoded by ClickHouse) or as messages.
 

@@ -1,4 +1,4 @@
-"""What both backends share: migrations, and writing a batch of spans with one insert per table."""
+"""What both backends share: migrations (and the prices the views read), and writing a batch of spans."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from typing import Any, Sequence
 import pyarrow as pa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from ao_collector.model import CallText, write_batch
-from ao_collector.model.content_edges import MAX_SOURCES
+from ao_collector.model import write_batch
 from ao_collector.model.otlp_proto import length_delimited, proto_file
 from ao_collector.model.span_sql import decode_query
-from ao_collector.model.stored_content import CallRef, call_contents
+from ao_collector.pricing.price_rows import load_prices
 from ao_collector.schema import apply_migrations
 from ao_collector.schema.ddl import check_cluster, check_database
 from ao_collector.store.base import TRANSIENT_ERROR_CODES, StoreUnavailable
@@ -24,8 +23,6 @@ _ERROR_CODE = re.compile(r"Code: (\d+)")
 # The reason in a decoder error, without the scratch file's name and the processor stack.
 _DECODE_REASON = re.compile(r"DB::Exception: (.*?)(?:: \(in file/uri|: While executing|\. Please note|$)", re.S)
 _WIRE_MISMATCH = 444  # UNKNOWN_PROTOBUF_FORMAT: the bytes do not follow the schema
-# How far back content matching looks for earlier calls of a trace in the store.
-CONTENT_LOOKBACK_NS = 24 * 3600 * 1_000_000_000
 
 
 def error_code(error: BaseException) -> int | None:
@@ -89,8 +86,9 @@ class SqlStore(ABC):
         """Release the connection."""
 
     def migrate(self) -> None:
-        """Create or upgrade the schema (versioned, idempotent)."""
+        """Create or upgrade the schema (versioned, idempotent), and load the current prices."""
         apply_migrations(self, self.cluster)
+        load_prices(self)
 
     @abstractmethod
     def _check_decode(self, sql: str) -> None:
@@ -114,24 +112,6 @@ class SqlStore(ABC):
         return None
 
     def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
-        """Write every span of `requests` (messages or serialized bytes) to all tables, one insert per table;
-        see `Store.write`."""
-        return write_batch(self, requests, token, self.scratch_dir, self._stored_calls)
-
-    def _stored_calls(self, traces: list[str], since: int, skip: set[str]) -> list[CallText]:
-        """Calls with output of `traces` that started at most CONTENT_LOOKBACK_NS before `since`, already in the
-        store (but `skip`), latest first."""
-        rows = [row for row in self.query(
-            f"SELECT RunId, TraceId, SpanId, toUnixTimestamp64Nano(Timestamp) AS Start, Duration "
-            f"FROM {self.database}.ao_llm_calls "
-            "WHERE TraceId IN {traces:Array(String)} AND Timestamp >= fromUnixTimestamp64Nano({since:Int64}) "
-            f"ORDER BY Timestamp DESC LIMIT {MAX_SOURCES} BY TraceId",
-            {"traces": traces, "since": since - CONTENT_LOOKBACK_NS},
-        ) if row["SpanId"] not in skip]
-        contents = call_contents(self, [CallRef(r["TraceId"], r["SpanId"], int(r["Start"])) for r in rows])
-        return [
-            CallText(r["RunId"], r["TraceId"], r["SpanId"], int(r["Start"]), int(r["Start"]) + int(r["Duration"]), "",
-                     content.output_messages)
-            for r in rows
-            if (content := contents.get(r["SpanId"])) is not None and content.output_messages
-        ]
+        """Insert every span of `requests` (messages or serialized bytes) into otel_traces, whose views fill
+        ao's tables; see `Store.write`."""
+        return write_batch(self, requests, token, self.scratch_dir)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ao_collector.pipeline.content_matching import ContentMatching
 from ao_collector.store import ChdbStore
 
 
@@ -17,6 +18,7 @@ def test_third_party_spans_become_calls_and_content_edges(store: ChdbStore, tmp_
     assert done.returncode == 0, done.stderr[-3000:]
     written = store.write([out.read_bytes()], "third-party")
     assert written >= 4
+    ContentMatching(store).run()
     calls = store.query(
         "SELECT SpanId, Source, Provider, Operation, RequestModel, InputTokens, OutputTokens, CostUsd, "
         "InputPreview, OutputPreview, TraceId FROM ao.ao_llm_calls ORDER BY Timestamp"

@@ -100,8 +100,9 @@ def test_single_server_ddl_has_no_cluster_parts() -> None:
     bootstrap, migrations = load("ao")
     statements = [s for m in (bootstrap, *migrations) for s in m.statements]
     assert not any("ON CLUSTER" in s or "Replicated" in s or "Distributed" in s or "_local" in s for s in statements)
-    # with ao_edits_history (0004) and the exporter's five metric tables and otel_logs (0006)
-    assert len([s for s in statements if s.startswith("CREATE TABLE")]) == 14
+    # with ao_edits_history (0004), the exporter's five metric tables and otel_logs (0006), and ao_prices,
+    # ao_content_pending and ao_content_progress (0008)
+    assert len([s for s in statements if s.startswith("CREATE TABLE")]) == 17
 
 
 def test_bad_names_fail_loudly() -> None:

@@ -138,7 +138,7 @@ def test_clickhouse_cluster_is_two_shards_of_two_replicas_for_the_cluster_ddl() 
     macros = {m.tag for m in config.find("macros")}
     bootstrap, migrations = load("ao", cluster_name)
     ddl = " ".join(s for m in [bootstrap, *migrations] for s in m.statements)
-    used = set(re.findall(r"\{(\w+)\}", ddl))
+    used = set(re.findall(r"\{([A-Za-z_]\w*)\}", ddl))
     assert used and used <= macros | {"database", "table"}, f"the --cluster DDL uses macros {used}"
     assert f"ON CLUSTER '{cluster_name}'" in ddl and f"Distributed('{cluster_name}'" in ddl
     service = SERVICES["clickhouse"]
