@@ -9,7 +9,9 @@ masking of lambda arguments for short-circuit `if`/`multiIf` costs more than it 
 
 from __future__ import annotations
 
-from ao_collector.model.otlp_proto import MESSAGE, STRUCTURE
+from typing import Sequence
+
+from ao_collector.model.otlp_proto import MESSAGE, PROTO, STRUCTURE
 
 
 def _scalar_json(x: str) -> str:
@@ -64,16 +66,33 @@ _COLUMNS = f"""
     arrayMap(l -> {_map('l.attributes')}, s.links) AS `Links.Attributes`"""
 
 
+_SPANS = "ARRAY JOIN resource_spans AS rs ARRAY JOIN rs.scope_spans AS ss ARRAY JOIN ss.spans AS s"
+_SETTINGS = "input_format_protobuf_oneof_presence = 1, short_circuit_function_evaluation = 'disable'"
+
+
+def decode_select(source: str) -> str:
+    """The span rows of the requests read by `source` (a table function reading `STRUCTURE` as Protobuf)."""
+    return f"SELECT {_COLUMNS}\nFROM {source}\n{_SPANS}"
+
+
 def decode_query(data_file: str, proto_file: str) -> str:
     """The query reading length-delimited requests from `data_file` into span rows."""
-    structure = STRUCTURE.replace("'", "\\'")
-    return (
-        f"SELECT {_COLUMNS}\n"
-        f"FROM file('{_escape(data_file)}', 'Protobuf', '{structure}')\n"
-        "ARRAY JOIN resource_spans AS rs ARRAY JOIN rs.scope_spans AS ss ARRAY JOIN ss.spans AS s\n"
-        f"SETTINGS format_schema = '{_escape(proto_file)}:{MESSAGE}', input_format_protobuf_oneof_presence = 1, "
-        "short_circuit_function_evaluation = 'disable'"
-    )
+    source = f"file('{_escape(data_file)}', 'Protobuf', '{_escape(STRUCTURE)}')"
+    return f"{decode_select(source)}\nSETTINGS format_schema = '{_escape(proto_file)}:{MESSAGE}', {_SETTINGS}"
+
+
+def insert_query(table: str, columns: Sequence[str]) -> str:
+    """`INSERT INTO table` of the span rows of the length-delimited requests sent as the statement's data
+    (`FORMAT Protobuf`): a ClickHouse server decodes them itself, with `SERVER_DECODE_SETTINGS`."""
+    names = ", ".join(f"`{name}`" for name in columns)
+    rows = decode_select(f"input('{_escape(STRUCTURE)}')")
+    return f"INSERT INTO {table} ({names}) SELECT {names} FROM ({rows}) FORMAT Protobuf"
+
+
+# The settings of `insert_query`: the request schema given inline (ClickHouse 25.3 and later read
+# `format_schema` as the schema's text), and those of `decode_query`.
+SERVER_DECODE_SETTINGS = {"format_schema": PROTO, "format_schema_source": "string", "format_schema_message_name": MESSAGE,
+                          "input_format_protobuf_oneof_presence": 1, "short_circuit_function_evaluation": "disable"}
 
 
 def _escape(text: str) -> str:

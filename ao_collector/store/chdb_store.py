@@ -17,6 +17,9 @@ from typing import Any, Sequence
 import pyarrow as pa
 from chdb import session as chdb_session
 
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from ao_collector.model import write_batch
 from ao_collector.model.sql_text import literal, quote
 from ao_collector.store.base import INSERT_SETTINGS, JSON_OUTPUT_SETTINGS, StoreUnavailable
 from ao_collector.store.sql_store import SqlStore, is_transient
@@ -57,6 +60,11 @@ class ChdbStore(SqlStore):
     def arrow(self, sql: str) -> pa.Table:
         """The result of a query as Arrow, on the ingest session."""
         return self._run("ingest", sql, "ArrowTable", None)
+
+    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
+        """Decode `requests` on the ingest session and insert the spans into otel_traces, whose views fill ao's
+        tables; returns the number of spans. See `Store.write`."""
+        return write_batch(self, requests, token, self.scratch_dir)
 
     def _check_decode(self, sql: str) -> None:
         self._run("check", sql, "Null", None)

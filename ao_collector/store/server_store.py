@@ -4,8 +4,10 @@ URL forms: `clickhouse://user:pass@host:8123/db`, `http://host:8123`, `https://h
 (`clickhouses://` is https too). User and password come from the URL, else from `CLICKHOUSE_USER` /
 `CLICKHOUSE_PASSWORD`. A database in the URL path overrides the `database` argument. The connection is
 made on first use and again after a failure, so the collector starts while the server is down.
-Batches are decoded and staged locally by an in-memory chDB engine: chDB holds one data path per process, so this
-store cannot share a process with an embedded (data dir) store.
+A batch is sent as the OTLP requests themselves, in one `INSERT ... SELECT ... FROM input() FORMAT Protobuf`
+that the server decodes (the request schema inline: ClickHouse 25.3 or later); its views fill ao's tables.
+The receivers' checks of single requests run the same decode on a local in-memory chDB engine: chDB holds one
+data path per process, so this store cannot share a process with an embedded (data dir) store.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ import clickhouse_connect
 import pyarrow as pa
 from chdb import session as chdb_session
 from clickhouse_connect.driver.exceptions import OperationalError
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from ao_collector.model import serialized, tables
+from ao_collector.model.otlp_proto import length_delimited
+from ao_collector.model.span_sql import SERVER_DECODE_SETTINGS, insert_query
 from ao_collector.store.base import INSERT_SETTINGS, JSON_OUTPUT_SETTINGS, StoreUnavailable
 from ao_collector.store.sql_store import SqlStore, is_transient
 
@@ -89,22 +95,22 @@ class ServerStore(SqlStore):
                 self._decoder = chdb_session.Session()
             return self._decoder.query(sql, fmt)
 
-    def execute(self, sql: str) -> None:
-        """Run a statement on the local decoding engine (where batches are decoded and staged)."""
-        self._decode(sql, "Null")
-
-    def arrow(self, sql: str) -> pa.Table:
-        """The result of a query on the local decoding engine, as Arrow."""
-        return self._decode(sql, "ArrowTable")
-
     def _check_decode(self, sql: str) -> None:
-        """On the decoding engine (a check waits for the batch being decoded, if any)."""
+        """On the local decoding engine."""
         self._decode(sql, "Null")
 
-    def insert_select(self, table: str, columns: Sequence[str], select: str, token: str) -> None:
-        """The rows of `select` on the decoding engine, shipped to the server as Arrow."""
-        rows = self.arrow(select)
-        self.insert(table, rows.rename_columns(list(columns)), token)
+    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> None:
+        """Send the requests to the server, which decodes them into otel_traces (its views fill ao's tables);
+        the span count is not known here (None). See `Store.write`."""
+        settings: dict[str, Any] = {**INSERT_SETTINGS, **SERVER_DECODE_SETTINGS}
+        if token:
+            settings["insert_deduplication_token"] = token
+            settings["deduplicate_blocks_in_dependent_materialized_views"] = 1
+        if self.cluster:
+            settings["insert_distributed_sync"] = 1
+        body = length_delimited(serialized(requests))
+        self._call("command", insert_query(f"{self.database}.otel_traces", tables.OTEL_TRACES.names), data=body,
+                   settings=settings)
 
     def _connected(self) -> Any:
         with self._lock:

@@ -11,7 +11,6 @@ from typing import Any, Sequence
 import pyarrow as pa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from ao_collector.model import write_batch
 from ao_collector.model.otlp_proto import length_delimited, proto_file
 from ao_collector.model.span_sql import decode_query
 from ao_collector.pricing.price_rows import load_prices
@@ -63,19 +62,6 @@ class SqlStore(ABC):
     def insert(self, table: str, rows: pa.Table, token: str | None = None) -> None:
         """Insert Arrow `rows` (columns named as in the table) into `table` of this database, deduplicated by `token`."""
 
-    @abstractmethod
-    def execute(self, sql: str) -> None:
-        """Run a statement on the chDB engine that decodes batches (and holds their stages)."""
-
-    @abstractmethod
-    def arrow(self, sql: str) -> pa.Table:
-        """The result of a query as Arrow, from the chDB engine that decodes batches."""
-
-    @abstractmethod
-    def insert_select(self, table: str, columns: Sequence[str], select: str, token: str) -> None:
-        """Insert the rows of `select`, a query on the decoding engine (its columns named `columns`), into
-        `table` of this database, deduplicated by `token`."""
-
     @property
     @abstractmethod
     def scratch_dir(self) -> str:
@@ -111,7 +97,6 @@ class SqlStore(ABC):
             os.unlink(path)
         return None
 
-    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
-        """Insert every span of `requests` (messages or serialized bytes) into otel_traces, whose views fill
-        ao's tables; see `Store.write`."""
-        return write_batch(self, requests, token, self.scratch_dir)
+    @abstractmethod
+    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int | None:
+        """Insert every span of `requests` into otel_traces, whose views fill ao's tables; see `Store.write`."""

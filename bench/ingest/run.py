@@ -60,7 +60,10 @@ def percentile(values: list[float], q: float) -> float:
 class Collector:
     def __init__(self, data_dir: Path, extra: list[str]) -> None:
         self.ports = {"grpc": free_port(), "http": free_port(), "api": free_port()}
-        command = [sys.executable, "-m", "ao_collector", "serve", "--data-dir", str(data_dir),
+        # A collector writing to a ClickHouse server (`--clickhouse-url` in `extra`) keeps only its spool here.
+        server = any(arg.startswith("--clickhouse-url") for arg in extra)
+        store = ["--spool-dir", str(data_dir / "spool")] if server else ["--data-dir", str(data_dir)]
+        command = [sys.executable, "-m", "ao_collector", "serve", *store,
                    "--grpc-port", str(self.ports["grpc"]), "--http-port", str(self.ports["http"]),
                    "--api-port", str(self.ports["api"]), "--log-level", "warning", *extra]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AO_"))}

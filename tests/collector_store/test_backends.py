@@ -89,35 +89,51 @@ def test_data_dir_held_by_another_process(tmp_path: Path) -> None:
         holder.communicate("\n", timeout=30)
 
 
-def test_server_store_stages_batches_locally_and_ships_the_spans_as_arrow() -> None:
-    """The server backend decodes and stages a batch on its own in-memory chDB engine and sends the otel_traces
-    rows (columns named and ordered as the DDL) to the server, whose views fill ao's tables; here the network
-    end records them. Run in a subprocess: chDB holds one engine per process and this module's store has a
-    data dir."""
+def test_server_store_sends_the_requests_for_the_server_to_decode(tmp_path: Path) -> None:
+    """The server backend sends a batch as the OTLP requests themselves, in one insert the server decodes (the
+    schema inline, the dedup token); here a stand-in server over real HTTP records it. The decode it asks for
+    is checked on chDB: the same SELECT over the same bytes, with the inline schema, gives the rows the
+    embedded store decodes. In a subprocess: chDB holds one engine per process and this module's store has
+    a data dir."""
     script = textwrap.dedent("""
-        import json, sys
+        import json, os, sys, threading
         sys.path.insert(0, sys.argv[1])
+        sys.path.insert(0, sys.argv[2])
         from span_builders import MS, T0, Link, ao_call, openllmetry_call, request, run_root, span_id, trace_id
-        from ao_collector.model import tables
+        from tests.support.clickhouse_sink import InsertSink
+        from ao_collector.model.otlp_proto import STRUCTURE, length_delimited, proto_file
+        from ao_collector.model.span_sql import SERVER_DECODE_SETTINGS, decode_query, decode_select
         from ao_collector.store import ServerStore
 
-        store = ServerStore("http://127.0.0.1:1")
-        sent = []
-        store.insert = lambda table, rows, token=None: sent.append((table, token, rows))
+        sink = InsertSink()
+        threading.Thread(target=sink.serve_forever, daemon=True).start()
+        store = ServerStore(sink.url)
         trace, a, b = trace_id(), span_id(), span_id()
-        written = store.write([request([
+        batch = [request([
             run_root(trace, span_id(), "run1", "plan"), ao_call(trace, a, "run1"),
             ao_call(trace, b, "run1", start=T0 + 50 * MS, links=[Link(trace, a)]),
             openllmetry_call(trace, span_id(), start=T0 + 100 * MS, prompt="Name a colour.", answer="Blue."),
-        ])], "tok")
-        out = [(table, token, rows.num_rows, rows.column_names == tables.OTEL_TRACES.names) for table, token, rows in sent]
-        print(json.dumps({"written": written, "sent": out, "spans": sorted(sent[0][2]["SpanId"].to_pylist())}))
+        ])]
+        store.write(batch, "tok")
+        statement, parameters, body = sink.last_insert
+        path = os.path.join(sys.argv[3], "sent.otlp")
+        open(path, "wb").write(body)
+        escaped = STRUCTURE.replace("'", "\\\\'")
+        rows = lambda sql: store._decode(sql, "JSONEachRow").bytes().decode().splitlines()
+        settings = ", ".join(f"{k} = {v!r}" for k, v in SERVER_DECODE_SETTINGS.items())
+        inline = rows(decode_select(f"file('{path}', 'Protobuf', '{escaped}')") + f" SETTINGS {settings}")
+        print(json.dumps({
+            "inserts": sink.inserts, "statement": statement, "token": parameters.get("insert_deduplication_token"),
+            "source": parameters.get("format_schema_source"), "body": body == length_delimited([r.SerializeToString() for r in batch]),
+            "same_rows": inline == rows(decode_query(path, proto_file())), "spans": len(inline),
+        }))
         store.close()
     """)
-    done = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent), str(Path(__file__).parents[2]),
+                           str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["written"] == 4
-    assert result["sent"] == [["otel_traces", "tok", 4, True]]
-    assert len(set(result["spans"])) == 4
+    assert result["inserts"] == 1 and result["token"] == ["tok"] and result["source"] == ["string"]
+    assert result["statement"].startswith("INSERT INTO ao.otel_traces (`Timestamp`, `TraceId`")
+    assert "FROM input(" in result["statement"] and result["statement"].endswith("FORMAT Protobuf")
+    assert result["body"] and result["same_rows"] and result["spans"] == 4
