@@ -27,13 +27,20 @@ console = Console()
 errors = Console(stderr=True)
 
 
+# The store options of `serve` and `migrate`.
+_DATA_DIR = typer.Option(None, "--data-dir", help="Embedded chDB data dir (default: $AO_HOME, else ~/.ao).")
+_CLICKHOUSE_URL = typer.Option(None, "--clickhouse-url", envvar="AO_CLICKHOUSE_URL",
+                               help="A ClickHouse server instead (http:// or https://user:pass@host:port).")
+_DATABASE = typer.Option("ao", "--database", help="ClickHouse database.")
+_CLUSTER = typer.Option(None, "--cluster", help="Create replicated + Distributed tables ON CLUSTER.")
+
+
 @app.command()
 def serve(
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Embedded chDB data dir (default: $AO_HOME, else ~/.ao)."),
-    clickhouse_url: Optional[str] = typer.Option(None, "--clickhouse-url", envvar="AO_CLICKHOUSE_URL",
-                                                 help="Write to a ClickHouse server instead (http:// or https://user:pass@host:port)."),
-    database: str = typer.Option("ao", "--database", help="ClickHouse database."),
-    cluster: Optional[str] = typer.Option(None, "--cluster", help="Create replicated + Distributed tables ON CLUSTER."),
+    data_dir: Optional[Path] = _DATA_DIR,
+    clickhouse_url: Optional[str] = _CLICKHOUSE_URL,
+    database: str = _DATABASE,
+    cluster: Optional[str] = _CLUSTER,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (non-loopback needs AO_API_TOKEN)."),
     grpc_port: int = typer.Option(4317, "--grpc-port", help="OTLP/gRPC port."),
     http_port: int = typer.Option(4318, "--http-port", help="OTLP/HTTP port."),
@@ -83,11 +90,10 @@ def serve(
 
 @app.command()
 def migrate(
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Embedded chDB data dir (default: $AO_HOME, else ~/.ao)."),
-    clickhouse_url: Optional[str] = typer.Option(None, "--clickhouse-url", envvar="AO_CLICKHOUSE_URL",
-                                                 help="A ClickHouse server (http:// or https://user:pass@host:port)."),
-    database: str = typer.Option("ao", "--database", help="ClickHouse database."),
-    cluster: Optional[str] = typer.Option(None, "--cluster", help="Create replicated + Distributed tables ON CLUSTER."),
+    data_dir: Optional[Path] = _DATA_DIR,
+    clickhouse_url: Optional[str] = _CLICKHOUSE_URL,
+    database: str = _DATABASE,
+    cluster: Optional[str] = _CLUSTER,
 ) -> None:
     """Create or upgrade the schema and load the prices, then exit: what a store needs before spans arrive
     from another writer (the OpenTelemetry Collector's ClickHouse exporter); `serve` does it at start."""
