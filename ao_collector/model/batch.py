@@ -1,8 +1,8 @@
 """OTLP export requests → `otel_traces` rows, decoded by ClickHouse; ClickHouse derives ao's tables from them.
 
-ClickHouse decodes the protobuf requests once into a temporary table of span rows (`span_sql`), which is
-inserted into `otel_traces` (on the embedded engine the rows never leave ClickHouse; the server backend
-ships them as Arrow). The materialized views of the schema (`schema/0008_views.sql`) compute
+The embedded store's chDB decodes the protobuf requests once into a temporary table of span rows
+(`span_sql`), which is inserted into `otel_traces`: the rows never leave ClickHouse (a ClickHouse server
+decodes the requests itself, `span_sql.insert_query`). The materialized views of the schema (`schema/0008_views.sql`) compute
 `ao_llm_calls`, `ao_dataflow_edges`, `ao_runs` and `ao_content_pending` from the inserted rows, the same way
 for rows written by the OpenTelemetry Collector's ClickHouse exporter. What SQL cannot do, content matching
 for calls of other instrumentations, runs afterwards over the new rows (`pipeline.content_matching`).

@@ -89,8 +89,8 @@ def insert_query(table: str, columns: Sequence[str]) -> str:
     return f"INSERT INTO {table} ({names}) SELECT {names} FROM ({rows}) FORMAT Protobuf"
 
 
-# The settings of `insert_query`: the request schema given inline (ClickHouse 25.3 and later read
-# `format_schema` as the schema's text), and those of `decode_query`.
+# The settings of `insert_query`: the request schema given inline (`format_schema_source = 'string'`, a recent
+# setting: checked on chDB 26.9; the deploy files run ClickHouse 25.8, not run here), and those of `decode_query`.
 SERVER_DECODE_SETTINGS = {"format_schema": PROTO, "format_schema_source": "string", "format_schema_message_name": MESSAGE,
                           "input_format_protobuf_oneof_presence": 1, "short_circuit_function_evaluation": "disable"}
 

@@ -27,13 +27,12 @@ def load_prices(store: Store, prices: PriceTable | None = None) -> int | None:
     wanted = [(name, p.input, p.output, p.cached_input, p.cache_write_input)
               for name, p in (prices or default_prices()).entries()]
     current = store.query(
-        f"SELECT {', '.join(_FIELDS)} FROM {store.database}.ao_prices "
+        f"SELECT Version, {', '.join(_FIELDS)} FROM {store.database}.ao_prices "
         f"WHERE Version = (SELECT max(Version) FROM {store.database}.ao_prices) ORDER BY Name"
     )
     if [tuple(row[field] for field in _FIELDS) for row in current] == wanted:
         return None
-    newest = store.query(f"SELECT max(Version) AS v FROM {store.database}.ao_prices")
-    version = max(time.time_ns() // 1_000_000, int(newest[0]["v"] or 0) + 1 if newest else 0)
+    version = max(time.time_ns() // 1_000_000, int(current[0]["Version"]) + 1 if current else 0)
     columns = list(zip(*wanted)) if wanted else [[] for _ in _FIELDS]
     rows = pa.Table.from_arrays([pa.array([version] * len(wanted), pa.uint64()),
                                  *(pa.array(c, SCHEMA.field(f).type) for c, f in zip(columns, _FIELDS))], schema=SCHEMA)

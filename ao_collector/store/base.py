@@ -62,6 +62,14 @@ class Store(Protocol):
 # (`optimize_on_insert`, the default) costs about a third of an ao_llm_calls insert.
 INSERT_SETTINGS: dict[str, int] = {"optimize_on_insert": 0}
 
+
+def insert_settings(token: str | None) -> dict[str, Any]:
+    """The settings of an insert of a batch: INSERT_SETTINGS, and with `token` its deduplication, in the table
+    and in the views that depend on it."""
+    if not token:
+        return dict(INSERT_SETTINGS)
+    return {**INSERT_SETTINGS, "insert_deduplication_token": token, "deduplicate_blocks_in_dependent_materialized_views": 1}
+
 # JSON as `json.dumps` would write the same rows: 64-bit integers as numbers, slashes unescaped, one array.
 JSON_OUTPUT_SETTINGS: dict[str, int] = {
     "output_format_json_quote_64bit_integers": 0,

@@ -20,8 +20,8 @@ from chdb import session as chdb_session
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from ao_collector.model import write_batch
-from ao_collector.model.sql_text import literal, quote
-from ao_collector.store.base import INSERT_SETTINGS, JSON_OUTPUT_SETTINGS, StoreUnavailable
+from ao_collector.model.sql_text import literal
+from ao_collector.store.base import JSON_OUTPUT_SETTINGS, StoreUnavailable, insert_settings
 from ao_collector.store.sql_store import SqlStore, is_transient
 
 
@@ -136,11 +136,8 @@ def _check_writable(data_dir: str) -> None:
 
 
 def _insert_settings(token: str | None) -> str:
-    """The SETTINGS clause of an insert of a batch, deduplicated by `token` when there is one."""
-    settings = [f"{name} = {value}" for name, value in INSERT_SETTINGS.items()]
-    if token:
-        settings += [f"insert_deduplication_token = {quote(token)}", "deduplicate_blocks_in_dependent_materialized_views = 1"]
-    return " SETTINGS " + ", ".join(settings)
+    """The SETTINGS clause of an insert of a batch (`insert_settings`)."""
+    return " SETTINGS " + ", ".join(f"{name} = {literal(value)}" for name, value in insert_settings(token).items())
 
 
 def _param_text(value: Any) -> str:

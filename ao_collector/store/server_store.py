@@ -5,7 +5,7 @@ URL forms: `clickhouse://user:pass@host:8123/db`, `http://host:8123`, `https://h
 `CLICKHOUSE_PASSWORD`. A database in the URL path overrides the `database` argument. The connection is
 made on first use and again after a failure, so the collector starts while the server is down.
 A batch is sent as the OTLP requests themselves, in one `INSERT ... SELECT ... FROM input() FORMAT Protobuf`
-that the server decodes (the request schema inline: ClickHouse 25.3 or later); its views fill ao's tables.
+that the server decodes (the request schema inline, `span_sql.SERVER_DECODE_SETTINGS`); its views fill ao's tables.
 The receivers' checks of single requests run the same decode on a local in-memory chDB engine: chDB holds one
 data path per process, so this store cannot share a process with an embedded (data dir) store.
 """
@@ -29,7 +29,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from ao_collector.model import serialized, tables
 from ao_collector.model.otlp_proto import length_delimited
 from ao_collector.model.span_sql import SERVER_DECODE_SETTINGS, insert_query
-from ao_collector.store.base import INSERT_SETTINGS, JSON_OUTPUT_SETTINGS, StoreUnavailable
+from ao_collector.store.base import JSON_OUTPUT_SETTINGS, StoreUnavailable, insert_settings
 from ao_collector.store.sql_store import SqlStore, is_transient
 
 _SECURE_SCHEMES = {"https": True, "clickhouses": True, "http": False, "clickhouse": False}
@@ -102,15 +102,9 @@ class ServerStore(SqlStore):
     def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> None:
         """Send the requests to the server, which decodes them into otel_traces (its views fill ao's tables);
         the span count is not known here (None). See `Store.write`."""
-        settings: dict[str, Any] = {**INSERT_SETTINGS, **SERVER_DECODE_SETTINGS}
-        if token:
-            settings["insert_deduplication_token"] = token
-            settings["deduplicate_blocks_in_dependent_materialized_views"] = 1
-        if self.cluster:
-            settings["insert_distributed_sync"] = 1
         body = length_delimited(serialized(requests))
         self._call("command", insert_query(f"{self.database}.otel_traces", tables.OTEL_TRACES.names), data=body,
-                   settings=settings)
+                   settings={**self._insert_settings(token), **SERVER_DECODE_SETTINGS})
 
     def _connected(self) -> Any:
         with self._lock:
@@ -150,13 +144,14 @@ class ServerStore(SqlStore):
 
     def insert(self, table: str, rows: pa.Table, token: str | None = None) -> None:
         """Insert Arrow `rows` in Arrow format; on a cluster synchronously through the Distributed table."""
-        settings: dict[str, Any] = dict(INSERT_SETTINGS)
-        if token:
-            settings["insert_deduplication_token"] = token
-            settings["deduplicate_blocks_in_dependent_materialized_views"] = 1
+        self._call("insert_arrow", table, rows, database=self.database, settings=self._insert_settings(token))
+
+    def _insert_settings(self, token: str | None) -> dict[str, Any]:
+        """`insert_settings`; on a cluster, Distributed inserts return once the shards have the rows."""
+        settings = insert_settings(token)
         if self.cluster:
             settings["insert_distributed_sync"] = 1
-        self._call("insert_arrow", table, rows, database=self.database, settings=settings)
+        return settings
 
     def close(self) -> None:
         """Close the HTTP connection pool and the decoding engine."""
