@@ -103,6 +103,9 @@ class Recorder:
         self.state = StreamState(call.capture)
         self.label = call.label if label else _unlabelled
 
+    def first_item(self) -> None:
+        self.call.llm.first_chunk()
+
     def add(self, event: Any) -> None:
         self.state.add(event)
 
@@ -129,6 +132,9 @@ class MessageRecorder:
         self.call = call
         self.message: Any = None
         self.label = call.label
+
+    def first_item(self) -> None:
+        self.call.llm.first_chunk()
 
     def add(self, message: Any) -> None:
         self.message = message

@@ -45,13 +45,13 @@ class LLMCallTelemetry:
 class LLMCall:
     """The span of one SDK call.
 
-    Created before the request is sent (`start`), then `set_input` when content is captured, and exactly
-    one of `finish` or `fail`. Later calls after the end are ignored, so a stream that is exhausted,
+    Created before the request is sent (`start`), then `set_input` when content is captured, `first_chunk`
+    when a stream's first item arrives, and exactly one of `finish` or `fail`. Later calls after the end are ignored, so a stream that is exhausted,
     closed and collected still ends its span once.
     """
 
     __slots__ = ("telemetry", "span", "provider", "operation", "model", "server_address", "server_port",
-                 "replay", "_start", "_ended")  # fmt: skip
+                 "replay", "_start", "_first_chunk", "_ended")  # fmt: skip
 
     def __init__(
         self,
@@ -72,6 +72,7 @@ class LLMCall:
         self.server_address = server_address
         self.server_port = server_port
         self._ended = False
+        self._first_chunk: float | None = None  # perf_counter() when a stream's first item arrived
         self.replay: Any = None  # the replay plan's decision for this call, when replayed
         attributes[sc.OPERATION_NAME] = operation
         attributes[sc.PROVIDER_NAME] = provider
@@ -129,6 +130,11 @@ class LLMCall:
         if attrs:
             self.span.set_attributes(attrs)
 
+    def first_chunk(self) -> None:
+        """A stream's first item arrived: the span and the metrics get the time to first chunk."""
+        if self._first_chunk is None:
+            self._first_chunk = time.perf_counter()
+
     def label(self, value: Any) -> Any:
         """Hand an output to origin tracking; returns what the user should get. Never raises."""
         try:
@@ -159,6 +165,8 @@ class LLMCall:
             attributes[sc.USAGE_OUTPUT_TOKENS] = output_tokens
         if output_messages is not None and self.capture:
             attributes[sc.OUTPUT_MESSAGES] = self.telemetry.policy.dumps(output_messages)
+        if self._first_chunk is not None:
+            attributes[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self._start
         span.set_attributes(attributes)
         span.end()
         error_type = attributes.get(sc.ERROR_TYPE)
@@ -174,6 +182,8 @@ class LLMCall:
         self._ended = True
         error_type = _error_type(error)
         self.span.set_attribute(sc.ERROR_TYPE, error_type)
+        if self._first_chunk is not None:
+            self.span.set_attribute(sc.RESPONSE_TIME_TO_FIRST_CHUNK, self._first_chunk - self._start)
         self.span.record_exception(error)
         self.span.set_status(Status(StatusCode.ERROR, str(error)[:512]))
         self.span.end()
@@ -203,6 +213,8 @@ class LLMCall:
             metrics.record(metrics.token_usage, input_tokens, {**attrs, sc.TOKEN_TYPE: "input"})
         if output_tokens is not None:
             metrics.record(metrics.token_usage, output_tokens, {**attrs, sc.TOKEN_TYPE: "output"})
+        if self._first_chunk is not None:
+            metrics.record(metrics.time_to_first_chunk, self._first_chunk - self._start, attrs)
 
 
 def _error_type(error: BaseException) -> str:

@@ -23,7 +23,8 @@ _pending: deque[tuple[Histogram, float, Mapping[str, AttributeValue], Context]] 
 
 @dataclass(frozen=True)
 class GenAIMetrics:
-    """`gen_ai.client.operation.duration` (s) and `gen_ai.client.token.usage` ({token}).
+    """`gen_ai.client.operation.duration` (s), `gen_ai.client.token.usage` ({token}) and, for streamed
+    calls, `gen_ai.client.operation.time_to_first_chunk` (s).
 
     Measurements are queued and recorded in batches: one SDK `record` run between two LLM calls
     finds the CPU caches cold (after milliseconds of SDK code) and costs several times what it costs
@@ -35,6 +36,7 @@ class GenAIMetrics:
 
     duration: Histogram
     token_usage: Histogram
+    time_to_first_chunk: Histogram
 
     @classmethod
     def create(cls, meter: Meter) -> "GenAIMetrics":
@@ -54,6 +56,12 @@ class GenAIMetrics:
                 unit="{token}",
                 description="Measures number of input and output tokens used",
                 explicit_bucket_boundaries_advisory=TOKEN_BUCKETS,
+            ),
+            time_to_first_chunk=meter.create_histogram(
+                "gen_ai.client.operation.time_to_first_chunk",
+                unit="s",
+                description="Time to receive the first chunk in a streaming response",
+                explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
             ),
         )
 

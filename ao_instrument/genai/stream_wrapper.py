@@ -1,7 +1,8 @@
 """Stream proxies shared by the instrumentors.
 
 `ObservedStream` / `ObservedAsyncStream` wrap an SDK stream of one call: each item goes to the
-call's `StreamRecorder` and reaches the user labelled; the span ends once, when the stream is
+call's `StreamRecorder` and reaches the user labelled (the first one gives the call's time to first
+chunk: `gen_ai.response.time_to_first_chunk` and its metric); the span ends once, when the stream is
 exhausted, fails, is closed, is dropped and collected, or is still open when the program exits.
 `LabelledStream` / `AsyncLabelledStream` only label what the user reads (helper streams whose span
 another proxy ends). `raw_response.ObservedRawResponse` ends the span of a raw response with its body.
@@ -24,6 +25,9 @@ Label = Callable[[Any], Any]
 
 class StreamRecorder(Protocol):
     """One streamed call, as its stream proxy reports to it."""
+
+    def first_item(self) -> None:
+        """The stream's first item arrived (the call's time to first chunk)."""
 
     def add(self, item: Any) -> None:
         """Take in one item of the stream."""
@@ -49,11 +53,11 @@ def _hidden(hide: Callable[[Any], bool], item: Any) -> bool:
         return False
 
 
-def _guarded(action: Callable[..., None], *args: Any) -> None:
+def _guarded(action: Callable[..., None], *args: Any, doing: str = "ending a streamed call") -> None:
     try:
         action(*args)
     except Exception:
-        report_internal_error("ending a streamed call")
+        report_internal_error(doing)
 
 
 class _OpenStreams:
@@ -87,6 +91,7 @@ class _Observed(ObjectProxy):  # type: ignore[misc]
     """
 
     _self_open = False
+    _self_started = False  # a stream's first item has arrived
 
     def __init__(self, stream: Any, recorder: StreamRecorder, hide: Callable[[Any], bool] | None = None) -> None:
         super().__init__(stream)
@@ -102,6 +107,10 @@ class _Observed(ObjectProxy):  # type: ignore[misc]
         if self._self_open:
             self._self_open = False
             _guarded(self._self_recorder.drop, self.__wrapped__)
+
+    def _self_first(self) -> None:
+        self._self_started = True
+        _guarded(self._self_recorder.first_item, doing="timing a stream's first item")
 
     def _self_observe(self, item: Any) -> Any:
         recorder = self._self_recorder
@@ -136,6 +145,8 @@ class ObservedStream(_Observed):
             except BaseException as error:
                 self._self_fail(error)
                 raise
+            if not self._self_started:
+                self._self_first()
             observed = self._self_observe(item)
             if self._self_hide is None or not _hidden(self._self_hide, item):
                 return observed
@@ -169,6 +180,8 @@ class ObservedAsyncStream(_Observed):
             except BaseException as error:
                 self._self_fail(error)
                 raise
+            if not self._self_started:
+                self._self_first()
             observed = self._self_observe(item)
             if self._self_hide is None or not _hidden(self._self_hide, item):
                 return observed

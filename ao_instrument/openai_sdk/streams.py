@@ -26,6 +26,9 @@ class _Recorder(ABC):
         self.capture = call.capture
         self.label = call.label
 
+    def first_item(self) -> None:
+        self.call.first_chunk()
+
     @abstractmethod
     def add(self, item: Any) -> None:
         """Take in one chunk or event."""

@@ -216,6 +216,13 @@ def test_llm_usage_dashboard(recorded: Recorded, chosen: dict[str, list[str]]) -
     assert sum(row["operations"] for row in metrics) == ours["calls"]
     assert sum(row["input_tokens"] for row in metrics) == (ours["input"] or 0)
     assert sum(row["output_tokens"] for row in metrics) == (ours["output"] or 0)
+    # Streamed calls (the example agent's summary): time to first chunk from the spans and the metric.
+    streamed = results["Streamed calls: time to first chunk and duration [A]"]
+    if not chosen or chosen.get("service") == ["research-agent"]:
+        assert streamed and all(0 < row["first_chunk_p50"] <= row["duration_p90"] for row in streamed)
+        timed = [row for row in metrics if row["mean_time_to_first_chunk_s"] is not None]
+        assert {row["model"] for row in timed} == {"gpt-4o"}
+        assert all(row["mean_time_to_first_chunk_s"] > 0 for row in timed)
 
 
 def test_collector_dashboard_uses_metrics_the_collector_exports(recorded: Recorded) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 
 import anthropic
 from fake_llm import FakeLLM
 from opentelemetry.trace import StatusCode
 
 from tests.instrument_anthropic.helpers import HELLO, MODEL, SdkTelemetry
+from tests.support.instrumentation import assert_time_to_first_chunk
 
 LONG = "word " * 40
 
@@ -109,3 +111,29 @@ def test_exhausted_then_dropped(telemetry: SdkTelemetry, client: anthropic.Anthr
     del stream
     gc.collect()
     assert telemetry.span().status.status_code is StatusCode.UNSET
+
+
+def test_time_to_first_chunk(telemetry: SdkTelemetry, client: anthropic.Anthropic, fake: FakeLLM) -> None:
+    """ao measures it (the SDK's own tracing records one too, on the same span: ao's is kept)."""
+    fake.reply(LONG, delay=0.1)
+    stream = iter(client.messages.create(model=MODEL, max_tokens=64, messages=HELLO, stream=True))
+    next(stream)
+    time.sleep(0.15)
+    list(stream)
+    assert_time_to_first_chunk(telemetry, delay=0.1, pause=0.15)
+
+
+def test_time_to_first_chunk_of_the_helper_async(
+    telemetry: SdkTelemetry, aclient: anthropic.AsyncAnthropic, fake: FakeLLM
+) -> None:
+    async def run() -> None:
+        async with aclient.messages.stream(model=MODEL, max_tokens=64, messages=HELLO) as stream:
+            events = stream.__aiter__()
+            await events.__anext__()
+            await asyncio.sleep(0.15)
+            async for _ in events:
+                pass
+
+    fake.reply(LONG, delay=0.1)
+    asyncio.run(run())
+    assert_time_to_first_chunk(telemetry, delay=0.1, pause=0.15)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 
 import openai
 import pytest
@@ -11,6 +12,7 @@ from fake_llm import FakeLLM
 from opentelemetry.trace import StatusCode
 
 from tests.instrument_openai.helpers import HELLO, MODEL, Telemetry, decoded
+from tests.support.instrumentation import assert_time_to_first_chunk
 
 LONG = "one two three four five six seven eight nine ten"
 
@@ -114,3 +116,35 @@ def test_async_connection_cut_mid_stream(telemetry: Telemetry, fake: FakeLLM, ac
     with pytest.raises(Exception):
         asyncio.run(run())
     assert telemetry.span().status.status_code is StatusCode.ERROR
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_time_to_first_chunk(telemetry: Telemetry, fake: FakeLLM, client: openai.OpenAI, api: str) -> None:
+    fake.reply(LONG, delay=0.1)
+    if api == "chat":
+        stream = client.chat.completions.create(model=MODEL, messages=HELLO, stream=True)
+    else:
+        stream = client.responses.create(model=MODEL, input="question?", stream=True)
+    next(stream)
+    time.sleep(0.15)
+    list(stream)
+    assert_time_to_first_chunk(telemetry, delay=0.1, pause=0.15)
+
+
+def test_time_to_first_chunk_async(telemetry: Telemetry, fake: FakeLLM, aclient: openai.AsyncOpenAI) -> None:
+    async def run() -> None:
+        stream = await aclient.chat.completions.create(model=MODEL, messages=HELLO, stream=True)
+        await stream.__anext__()
+        await asyncio.sleep(0.15)
+        async for _ in stream:
+            pass
+
+    fake.reply(LONG, delay=0.1)
+    asyncio.run(run())
+    assert_time_to_first_chunk(telemetry, delay=0.1, pause=0.15)
+
+
+def test_no_time_to_first_chunk_without_a_stream(telemetry: Telemetry, fake: FakeLLM, client: openai.OpenAI) -> None:
+    client.chat.completions.create(model=MODEL, messages=HELLO)
+    assert "gen_ai.response.time_to_first_chunk" not in telemetry.span().attributes  # type: ignore[operator]
+    assert "gen_ai.client.operation.time_to_first_chunk" not in telemetry.metrics()

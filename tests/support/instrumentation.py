@@ -166,3 +166,17 @@ def run_auto_instrumented(program: str, directory: Path, env: dict[str, str], dr
         [str(instrument), sys.executable, str(script)], env=full_env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+
+
+def assert_time_to_first_chunk(telemetry: Telemetry, *, delay: float, pause: float) -> None:
+    """The one span of a stream whose first chunk came after `delay` and whose reader then paused `pause`
+    seconds: time to first chunk on the span and in its metric, at least `delay`, and `pause` short of the
+    span's duration."""
+    span = telemetry.span()
+    first = span.attributes["gen_ai.response.time_to_first_chunk"]  # type: ignore[index]
+    duration = (span.end_time - span.start_time) / 1e9  # type: ignore[operator]
+    assert delay <= first <= duration - pause
+    (point,) = telemetry.metrics()["gen_ai.client.operation.time_to_first_chunk"]
+    assert point.count == 1 and abs(point.sum - first) < 1e-9
+    assert point.attributes["gen_ai.operation.name"] == span.attributes["gen_ai.operation.name"]  # type: ignore[index]
+    assert point.explicit_bounds[:3] == (0.01, 0.02, 0.04)
