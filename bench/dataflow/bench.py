@@ -96,12 +96,17 @@ def labelled(value: str, origin: Any) -> str:
     return text(value, rg.whole((origin,), len(value)))
 
 
+def make_origins(tracker: Tracker, count: int) -> list[Any]:
+    """`count` origins, as if outputs of that many LLM calls of one trace."""
+    return [tracker.scopes.origin(SpanContext(trace_id=1, span_id=i + 1, is_remote=False), ()) for i in range(count)]
+
+
 def cases(tracker: Tracker) -> tuple[list[Case], Callable[[], Any]]:
     plain_ns: dict[str, Any] = {"__name__": "bench_plain"}
     exec(compile(SOURCE, "bench", "exec"), plain_ns)
     rewritten_ns: dict[str, Any] = {"__name__": "bench_rewritten"}
     exec(compile_user_source(SOURCE, "bench"), rewritten_ns)
-    origins = [tracker.scopes.origin(SpanContext(trace_id=1, span_id=i + 1, is_remote=False), ()) for i in range(12)]
+    origins = make_origins(tracker, 12)
 
     records = [
         {"name": f" user {i} ", "score": str(20 + i), "tags": ["b", "a", "c"], "note": "note %d" % i} for i in range(40)
