@@ -27,9 +27,15 @@ static PyObject *empty_tuple = NULL; /* () */
 static PyObject *no_conversion = NULL; /* -1, the conversion code of a plain field (a cached small int) */
 
 /* The Python methods of LStr replaced by C methods (called for what the C methods do not handle). */
-enum { M_GETITEM, M_ADD, M_RADD, M_STRIP, M_LSTRIP, M_RSTRIP, M_COUNT };
+enum {
+    M_GETITEM, M_ADD, M_RADD, M_STRIP, M_LSTRIP, M_RSTRIP, M_UPPER, M_LOWER, M_CASEFOLD, M_SWAPCASE, M_TITLE,
+    M_CAPITALIZE, M_EXPANDTABS, M_TRANSLATE, M_LJUST, M_RJUST, M_CENTER, M_ZFILL, M_REMOVEPREFIX, M_REMOVESUFFIX,
+    M_SPLIT, M_RSPLIT, M_SPLITLINES, M_PARTITION, M_RPARTITION, M_REPLACE, M_MUL, M_RMUL, M_STR, M_FORMAT, M_ITER,
+    M_MOD, M_FORMAT_METHOD, M_FORMAT_MAP,
+    M_COUNT
+};
 static PyObject *python_method[M_COUNT];
-static PyObject *str_method[M_COUNT]; /* str.strip etc., the plain operations (the strip family only) */
+static PyObject *str_method[M_COUNT]; /* str.strip etc., the plain operations (None where str has none) */
 
 /* ---- ranges ------------------------------------------------------------------------------------ */
 
@@ -261,6 +267,8 @@ builder_finish(Builder *b)
     }
     return (PyObject *)out;
 }
+
+static PyObject *compact_from_tuple(PyObject *ranges);
 
 /* ---- labelled strings -------------------------------------------------------------------------- */
 
@@ -644,21 +652,26 @@ part(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObje
 static PyObject *
 stripped(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if ((nargs == 0 || (nargs == 1 && args[0] == Py_None)) && PyUnicode_IS_READY(self)) {
-        /* whitespace, as str.strip() defines it: the bounds found here, the characters copied once */
-        Py_ssize_t n = PyUnicode_GET_LENGTH(self), start = 0, end = n;
+    PyObject *chars = nargs == 1 && args[0] != Py_None ? args[0] : NULL;
+    if (nargs <= 1 && PyUnicode_IS_READY(self) && (chars == NULL || (PyUnicode_Check(chars) && PyUnicode_READY(chars) == 0))) {
+        /* whitespace as str.strip() defines it, or the characters given: the bounds found here, the
+         * characters copied once */
+        Py_ssize_t n = PyUnicode_GET_LENGTH(self), start = 0, end = n, m = chars == NULL ? 0 : PyUnicode_GET_LENGTH(chars);
         int kind = PyUnicode_KIND(self);
         const void *data = PyUnicode_DATA(self);
+#define STRIPPED(i) (chars == NULL ? Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, (i))) \
+                                   : PyUnicode_FindChar(chars, PyUnicode_READ(kind, data, (i)), 0, m, 1) >= 0)
         if (method != M_RSTRIP) {
-            while (start < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, start))) {
+            while (start < n && STRIPPED(start)) {
                 start++;
             }
         }
         if (method != M_LSTRIP) {
-            while (end > start && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end - 1))) {
+            while (end > start && STRIPPED(end - 1)) {
                 end--;
             }
         }
+#undef STRIPPED
         if (start == 0 && end == n) { /* nothing stripped: the same labelled text (str returns itself) */
             return Py_NewRef(self);
         }
@@ -736,11 +749,8 @@ lstr_getitem(PyObject *self, PyObject *key)
         if (start < 0 || start >= n) {
             return python(M_GETITEM, self, &key, 1); /* the IndexError */
         }
-        PyObject *result = PyUnicode_Substring(self, start, start + 1);
-        if (result == NULL) {
-            return python(M_GETITEM, self, &key, 1);
-        }
-        return part(M_GETITEM, self, &key, 1, result, start);
+        PyObject *out = labelled_sub(self, start, start + 1);
+        return out != NULL ? out : python(M_GETITEM, self, &key, 1);
     }
     if (PySlice_Check(key)) {
         if (PySlice_Unpack(key, &start, &stop, &step) < 0) {
@@ -758,6 +768,20 @@ lstr_getitem(PyObject *self, PyObject *key)
     return python(M_GETITEM, self, &key, 1);
 }
 
+/* left + right labelled with `ranges`, written straight into the new LStr. */
+static PyObject *
+concat_labelled(PyObject *left, PyObject *right, Builder *b)
+{
+    PyObject *ranges = builder_finish(b);
+    if (ranges == NULL) {
+        return NULL;
+    }
+    PyObject *items[2] = {left, right};
+    PyObject *out = joined_labelled(empty, items, 2, ranges);
+    Py_DECREF(ranges);
+    return out;
+}
+
 /* self + other, other a str (labelled or not). */
 static PyObject *
 lstr_add(PyObject *self, PyObject *other)
@@ -765,10 +789,8 @@ lstr_add(PyObject *self, PyObject *other)
     if (!PyUnicode_Check(other)) {
         return python(M_ADD, self, &other, 1); /* Python's own outcome for other types */
     }
-    PyObject *result = PyUnicode_Concat(self, other);
     PyObject *ranges = ranges_of(self);
-    if (result == NULL || ranges == NULL) {
-        Py_XDECREF(result);
+    if (ranges == NULL || (!PyUnicode_CheckExact(other) && !Py_IS_TYPE(other, lstr))) {
         return python(M_ADD, self, &other, 1);
     }
     Py_ssize_t n = PyUnicode_GET_LENGTH(self);
@@ -778,11 +800,10 @@ lstr_add(PyObject *self, PyObject *other)
     if (builder_add(&b, ranges, 0, n, 0) == 0) {
         PyObject *right = Py_IS_TYPE(other, lstr) ? ranges_of(other) : empty_tuple;
         if (right != NULL && builder_add(&b, right, 0, PY_SSIZE_T_MAX, n) == 0) {
-            out = finish_labelled(&b, result);
+            out = concat_labelled(self, other, &b);
         }
     }
     builder_free(&b);
-    Py_DECREF(result);
     return out != NULL ? out : python(M_ADD, self, &other, 1);
 }
 
@@ -793,19 +814,1027 @@ lstr_radd(PyObject *self, PyObject *other)
     if (!PyUnicode_Check(other)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
-    PyObject *result = PyUnicode_Concat(other, self);
     PyObject *ranges = ranges_of(self);
-    if (result == NULL || ranges == NULL) {
-        Py_XDECREF(result);
+    if (ranges == NULL || !PyUnicode_CheckExact(other)) {
         return python(M_RADD, self, &other, 1);
     }
     Builder b;
     builder_init(&b);
     PyObject *out = builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, PyUnicode_GET_LENGTH(other)) < 0
-        ? NULL : finish_labelled(&b, result);
+        ? NULL : concat_labelled(other, self, &b);
+    builder_free(&b);
+    return out != NULL ? out : python(M_RADD, self, &other, 1);
+}
+
+/* ---- more LStr methods (issue 14): transforms, padding, pieces, repetition, iteration ------------ */
+
+/* The Python method, called as it was (positional and keyword arguments). */
+static PyObject *
+python_kw(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyErr_Clear();
+    Py_ssize_t total = nargs + (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
+    PyObject *local[8], **stack = total < 8 ? local : PyMem_Malloc((total + 1) * sizeof(PyObject *));
+    if (stack == NULL) {
+        return PyErr_NoMemory();
+    }
+    stack[0] = self;
+    for (Py_ssize_t i = 0; i < total; i++) {
+        stack[i + 1] = args[i];
+    }
+    PyObject *out = PyObject_Vectorcall(python_method[method], stack, nargs + 1, kwnames);
+    if (stack != local) {
+        PyMem_Free(stack);
+    }
+    return out;
+}
+
+/* `str.NAME(self, *args)`, an exact str, or NULL (the caller falls back). */
+static PyObject *
+plain_result(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *result = call_self(str_method[method], self, args, nargs);
+    if (result != NULL && !PyUnicode_CheckExact(result)) {
+        Py_CLEAR(result);
+    }
+    return result;
+}
+
+/* `result` labelled with the ranges of `self` moved by `offset` (padding), NULL on error. */
+static PyObject *
+shifted(PyObject *self, PyObject *result, Py_ssize_t offset)
+{
+    PyObject *ranges = ranges_of(self);
+    if (ranges == NULL) {
+        return NULL;
+    }
+    if (offset == 0) {
+        return make_labelled(result, ranges);
+    }
+    Builder b;
+    builder_init(&b);
+    PyObject *out = builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, offset) < 0 ? NULL : finish_labelled(&b, result);
+    builder_free(&b);
+    return out;
+}
+
+/* `result` labelled with every origin of `ranges` over its whole length (ranges.coarse). */
+static PyObject *
+coarse_labelled(PyObject *result, PyObject *ranges)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(result);
+    if (n == 0 || Py_SIZE(ranges) == 0) {
+        return Py_NewRef(result);
+    }
+    if (Py_SIZE(ranges) == 1) {
+        Range r;
+        if (range_at(ranges, 0, &r) < 0) {
+            return NULL;
+        }
+        Compact *whole = compact_new(1);
+        if (whole == NULL) {
+            return NULL;
+        }
+        whole->items[0] = (Range){0, n, Py_NewRef(r.origins)};
+        PyObject *out = make_labelled(result, (PyObject *)whole);
+        Py_DECREF(whole);
+        return out;
+    }
+    PyObject *tuple = Py_IS_TYPE(ranges, &CompactType) ? compact_tuple((Compact *)ranges) : Py_NewRef(ranges);
+    PyObject *whole = tuple == NULL ? NULL : PyObject_CallFunction(coarse, "On", tuple, n);
+    Py_XDECREF(tuple);
+    if (whole == NULL) {
+        return NULL;
+    }
+    PyObject *out = PyTuple_CheckExact(whole) && PyTuple_GET_SIZE(whole) ? compact_from_tuple(whole) : NULL;
+    Py_DECREF(whole);
+    if (out == NULL) {
+        return NULL;
+    }
+    PyObject *labelled_result = make_labelled(result, out);
+    Py_DECREF(out);
+    return labelled_result;
+}
+
+/* Methods that map characters one to one (upper, lower, ..., translate): the same ranges when the
+ * length is unchanged; otherwise (a few non-ASCII case mappings) the Python method decides. */
+static PyObject *
+same_positions(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (kwnames == NULL) {
+        PyObject *result = plain_result(method, self, args, nargs);
+        if (result != NULL) {
+            PyObject *ranges = ranges_of(self);
+            PyObject *out = ranges == NULL ? NULL
+                : PyUnicode_GET_LENGTH(result) == PyUnicode_GET_LENGTH(self) ? make_labelled(result, ranges)
+                : coarse_labelled(result, ranges);
+            Py_DECREF(result);
+            if (out != NULL) {
+                return out;
+            }
+        }
+        Py_XDECREF(result);
+    }
+    return python_kw(method, self, args, nargs, kwnames);
+}
+
+/* ljust, rjust, center, zfill: the text moved by the padding on its left (labels.py `_pad`). */
+static PyObject *
+padded(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (kwnames == NULL && nargs >= 1 && PyLong_CheckExact(args[0])) {
+        PyObject *result = plain_result(method, self, args, nargs);
+        if (result != NULL) {
+            Py_ssize_t margin = PyUnicode_GET_LENGTH(result) - PyUnicode_GET_LENGTH(self), offset = 0;
+            if (method == M_RJUST || method == M_ZFILL) {
+                offset = margin;
+            }
+            else if (method == M_CENTER && margin) {
+                Py_ssize_t width = PyLong_AsSsize_t(args[0]);
+                offset = margin / 2 + (margin & width & 1);
+            }
+            PyObject *out = PyErr_Occurred() ? NULL : shifted(self, result, offset);
+            Py_DECREF(result);
+            if (out != NULL) {
+                return out;
+            }
+        }
+    }
+    return python_kw(method, self, args, nargs, kwnames);
+}
+
+/* removeprefix, removesuffix: a part of the text. */
+static PyObject *
+removed(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (kwnames == NULL && nargs == 1 && PyUnicode_Check(args[0])) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(self), cut = PyUnicode_GET_LENGTH(args[0]);
+        int match = cut <= n && PyUnicode_Tailmatch(self, args[0], 0, n, method == M_REMOVEPREFIX ? -1 : 1);
+        if (match < 0) {
+            return python_kw(method, self, args, nargs, kwnames);
+        }
+        if (!match || cut == 0) {
+            return Py_NewRef(self);
+        }
+        if (cut == n) {
+            return Py_NewRef(empty);
+        }
+        PyObject *out = method == M_REMOVEPREFIX ? labelled_sub(self, cut, n) : labelled_sub(self, 0, n - cut);
+        if (out != NULL) {
+            return out;
+        }
+    }
+    return python_kw(method, self, args, nargs, kwnames);
+}
+
+/* self[start:end] labelled, "" when empty, self when whole. */
+static PyObject *
+piece(PyObject *self, Py_ssize_t start, Py_ssize_t end)
+{
+    if (end <= start) {
+        return Py_NewRef(empty);
+    }
+    if (start == 0 && end == PyUnicode_GET_LENGTH(self)) {
+        return Py_NewRef(self);
+    }
+    return labelled_sub(self, start, end);
+}
+
+/* Bounds of pieces, growable. */
+typedef struct {
+    Py_ssize_t *at; /* start, end pairs */
+    Py_ssize_t n, cap;
+    Py_ssize_t local[32];
+} Bounds;
+
+static int
+bounds_add(Bounds *b, Py_ssize_t start, Py_ssize_t end)
+{
+    if (b->n + 2 > b->cap) {
+        Py_ssize_t cap = b->cap * 2;
+        Py_ssize_t *at = PyMem_Malloc(cap * sizeof(Py_ssize_t));
+        if (at == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(at, b->at, b->n * sizeof(Py_ssize_t));
+        if (b->at != b->local) {
+            PyMem_Free(b->at);
+        }
+        b->at = at;
+        b->cap = cap;
+    }
+    b->at[b->n++] = start;
+    b->at[b->n++] = end;
+    return 0;
+}
+
+/* The pieces as a list of labelled strings (`reverse`: the bounds were found from the right). */
+static PyObject *
+pieces_list(PyObject *self, Bounds *b, int reverse)
+{
+    Py_ssize_t count = b->n / 2;
+    PyObject *list = PyList_New(count);
+    for (Py_ssize_t i = 0; list != NULL && i < count; i++) {
+        Py_ssize_t k = reverse ? count - 1 - i : i;
+        PyObject *item = piece(self, b->at[2 * k], b->at[2 * k + 1]);
+        if (item == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, item);
+    }
+    return list;
+}
+
+/* The bounds of str.split / str.rsplit, as CPython's stringlib computes them. 0, or -1 on error. */
+static int
+split_bounds(PyObject *self, PyObject *sep, Py_ssize_t maxcount, int right, Bounds *b)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(self);
+    if (sep == NULL) {
+        int kind = PyUnicode_KIND(self);
+        const void *data = PyUnicode_DATA(self);
+#define SPACE(k) Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, (k)))
+        if (!right) {
+            Py_ssize_t i = 0, j;
+            while (maxcount-- > 0) {
+                while (i < n && SPACE(i)) i++;
+                if (i == n) break;
+                j = i++;
+                while (i < n && !SPACE(i)) i++;
+                if (bounds_add(b, j, i) < 0) return -1;
+            }
+            if (i < n) {
+                while (i < n && SPACE(i)) i++;
+                if (i != n && bounds_add(b, i, n) < 0) return -1;
+            }
+        }
+        else {
+            Py_ssize_t i = n - 1, j;
+            while (maxcount-- > 0) {
+                while (i >= 0 && SPACE(i)) i--;
+                if (i < 0) break;
+                j = i--;
+                while (i >= 0 && !SPACE(i)) i--;
+                if (bounds_add(b, i + 1, j + 1) < 0) return -1;
+            }
+            if (i >= 0) {
+                while (i >= 0 && SPACE(i)) i--;
+                if (i >= 0 && bounds_add(b, 0, i + 1) < 0) return -1;
+            }
+        }
+#undef SPACE
+        return 0;
+    }
+    Py_ssize_t m = PyUnicode_GET_LENGTH(sep);
+    if (!right) {
+        Py_ssize_t pos = 0;
+        while (maxcount-- > 0) {
+            Py_ssize_t i = PyUnicode_Find(self, sep, pos, n, 1);
+            if (i == -2) return -1;
+            if (i < 0) break;
+            if (bounds_add(b, pos, i) < 0) return -1;
+            pos = i + m;
+        }
+        return bounds_add(b, pos, n);
+    }
+    Py_ssize_t end = n;
+    while (maxcount-- > 0) {
+        Py_ssize_t i = end >= m ? PyUnicode_Find(self, sep, 0, end, -1) : -1;
+        if (i == -2) return -1;
+        if (i < 0) break;
+        if (bounds_add(b, i + m, end) < 0) return -1;
+        end = i;
+    }
+    return bounds_add(b, 0, end);
+}
+
+static const char *const split_keywords[] = {"sep", "maxsplit", NULL};
+
+/* split, rsplit: every piece labelled from where it is in the text. */
+static PyObject *
+split_pieces(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *sep = nargs > 0 ? args[0] : Py_None, *count = nargs > 1 ? args[1] : NULL;
+    if (kwnames != NULL || nargs > 2 || !PyUnicode_IS_READY(self)
+        || (sep != Py_None && (!PyUnicode_Check(sep) || PyUnicode_READY(sep) < 0 || PyUnicode_GET_LENGTH(sep) == 0))
+        || (count != NULL && !PyLong_CheckExact(count))) {
+        return python_kw(method, self, args, nargs, kwnames); /* keywords, other types, its errors */
+    }
+    Py_ssize_t maxcount = count == NULL ? -1 : PyLong_AsSsize_t(count);
+    if (maxcount == -1 && PyErr_Occurred()) {
+        return python_kw(method, self, args, nargs, kwnames);
+    }
+    if (maxcount < 0) {
+        maxcount = PY_SSIZE_T_MAX;
+    }
+    Bounds b = {.n = 0, .cap = 32};
+    b.at = b.local;
+    int right = method == M_RSPLIT;
+    PyObject *out = split_bounds(self, sep == Py_None ? NULL : sep, maxcount, right, &b) < 0 ? NULL : pieces_list(self, &b, right);
+    if (b.at != b.local) {
+        PyMem_Free(b.at);
+    }
+    return out != NULL ? out : python_kw(method, self, args, nargs, kwnames);
+}
+
+/* splitlines(keepends=False), as stringlib does it. */
+static PyObject *
+lines(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (kwnames != NULL || nargs > 1 || !PyUnicode_IS_READY(self)) {
+        return python_kw(method, self, args, nargs, kwnames);
+    }
+    int keepends = nargs ? PyObject_IsTrue(args[0]) : 0;
+    if (keepends < 0 || (nargs && !PyLong_Check(args[0]))) {
+        return python_kw(method, self, args, nargs, kwnames);
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(self), i = 0;
+    int kind = PyUnicode_KIND(self);
+    const void *data = PyUnicode_DATA(self);
+    Bounds b = {.n = 0, .cap = 32};
+    b.at = b.local;
+    int ok = 1;
+    while (ok && i < n) {
+        Py_ssize_t j = i, eol;
+        while (i < n && !Py_UNICODE_ISLINEBREAK(PyUnicode_READ(kind, data, i))) i++;
+        eol = i;
+        if (i < n) {
+            if (PyUnicode_READ(kind, data, i) == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') {
+                i += 2;
+            }
+            else {
+                i++;
+            }
+            if (keepends) {
+                eol = i;
+            }
+        }
+        ok = bounds_add(&b, j, eol) == 0;
+    }
+    PyObject *out = ok ? pieces_list(self, &b, 0) : NULL;
+    if (b.at != b.local) {
+        PyMem_Free(b.at);
+    }
+    return out != NULL ? out : python_kw(method, self, args, nargs, kwnames);
+}
+
+/* partition, rpartition: the three parts labelled from where they are in the text. */
+static PyObject *
+three(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (kwnames == NULL && nargs == 1 && PyUnicode_Check(args[0]) && PyUnicode_GET_LENGTH(args[0]) > 0) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(self), m = PyUnicode_GET_LENGTH(args[0]);
+        Py_ssize_t i = PyUnicode_Find(self, args[0], 0, n, method == M_PARTITION ? 1 : -1);
+        if (i >= -1) {
+            PyObject *a, *s, *c;
+            if (i == -1) {
+                a = method == M_PARTITION ? Py_NewRef(self) : Py_NewRef(empty);
+                s = Py_NewRef(empty);
+                c = method == M_PARTITION ? Py_NewRef(empty) : Py_NewRef(self);
+            }
+            else {
+                a = piece(self, 0, i);
+                s = piece(self, i, i + m);
+                c = piece(self, i + m, n);
+            }
+            if (a != NULL && s != NULL && c != NULL) {
+                PyObject *out = PyTuple_Pack(3, a, s, c);
+                Py_DECREF(a);
+                Py_DECREF(s);
+                Py_DECREF(c);
+                if (out != NULL) {
+                    return out;
+                }
+            }
+            else {
+                Py_XDECREF(a);
+                Py_XDECREF(s);
+                Py_XDECREF(c);
+            }
+        }
+    }
+    return python_kw(method, self, args, nargs, kwnames);
+}
+
+/* `self.replace(old, new[, count])`, the kept parts labelled with `ranges` (those of `self`), each `new`
+ * with its own: NULL with no error set when the Python code must decide (other forms, any error). */
+static PyObject *
+replace_core(PyObject *self, PyObject *ranges, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 2 || nargs > 3 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])
+        || PyUnicode_GET_LENGTH(args[0]) == 0 || (nargs == 3 && !PyLong_CheckExact(args[2]))) {
+        return NULL;
+    }
+    PyObject *old = args[0], *new = args[1];
+    Py_ssize_t left = nargs == 3 ? PyLong_AsSsize_t(args[2]) : -1;
+    PyObject *result = left == -1 && PyErr_Occurred() ? NULL : plain_result(M_REPLACE, self, args, nargs);
+    PyObject *new_ranges = Py_IS_TYPE(new, lstr) ? ranges_of(new) : empty_tuple;
+    if (result == NULL || new_ranges == NULL) {
+        Py_XDECREF(result);
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(self), m = PyUnicode_GET_LENGTH(old), k = PyUnicode_GET_LENGTH(new);
+    Py_ssize_t pos = 0, at = 0;
+    Builder b;
+    builder_init(&b);
+    int ok = 1;
+    while (ok && left != 0) {
+        Py_ssize_t i = PyUnicode_Find(self, old, pos, n, 1);
+        if (i < 0) {
+            ok = i == -1;
+            break;
+        }
+        ok = builder_add(&b, ranges, pos, i, at) == 0 && builder_add(&b, new_ranges, 0, PY_SSIZE_T_MAX, at + i - pos) == 0;
+        at += i - pos + k;
+        pos = i + m;
+        if (left > 0) {
+            left--;
+        }
+    }
+    PyObject *out = ok && builder_add(&b, ranges, pos, n, at) == 0 ? finish_labelled(&b, result) : NULL;
     builder_free(&b);
     Py_DECREF(result);
-    return out != NULL ? out : python(M_RADD, self, &other, 1);
+    if (out == NULL) {
+        PyErr_Clear();
+    }
+    return out;
+}
+
+static PyObject *
+replaced(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *ranges = kwnames == NULL ? ranges_of(self) : NULL;
+    PyObject *out = ranges == NULL ? NULL : replace_core(self, ranges, args, nargs);
+    return out != NULL ? out : python_kw(method, self, args, nargs, kwnames);
+}
+
+static PyObject *replace_fallback = NULL;
+
+/* m_replace(receiver, *args): propagation.m_replace (and m_replace_2), `receiver.replace(...)`. */
+static PyObject *
+m_replace(PyObject *module, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (replace_fallback == NULL) {
+        PyErr_SetString(PyExc_TypeError, "m_replace after set_fallbacks()");
+        return NULL;
+    }
+    if (nargs >= 1 && (kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0)) {
+        PyObject *receiver = args[0];
+        if (lstr != NULL && Py_IS_TYPE(receiver, lstr)) {
+            return replaced(M_REPLACE, receiver, args + 1, nargs - 1, NULL);
+        }
+        if (PyUnicode_CheckExact(receiver)) {
+            if (nargs >= 3 && lstr != NULL && Py_IS_TYPE(args[2], lstr)) {
+                PyObject *out = replace_core(receiver, empty_tuple, args + 1, nargs - 1);
+                if (out != NULL) {
+                    return out;
+                }
+            }
+            else {
+                return call_self(str_method[M_REPLACE], receiver, args + 1, nargs - 1);
+            }
+        }
+    }
+    return PyObject_Vectorcall(replace_fallback, args, nargsf, kwnames);
+}
+
+/* split_or(fallback, receiver, *args): `receiver.split(*args)` of a labelled receiver, else `fallback`
+ * (propagation's m_split helpers, which also serve `re`). */
+static PyObject *
+split_or(PyObject *module, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs < 2) {
+        PyErr_SetString(PyExc_TypeError, "split_or(fallback, receiver, *args)");
+        return NULL;
+    }
+    if (lstr != NULL && Py_IS_TYPE(args[1], lstr)) {
+        return split_pieces(M_SPLIT, args[1], args + 2, nargs - 2, kwnames != NULL && PyTuple_GET_SIZE(kwnames) ? kwnames : NULL);
+    }
+    return PyObject_Vectorcall(args[0], args + 1, nargs - 1, kwnames);
+}
+
+/* self * times, times * self. */
+static PyObject *
+lstr_mul(PyObject *self, PyObject *times)
+{
+    if (PyLong_CheckExact(times) && Py_IS_TYPE(self, lstr)) {
+        Py_ssize_t t = PyLong_AsSsize_t(times), n = PyUnicode_GET_LENGTH(self);
+        PyObject *ranges = ranges_of(self);
+        if (!(t == -1 && PyErr_Occurred()) && ranges != NULL && (t <= 0 || Py_SIZE(ranges) <= MAX_RANGES / t)) {
+            PyObject *result = PyUnicode_Type.tp_as_sequence->sq_repeat(self, t < 0 ? 0 : t);
+            if (result == NULL) {
+                return NULL; /* Python's own error (the text would be too long) */
+            }
+            Builder b;
+            builder_init(&b);
+            int ok = 1;
+            for (Py_ssize_t i = 0; ok && i < t; i++) {
+                ok = builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, i * n) == 0;
+            }
+            PyObject *out = ok ? finish_labelled(&b, result) : NULL;
+            builder_free(&b);
+            Py_DECREF(result);
+            if (out != NULL) {
+                return out;
+            }
+        }
+    }
+    return python(M_MUL, self, &times, 1);
+}
+
+/* str(s), format(s, ""): the labelled text itself. */
+static PyObject *
+lstr_str(PyObject *self, PyObject *unused)
+{
+    return Py_NewRef(self);
+}
+
+static PyObject *
+lstr_format(PyObject *self, PyObject *spec)
+{
+    if (PyUnicode_Check(spec) && PyUnicode_GET_LENGTH(spec) == 0) {
+        return Py_NewRef(self);
+    }
+    return python(M_FORMAT, self, &spec, 1);
+}
+
+/* iter(s): its characters, each labelled from its position. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *text; /* NULL once exhausted */
+    Py_ssize_t index;
+} CharIter;
+
+static void
+chariter_dealloc(CharIter *self)
+{
+    PyObject_GC_UnTrack(self);
+    Py_XDECREF(self->text);
+    PyObject_GC_Del(self);
+}
+
+static int
+chariter_traverse(CharIter *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->text);
+    return 0;
+}
+
+static PyObject *
+chariter_next(CharIter *self)
+{
+    PyObject *text = self->text;
+    if (text == NULL) {
+        return NULL;
+    }
+    Py_ssize_t i = self->index;
+    if (i >= PyUnicode_GET_LENGTH(text)) {
+        Py_CLEAR(self->text);
+        return NULL;
+    }
+    self->index = i + 1;
+    PyObject *out = labelled_sub(text, i, i + 1);
+    if (out == NULL) { /* fail open: the plain character */
+        PyErr_Clear();
+        out = PyUnicode_Substring(text, i, i + 1);
+    }
+    return out;
+}
+
+static PyObject *
+chariter_length_hint(CharIter *self, PyObject *unused)
+{
+    Py_ssize_t n = self->text == NULL ? 0 : PyUnicode_GET_LENGTH(self->text) - self->index;
+    return PyLong_FromSsize_t(n);
+}
+
+static PyMethodDef chariter_methods[] = {
+    {"__length_hint__", (PyCFunction)chariter_length_hint, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject CharIterType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "str_iterator",
+    .tp_basicsize = sizeof(CharIter),
+    .tp_dealloc = (destructor)chariter_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)chariter_traverse,
+    .tp_iter = PyObject_SelfIter,
+    .tp_iternext = (iternextfunc)chariter_next,
+    .tp_methods = chariter_methods,
+};
+
+static PyObject *
+lstr_iter(PyObject *self, PyObject *unused)
+{
+    if (!PyUnicode_IS_READY(self)) {
+        return python(M_ITER, self, NULL, 0);
+    }
+    CharIter *it = PyObject_GC_New(CharIter, &CharIterType);
+    if (it == NULL) {
+        return NULL;
+    }
+    it->text = Py_NewRef(self);
+    it->index = 0;
+    PyObject_GC_Track(it);
+    return (PyObject *)it;
+}
+
+#define KW_METHOD(fname, kind, m)                                                                   \
+    static PyObject *fname(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) \
+    {                                                                                               \
+        return kind(m, self, args, nargs, kwnames != NULL && PyTuple_GET_SIZE(kwnames) ? kwnames : NULL); \
+    }
+KW_METHOD(lstr_upper, same_positions, M_UPPER)
+KW_METHOD(lstr_lower, same_positions, M_LOWER)
+KW_METHOD(lstr_casefold, same_positions, M_CASEFOLD)
+KW_METHOD(lstr_swapcase, same_positions, M_SWAPCASE)
+KW_METHOD(lstr_title, same_positions, M_TITLE)
+KW_METHOD(lstr_capitalize, same_positions, M_CAPITALIZE)
+KW_METHOD(lstr_expandtabs, same_positions, M_EXPANDTABS)
+KW_METHOD(lstr_translate, same_positions, M_TRANSLATE)
+KW_METHOD(lstr_ljust, padded, M_LJUST)
+KW_METHOD(lstr_rjust, padded, M_RJUST)
+KW_METHOD(lstr_center, padded, M_CENTER)
+KW_METHOD(lstr_zfill, padded, M_ZFILL)
+KW_METHOD(lstr_removeprefix, removed, M_REMOVEPREFIX)
+KW_METHOD(lstr_removesuffix, removed, M_REMOVESUFFIX)
+KW_METHOD(lstr_split, split_pieces, M_SPLIT)
+KW_METHOD(lstr_rsplit, split_pieces, M_RSPLIT)
+KW_METHOD(lstr_splitlines, lines, M_SPLITLINES)
+KW_METHOD(lstr_partition, three, M_PARTITION)
+KW_METHOD(lstr_rpartition, three, M_RPARTITION)
+KW_METHOD(lstr_replace, replaced, M_REPLACE)
+#undef KW_METHOD
+
+/* ---- %-formatting and str.format of the common forms (issue 14) ---------------------------------- */
+
+/* The pieces concatenated, labelled from those that are LStr. NULL with an error on failure. */
+static PyObject *
+assemble(PyObject *const *parts, Py_ssize_t made)
+{
+    int any = 0;
+    for (Py_ssize_t i = 0; i < made; i++) {
+        any |= Py_IS_TYPE(parts[i], lstr);
+    }
+    if (!any) {
+        return _PyUnicode_JoinArray(empty, parts, made);
+    }
+    Builder b;
+    builder_init(&b);
+    Py_ssize_t pos = 0;
+    int ok = 1;
+    for (Py_ssize_t i = 0; ok && i < made; i++) {
+        if (Py_IS_TYPE(parts[i], lstr)) {
+            PyObject *ranges = ranges_of(parts[i]);
+            ok = ranges != NULL && builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, pos) == 0;
+        }
+        pos += PyUnicode_GET_LENGTH(parts[i]);
+    }
+    PyObject *ranges = ok ? builder_finish(&b) : NULL;
+    builder_free(&b);
+    if (ranges == NULL) {
+        return NULL;
+    }
+    PyObject *out = joined_labelled(empty, parts, made, ranges);
+    Py_DECREF(ranges);
+    return out;
+}
+
+/* Pieces being collected. */
+typedef struct {
+    PyObject **items;
+    Py_ssize_t n, cap;
+    PyObject *local[24];
+} Parts;
+
+static int
+parts_add(Parts *p, PyObject *item) /* steals `item`; fails on NULL */
+{
+    if (item == NULL) {
+        return -1;
+    }
+    if (p->n == p->cap) {
+        Py_ssize_t cap = p->cap * 2;
+        PyObject **items = PyMem_Malloc(cap * sizeof(PyObject *));
+        if (items == NULL) {
+            Py_DECREF(item);
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(items, p->items, p->n * sizeof(PyObject *));
+        if (p->items != p->local) {
+            PyMem_Free(p->items);
+        }
+        p->items = items;
+        p->cap = cap;
+    }
+    p->items[p->n++] = item;
+    return 0;
+}
+
+static void
+parts_free(Parts *p)
+{
+    for (Py_ssize_t i = 0; i < p->n; i++) {
+        Py_DECREF(p->items[i]);
+    }
+    if (p->items != p->local) {
+        PyMem_Free(p->items);
+    }
+}
+
+/* template[start:end] as a piece: labelled from a labelled template. */
+static PyObject *
+literal(PyObject *template, Py_ssize_t start, Py_ssize_t end)
+{
+    return Py_IS_TYPE(template, lstr) ? piece(template, start, end) : PyUnicode_Substring(template, start, end);
+}
+
+/* A field's value shown without conversion or spec: a text itself, a plain int or float as str()
+ * shows it (which is what format(v, "") and %s / %d give); NULL without an error for anything else. */
+static PyObject *
+shown_plainly(PyObject *value)
+{
+    if (PyUnicode_CheckExact(value) || Py_IS_TYPE(value, lstr)) {
+        return Py_NewRef(value);
+    }
+    if (PyLong_CheckExact(value) || PyFloat_CheckExact(value)) {
+        return PyObject_Str(value);
+    }
+    return NULL;
+}
+
+/* `template % args` for `%s`, `%d`, `%i` (no flags, width, precision or keys) and `%%` (in a plain
+ * template): NULL, with no error set, for any other form or any error (the Python code decides). */
+static PyObject *
+percent_fast(PyObject *template, PyObject *args)
+{
+    PyObject *const *values = &args;
+    Py_ssize_t nvalues = 1, k = 0;
+    if (PyTuple_CheckExact(args)) {
+        values = &PyTuple_GET_ITEM(args, 0);
+        nvalues = PyTuple_GET_SIZE(args);
+    }
+    else if (!PyUnicode_CheckExact(args) && !Py_IS_TYPE(args, lstr) && !PyLong_CheckExact(args) && !PyFloat_CheckExact(args)) {
+        return NULL;
+    }
+    if (PyUnicode_READY(template) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(template), cursor = 0;
+    int kind = PyUnicode_KIND(template);
+    const void *data = PyUnicode_DATA(template);
+    Parts p = {.n = 0, .cap = 24};
+    p.items = p.local;
+    PyObject *out = NULL;
+    for (;;) {
+        Py_ssize_t i = PyUnicode_FindChar(template, '%', cursor, n, 1);
+        if (i == -2) {
+            goto done;
+        }
+        Py_ssize_t stop = i < 0 ? n : i;
+        if (stop > cursor && parts_add(&p, literal(template, cursor, stop)) < 0) {
+            goto done;
+        }
+        if (i < 0) {
+            break;
+        }
+        if (i + 1 >= n) {
+            goto done;
+        }
+        Py_UCS4 c = PyUnicode_READ(kind, data, i + 1);
+        cursor = i + 2;
+        if (c == '%') {
+            if (Py_IS_TYPE(template, lstr) || parts_add(&p, PyUnicode_Substring(template, i + 1, i + 2)) < 0) {
+                goto done;
+            }
+            continue;
+        }
+        if ((c != 's' && c != 'd' && c != 'i') || k >= nvalues) {
+            goto done;
+        }
+        PyObject *value = values[k++];
+        if (c != 's' && !PyLong_CheckExact(value)) {
+            goto done;
+        }
+        if (parts_add(&p, shown_plainly(value)) < 0) {
+            goto done;
+        }
+    }
+    if (k == nvalues) {
+        out = assemble(p.items, p.n);
+    }
+done:
+    parts_free(&p);
+    if (out == NULL) {
+        PyErr_Clear();
+    }
+    return out;
+}
+
+/* `template.format(...)` / `format_map(mapping)` for fields `{}`, `{0}` and `{name}` (no conversion,
+ * spec, attribute or index) and `{{`/`}}` in a plain template. Names are looked up in `mapping` (an
+ * exact dict) or among the keyword arguments. NULL, with no error set, for anything else. */
+static PyObject *
+format_fast(PyObject *template, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, PyObject *mapping)
+{
+    if (PyUnicode_READY(template) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(template), cursor = 0, i = 0, next_auto = 0;
+    int kind = PyUnicode_KIND(template), numbering = 0; /* 1 automatic, 2 manual */
+    const void *data = PyUnicode_DATA(template);
+    Parts p = {.n = 0, .cap = 24};
+    p.items = p.local;
+    PyObject *out = NULL;
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c != '{' && c != '}') {
+            i++;
+            continue;
+        }
+        if (i > cursor && parts_add(&p, literal(template, cursor, i)) < 0) {
+            goto done;
+        }
+        if (i + 1 < n && PyUnicode_READ(kind, data, i + 1) == c) { /* {{ or }} */
+            if (Py_IS_TYPE(template, lstr) || parts_add(&p, PyUnicode_Substring(template, i, i + 1)) < 0) {
+                goto done;
+            }
+            i = cursor = i + 2;
+            continue;
+        }
+        if (c == '}') {
+            goto done; /* a single '}': Python's error */
+        }
+        Py_ssize_t j = i + 1, index = 0;
+        int digits = 1;
+        while (j < n) {
+            Py_UCS4 d = PyUnicode_READ(kind, data, j);
+            if (d == '}') {
+                break;
+            }
+            if (d == '!' || d == ':' || d == '[' || d == '.' || d == '{') {
+                goto done;
+            }
+            if (d >= '0' && d <= '9' && digits) {
+                if (index > 100000) {
+                    goto done;
+                }
+                index = index * 10 + (d - '0');
+            }
+            else {
+                digits = 0;
+            }
+            j++;
+        }
+        if (j >= n) {
+            goto done;
+        }
+        PyObject *value = NULL;
+        if (j == i + 1 || digits) {
+            if (j == i + 1) {
+                if (numbering == 2) {
+                    goto done;
+                }
+                numbering = 1;
+                index = next_auto++;
+            }
+            else {
+                if (numbering == 1) {
+                    goto done;
+                }
+                numbering = 2;
+            }
+            if (mapping != NULL || index >= nargs) {
+                goto done;
+            }
+            value = args[index];
+        }
+        else {
+            PyObject *name = PyUnicode_Substring(template, i + 1, j);
+            if (name == NULL) {
+                goto done;
+            }
+            if (mapping != NULL) {
+                value = PyDict_GetItemWithError(mapping, name); /* borrowed */
+            }
+            else if (kwnames != NULL) {
+                for (Py_ssize_t w = 0; w < PyTuple_GET_SIZE(kwnames); w++) {
+                    int eq = PyUnicode_Compare(PyTuple_GET_ITEM(kwnames, w), name);
+                    if (eq == 0) {
+                        value = args[nargs + w];
+                        break;
+                    }
+                }
+            }
+            Py_DECREF(name);
+            if (value == NULL) {
+                goto done;
+            }
+        }
+        if (parts_add(&p, shown_plainly(value)) < 0) {
+            goto done;
+        }
+        i = cursor = j + 1;
+    }
+    if (n > cursor && parts_add(&p, literal(template, cursor, n)) < 0) {
+        goto done;
+    }
+    out = assemble(p.items, p.n);
+done:
+    parts_free(&p);
+    if (out == NULL) {
+        PyErr_Clear();
+    }
+    return out;
+}
+
+static PyObject *mod_fallback = NULL, *format_fallback = NULL, *format_map_fallback = NULL;
+
+/* mod(left, right): propagation.mod, `left % right` of a rewritten site. */
+static PyObject *
+mod(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || mod_fallback == NULL) {
+        PyErr_SetString(PyExc_TypeError, "mod(left, right) after set_fallbacks()");
+        return NULL;
+    }
+    if (PyUnicode_CheckExact(args[0]) || (lstr != NULL && Py_IS_TYPE(args[0], lstr))) {
+        PyObject *out = percent_fast(args[0], args[1]);
+        if (out != NULL) {
+            return out;
+        }
+    }
+    return PyObject_Vectorcall(mod_fallback, args, nargs, NULL);
+}
+
+/* m_format(receiver, *args, **kwargs): propagation.m_format, `receiver.format(...)`. */
+static PyObject *
+m_format(PyObject *module, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (format_fallback == NULL) {
+        PyErr_SetString(PyExc_TypeError, "m_format after set_fallbacks()");
+        return NULL;
+    }
+    if (nargs >= 1 && (PyUnicode_CheckExact(args[0]) || (lstr != NULL && Py_IS_TYPE(args[0], lstr)))) {
+        PyObject *out = format_fast(args[0], args + 1, nargs - 1, kwnames != NULL && PyTuple_GET_SIZE(kwnames) ? kwnames : NULL, NULL);
+        if (out != NULL) {
+            return out;
+        }
+    }
+    return PyObject_Vectorcall(format_fallback, args, nargsf, kwnames);
+}
+
+/* m_format_map(receiver, mapping): propagation.m_format_map, `receiver.format_map(mapping)`. */
+static PyObject *
+m_format_map(PyObject *module, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (format_map_fallback == NULL) {
+        PyErr_SetString(PyExc_TypeError, "m_format_map after set_fallbacks()");
+        return NULL;
+    }
+    if (nargs == 2 && (kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0) && PyDict_CheckExact(args[1])
+        && (PyUnicode_CheckExact(args[0]) || (lstr != NULL && Py_IS_TYPE(args[0], lstr)))) {
+        PyObject *out = format_fast(args[0], NULL, 0, NULL, args[1]);
+        if (out != NULL) {
+            return out;
+        }
+    }
+    return PyObject_Vectorcall(format_map_fallback, args, nargsf, kwnames);
+}
+
+/* LStr.__mod__, LStr.format, LStr.format_map. */
+static PyObject *
+lstr_mod(PyObject *self, PyObject *args)
+{
+    PyObject *out = Py_IS_TYPE(self, lstr) ? percent_fast(self, args) : NULL;
+    return out != NULL ? out : python(M_MOD, self, &args, 1);
+}
+
+static PyObject *
+lstr_format_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    kwnames = kwnames != NULL && PyTuple_GET_SIZE(kwnames) ? kwnames : NULL;
+    PyObject *out = format_fast(self, args, nargs, kwnames, NULL);
+    return out != NULL ? out : python_kw(M_FORMAT_METHOD, self, args, nargs, kwnames);
+}
+
+static PyObject *
+lstr_format_map(PyObject *self, PyObject *mapping)
+{
+    PyObject *out = PyDict_CheckExact(mapping) ? format_fast(self, NULL, 0, NULL, mapping) : NULL;
+    return out != NULL ? out : python(M_FORMAT_MAP, self, &mapping, 1);
 }
 
 static PyMethodDef lstr_methods[M_COUNT] = {
@@ -815,6 +1844,34 @@ static PyMethodDef lstr_methods[M_COUNT] = {
     [M_STRIP] = {"strip", (PyCFunction)(void (*)(void))lstr_strip, METH_FASTCALL, NULL},
     [M_LSTRIP] = {"lstrip", (PyCFunction)(void (*)(void))lstr_lstrip, METH_FASTCALL, NULL},
     [M_RSTRIP] = {"rstrip", (PyCFunction)(void (*)(void))lstr_rstrip, METH_FASTCALL, NULL},
+    [M_UPPER] = {"upper", (PyCFunction)(void (*)(void))lstr_upper, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_LOWER] = {"lower", (PyCFunction)(void (*)(void))lstr_lower, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_CASEFOLD] = {"casefold", (PyCFunction)(void (*)(void))lstr_casefold, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_SWAPCASE] = {"swapcase", (PyCFunction)(void (*)(void))lstr_swapcase, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_TITLE] = {"title", (PyCFunction)(void (*)(void))lstr_title, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_CAPITALIZE] = {"capitalize", (PyCFunction)(void (*)(void))lstr_capitalize, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_EXPANDTABS] = {"expandtabs", (PyCFunction)(void (*)(void))lstr_expandtabs, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_TRANSLATE] = {"translate", (PyCFunction)(void (*)(void))lstr_translate, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_LJUST] = {"ljust", (PyCFunction)(void (*)(void))lstr_ljust, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_RJUST] = {"rjust", (PyCFunction)(void (*)(void))lstr_rjust, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_CENTER] = {"center", (PyCFunction)(void (*)(void))lstr_center, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_ZFILL] = {"zfill", (PyCFunction)(void (*)(void))lstr_zfill, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_REMOVEPREFIX] = {"removeprefix", (PyCFunction)(void (*)(void))lstr_removeprefix, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_REMOVESUFFIX] = {"removesuffix", (PyCFunction)(void (*)(void))lstr_removesuffix, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_SPLIT] = {"split", (PyCFunction)(void (*)(void))lstr_split, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_RSPLIT] = {"rsplit", (PyCFunction)(void (*)(void))lstr_rsplit, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_SPLITLINES] = {"splitlines", (PyCFunction)(void (*)(void))lstr_splitlines, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_PARTITION] = {"partition", (PyCFunction)(void (*)(void))lstr_partition, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_RPARTITION] = {"rpartition", (PyCFunction)(void (*)(void))lstr_rpartition, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_REPLACE] = {"replace", (PyCFunction)(void (*)(void))lstr_replace, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_MUL] = {"__mul__", (PyCFunction)lstr_mul, METH_O, NULL},
+    [M_RMUL] = {"__rmul__", (PyCFunction)lstr_mul, METH_O, NULL},
+    [M_STR] = {"__str__", (PyCFunction)lstr_str, METH_NOARGS, NULL},
+    [M_FORMAT] = {"__format__", (PyCFunction)lstr_format, METH_O, NULL},
+    [M_ITER] = {"__iter__", (PyCFunction)lstr_iter, METH_NOARGS, NULL},
+    [M_MOD] = {"__mod__", (PyCFunction)lstr_mod, METH_O, NULL},
+    [M_FORMAT_METHOD] = {"format", (PyCFunction)(void (*)(void))lstr_format_method, METH_FASTCALL | METH_KEYWORDS, NULL},
+    [M_FORMAT_MAP] = {"format_map", (PyCFunction)lstr_format_map, METH_O, NULL},
 };
 
 /* ---- rewritten sites ----------------------------------------------------------------------------- */
@@ -1112,7 +2169,8 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (int m = 0; m < M_COUNT; m++) {
         const char *name = lstr_methods[m].ml_name;
         PyObject *method = PyObject_GetAttrString(args[0], name);
-        PyObject *plain = m >= M_STRIP ? PyObject_GetAttrString((PyObject *)&PyUnicode_Type, name) : Py_NewRef(Py_None);
+        PyObject *plain = PyObject_HasAttrString((PyObject *)&PyUnicode_Type, name)
+            ? PyObject_GetAttrString((PyObject *)&PyUnicode_Type, name) : Py_NewRef(Py_None);
         PyObject *descr = PyDescr_NewMethod(type, &lstr_methods[m]);
         if (method == NULL || plain == NULL || descr == NULL || PyObject_SetAttrString(args[0], name, descr) < 0) {
             Py_XDECREF(method);
@@ -1143,25 +2201,34 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-/* set_fallbacks(join_items, fs): the Python functions join1 and fs replace. */
+/* set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace): the Python functions the C ones replace. */
 static PyObject *
 set_fallbacks(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "set_fallbacks(join_items, fs)");
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace)");
         return NULL;
     }
+    Py_XSETREF(replace_fallback, Py_NewRef(args[5]));
     Py_XSETREF(join_fallback, Py_NewRef(args[0]));
     Py_XSETREF(fs_fallback, Py_NewRef(args[1]));
+    Py_XSETREF(mod_fallback, Py_NewRef(args[2]));
+    Py_XSETREF(format_fallback, Py_NewRef(args[3]));
+    Py_XSETREF(format_map_fallback, Py_NewRef(args[4]));
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
     {"install", (PyCFunction)(void (*)(void))install, METH_FASTCALL, "Set up, and put the C methods on LStr."},
-    {"set_fallbacks", (PyCFunction)(void (*)(void))set_fallbacks, METH_FASTCALL, "The Python functions join1 and fs replace."},
+    {"set_fallbacks", (PyCFunction)(void (*)(void))set_fallbacks, METH_FASTCALL, "The Python functions the C ones replace."},
     {"labelled", (PyCFunction)(void (*)(void))labelled, METH_FASTCALL, "labels._str(value, ranges) in C."},
     {"join1", (PyCFunction)(void (*)(void))join1, METH_FASTCALL, "receiver.join(items), labelled."},
     {"fs", (PyCFunction)(void (*)(void))fs, METH_FASTCALL, "A rewritten f-string, labelled."},
+    {"m_replace", (PyCFunction)(void (*)(void))m_replace, METH_FASTCALL | METH_KEYWORDS, "receiver.replace(...), labelled."},
+    {"split_or", (PyCFunction)(void (*)(void))split_or, METH_FASTCALL | METH_KEYWORDS, "receiver.split(...) of a labelled receiver, else fallback(receiver, ...)."},
+    {"mod", (PyCFunction)(void (*)(void))mod, METH_FASTCALL, "left % right of a rewritten site, labelled."},
+    {"m_format", (PyCFunction)(void (*)(void))m_format, METH_FASTCALL | METH_KEYWORDS, "receiver.format(...), labelled."},
+    {"m_format_map", (PyCFunction)(void (*)(void))m_format_map, METH_FASTCALL | METH_KEYWORDS, "receiver.format_map(mapping), labelled."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1175,7 +2242,7 @@ PyInit__speedups(void)
     empty = PyUnicode_FromString("");
     empty_tuple = PyTuple_New(0);
     no_conversion = PyLong_FromLong(-1);
-    if (empty == NULL || empty_tuple == NULL || no_conversion == NULL || PyType_Ready(&CompactType) < 0 || PyType_Ready(&BudgetType) < 0) {
+    if (empty == NULL || empty_tuple == NULL || no_conversion == NULL || PyType_Ready(&CompactType) < 0 || PyType_Ready(&CharIterType) < 0 || PyType_Ready(&BudgetType) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);

@@ -10,6 +10,7 @@ labels when an argument could carry one. Internal errors fall back to the plain 
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -218,12 +219,7 @@ def _joined(receiver: str | bytes, items: Any) -> Any:
 
 
 COMPILED = _speedups is not None  # the rewriter calls `fs` for every f-string then (no inline guards)
-if _speedups is None:
-    m_join_1 = join_items
-else:  # the optional C fast paths (labels.py), same behaviour
-    _speedups.set_fallbacks(join_items, fs)
-    m_join_1 = _speedups.join1
-    fs = _speedups.fs  # noqa: F811
+m_join_1 = join_items if _speedups is None else _speedups.join1
 
 
 def m_join(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
@@ -272,6 +268,15 @@ def m_replace(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
         labelled._ao = ()
         return labelled.replace(*args, **kwargs)
     return receiver.replace(*args, **kwargs)
+
+
+if _speedups is not None:  # the optional C fast paths (labels.py), same behaviour
+    _speedups.set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace)
+    m_replace = m_replace_2 = _speedups.m_replace  # noqa: F811
+    fs = _speedups.fs  # noqa: F811
+    mod = _speedups.mod  # noqa: F811
+    m_format = _speedups.m_format  # noqa: F811
+    m_format_map = _speedups.m_format_map  # noqa: F811
 
 
 # Unbound text methods (`str.strip`, `str.join`, ...) used as functions.
@@ -802,6 +807,11 @@ _install(regex.OPERATIONS, _regex_function, "f_")
 _install((regex.SPLIT,), _regex_method, "m_")
 for _arity in (1, 2, 3):
     globals()[f"m_{regex.SPLIT}_{_arity}"] = _regex_method_n(regex.SPLIT, _arity)
+if _speedups is not None:  # a labelled receiver splits in C (labels.py)
+    m_split = functools.partial(_speedups.split_or, m_split)  # type: ignore[has-type]  # noqa: F821
+    m_split_1 = functools.partial(_speedups.split_or, m_split_1)  # type: ignore[has-type]  # noqa: F821
+    m_split_2 = functools.partial(_speedups.split_or, m_split_2)  # type: ignore[has-type]  # noqa: F821
+    m_split_3 = functools.partial(_speedups.split_or, m_split_3)  # type: ignore[has-type]  # noqa: F821
 _install(TRANSFORMS, _transform_method, "m_")
 _install(TRANSFORMS, _transform_function, "f_")
 _install(RENDERS, _render_method, "m_")
