@@ -31,7 +31,7 @@ enum {
     M_GETITEM, M_ADD, M_RADD, M_STRIP, M_LSTRIP, M_RSTRIP, M_UPPER, M_LOWER, M_CASEFOLD, M_SWAPCASE, M_TITLE,
     M_CAPITALIZE, M_EXPANDTABS, M_TRANSLATE, M_LJUST, M_RJUST, M_CENTER, M_ZFILL, M_REMOVEPREFIX, M_REMOVESUFFIX,
     M_SPLIT, M_RSPLIT, M_SPLITLINES, M_PARTITION, M_RPARTITION, M_REPLACE, M_MUL, M_RMUL, M_STR, M_FORMAT, M_ITER,
-    M_MOD, M_FORMAT_METHOD, M_FORMAT_MAP,
+    M_MOD, M_FORMAT_METHOD, M_FORMAT_MAP, M_JOIN, M_REPR,
     M_COUNT
 };
 static PyObject *python_method[M_COUNT];
@@ -269,6 +269,7 @@ builder_finish(Builder *b)
 }
 
 static PyObject *compact_from_tuple(PyObject *ranges);
+static PyObject *join_seq(PyObject *receiver, PyObject *seq);
 
 /* ---- labelled strings -------------------------------------------------------------------------- */
 
@@ -734,6 +735,29 @@ lstr_rstrip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return stripped(M_RSTRIP, self, args, nargs);
 }
 
+/* self[start::step] (count characters, step != 1) labelled character by character (ranges.stepped). */
+static PyObject *
+stepped_sub(PyObject *self, PyObject *key, Py_ssize_t start, Py_ssize_t step, Py_ssize_t count)
+{
+    PyObject *ranges = ranges_of(self);
+    PyObject *result = ranges == NULL ? NULL : PyUnicode_Type.tp_as_mapping->mp_subscript(self, key);
+    if (result == NULL || !PyUnicode_CheckExact(result)) {
+        Py_XDECREF(result);
+        return NULL;
+    }
+    Builder b;
+    builder_init(&b);
+    int ok = 1;
+    for (Py_ssize_t j = 0; ok && j < count; j++) {
+        Py_ssize_t i = start + j * step;
+        ok = builder_add(&b, ranges, i, i + 1, j) == 0;
+    }
+    PyObject *out = ok ? finish_labelled(&b, result) : NULL;
+    builder_free(&b);
+    Py_DECREF(result);
+    return out;
+}
+
 static PyObject *
 lstr_getitem(PyObject *self, PyObject *key)
 {
@@ -756,14 +780,19 @@ lstr_getitem(PyObject *self, PyObject *key)
         if (PySlice_Unpack(key, &start, &stop, &step) < 0) {
             return python(M_GETITEM, self, &key, 1);
         }
-        PySlice_AdjustIndices(n, &start, &stop, step);
+        Py_ssize_t count = PySlice_AdjustIndices(n, &start, &stop, step);
         if (step == 1 && stop > start) {
+            if (start == 0 && stop == n) {
+                return Py_NewRef(self); /* the whole text (as str gives itself) */
+            }
             PyObject *out = labelled_sub(self, start, stop);
             return out != NULL ? out : python(M_GETITEM, self, &key, 1);
         }
-        if (step == 1) {
+        if (count == 0) {
             return Py_NewRef(empty); /* an empty slice is never labelled */
         }
+        PyObject *out = stepped_sub(self, key, start, step, count);
+        return out != NULL ? out : python(M_GETITEM, self, &key, 1);
     }
     return python(M_GETITEM, self, &key, 1);
 }
@@ -1139,6 +1168,15 @@ split_pieces(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs
     return out != NULL ? out : python_kw(method, self, args, nargs, kwnames);
 }
 
+static inline int
+is_linebreak(Py_UCS4 ch)
+{
+    if (ch < 128) { /* \n \v \f \r and \x1c-\x1e, as Py_UNICODE_ISLINEBREAK */
+        return (ch >= 10 && ch <= 13) || (ch >= 28 && ch <= 30);
+    }
+    return Py_UNICODE_ISLINEBREAK(ch);
+}
+
 /* splitlines(keepends=False), as stringlib does it. */
 static PyObject *
 lines(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -1158,7 +1196,7 @@ lines(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObj
     int ok = 1;
     while (ok && i < n) {
         Py_ssize_t j = i, eol;
-        while (i < n && !Py_UNICODE_ISLINEBREAK(PyUnicode_READ(kind, data, i))) i++;
+        while (i < n && !is_linebreak(PyUnicode_READ(kind, data, i))) i++;
         eol = i;
         if (i < n) {
             if (PyUnicode_READ(kind, data, i) == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') {
@@ -1254,7 +1292,13 @@ replace_core(PyObject *self, PyObject *ranges, PyObject *const *args, Py_ssize_t
             left--;
         }
     }
-    PyObject *out = ok && builder_add(&b, ranges, pos, n, at) == 0 ? finish_labelled(&b, result) : NULL;
+    PyObject *out = NULL;
+    if (ok && pos == 0 && Py_IS_TYPE(self, lstr)) {
+        out = Py_NewRef(self); /* nothing replaced: the same text (as str gives itself) */
+    }
+    else if (ok && builder_add(&b, ranges, pos, n, at) == 0) {
+        out = finish_labelled(&b, result);
+    }
     builder_free(&b);
     Py_DECREF(result);
     if (out == NULL) {
@@ -1271,7 +1315,23 @@ replaced(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, Py
     return out != NULL ? out : python_kw(method, self, args, nargs, kwnames);
 }
 
-static PyObject *replace_fallback = NULL;
+static PyObject *replace_fallback = NULL, *str_fallback = NULL;
+
+/* f_str(f, *args): propagation.f_str, a rewritten `str(x)` whose argument is not plain. */
+static PyObject *
+f_str(PyObject *module, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (str_fallback == NULL) {
+        PyErr_SetString(PyExc_TypeError, "f_str after set_fallbacks()");
+        return NULL;
+    }
+    if (nargs == 2 && (kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0) && args[0] == (PyObject *)&PyUnicode_Type
+        && lstr != NULL && Py_IS_TYPE(args[1], lstr)) {
+        return Py_NewRef(args[1]); /* str() of labelled text is that text */
+    }
+    return PyObject_Vectorcall(str_fallback, args, nargsf, kwnames);
+}
 
 /* m_replace(receiver, *args): propagation.m_replace (and m_replace_2), `receiver.replace(...)`. */
 static PyObject *
@@ -1357,10 +1417,58 @@ lstr_str(PyObject *self, PyObject *unused)
 static PyObject *
 lstr_format(PyObject *self, PyObject *spec)
 {
-    if (PyUnicode_Check(spec) && PyUnicode_GET_LENGTH(spec) == 0) {
+    if (!PyUnicode_Check(spec)) {
+        return python(M_FORMAT, self, &spec, 1);
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(spec);
+    if (n == 0) {
         return Py_NewRef(self);
     }
+    if (PyUnicode_FindChar(spec, '.', 0, n, 1) == -1) { /* no precision: the whole text, moved by the padding */
+        PyObject *result = plain_result(M_FORMAT, self, &spec, 1);
+        if (result != NULL) {
+            Py_ssize_t at = PyUnicode_Find(result, self, 0, PyUnicode_GET_LENGTH(result), 1);
+            PyObject *out = at < -1 ? NULL : shifted(self, result, at < 0 ? 0 : at);
+            Py_DECREF(result);
+            if (out != NULL) {
+                return out;
+            }
+        }
+    }
     return python(M_FORMAT, self, &spec, 1);
+}
+
+/* repr(s): the text moved by the opening quote, when nothing in it was escaped. */
+static PyObject *
+lstr_repr(PyObject *self, PyObject *unused)
+{
+    PyObject *result = PyUnicode_Type.tp_repr(self);
+    if (result != NULL && PyUnicode_CheckExact(result) && PyUnicode_GET_LENGTH(result) == PyUnicode_GET_LENGTH(self) + 2) {
+        PyObject *out = shifted(self, result, 1);
+        Py_DECREF(result);
+        if (out != NULL) {
+            return out;
+        }
+    }
+    else {
+        Py_XDECREF(result);
+    }
+    return python(M_REPR, self, NULL, 0);
+}
+
+/* sep.join(items) of a labelled separator, items a list or tuple (other iterables: the Python method). */
+static PyObject *
+lstr_join(PyObject *self, PyObject *items)
+{
+    if (PyList_CheckExact(items) || PyTuple_CheckExact(items)) {
+        Py_INCREF(items); /* a list could change while joined */
+        PyObject *out = join_seq(self, items);
+        Py_DECREF(items);
+        if (out != NULL) {
+            return out;
+        }
+    }
+    return python(M_JOIN, self, &items, 1);
 }
 
 /* iter(s): its characters, each labelled from its position. */
@@ -1872,9 +1980,59 @@ static PyMethodDef lstr_methods[M_COUNT] = {
     [M_MOD] = {"__mod__", (PyCFunction)lstr_mod, METH_O, NULL},
     [M_FORMAT_METHOD] = {"format", (PyCFunction)(void (*)(void))lstr_format_method, METH_FASTCALL | METH_KEYWORDS, NULL},
     [M_FORMAT_MAP] = {"format_map", (PyCFunction)lstr_format_map, METH_O, NULL},
+    [M_JOIN] = {"join", (PyCFunction)lstr_join, METH_O, NULL},
+    [M_REPR] = {"__repr__", (PyCFunction)lstr_repr, METH_NOARGS, NULL},
 };
 
 /* ---- rewritten sites ----------------------------------------------------------------------------- */
+
+/* `receiver.join(seq)`, receiver an exact str or an LStr, seq a list or tuple: labelled from the items and
+ * the separator; NULL (an error set or not) when the Python code must decide. */
+static PyObject *
+join_seq(PyObject *receiver, PyObject *seq)
+{
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **values = PySequence_Fast_ITEMS(seq);
+    PyObject *sep_ranges = Py_IS_TYPE(receiver, lstr) && n > 1 ? ranges_of(receiver) : NULL;
+    int labelled = sep_ranges != NULL;
+    if (Py_IS_TYPE(receiver, lstr) && n > 1 && sep_ranges == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (Py_IS_TYPE(values[i], lstr)) {
+            labelled = 1;
+        }
+        else if (!PyUnicode_CheckExact(values[i])) {
+            return NULL;
+        }
+    }
+    if (!labelled) {
+        return PyUnicode_Join(receiver, seq);
+    }
+    Builder b;
+    builder_init(&b);
+    Py_ssize_t pos = 0, step = PyUnicode_GET_LENGTH(receiver);
+    int ok = 1;
+    for (Py_ssize_t i = 0; ok && i < n; i++) {
+        if (i) {
+            ok = sep_ranges == NULL || builder_add(&b, sep_ranges, 0, PY_SSIZE_T_MAX, pos) == 0;
+            pos += step;
+        }
+        if (ok && Py_IS_TYPE(values[i], lstr)) {
+            PyObject *ranges = ranges_of(values[i]);
+            ok = ranges != NULL && builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, pos) == 0;
+        }
+        pos += PyUnicode_GET_LENGTH(values[i]);
+    }
+    PyObject *ranges = ok ? builder_finish(&b) : NULL;
+    builder_free(&b);
+    if (ranges == NULL) {
+        return NULL;
+    }
+    PyObject *out = joined_labelled(receiver, values, n, ranges);
+    Py_DECREF(ranges);
+    return out;
+}
 
 /* join1(receiver, items): `receiver.join(items)` (propagation.join_items). */
 static PyObject *
@@ -1885,7 +2043,7 @@ join1(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *receiver = args[0], *items = args[1];
-    if (!PyUnicode_CheckExact(receiver)) {
+    if (!PyUnicode_CheckExact(receiver) && !(lstr != NULL && Py_IS_TYPE(receiver, lstr))) {
         return PyObject_Vectorcall(join_fallback, args, 2, NULL);
     }
     PyObject *seq; /* a list or tuple of the items (the iterable is consumed once, here) */
@@ -1895,43 +2053,7 @@ join1(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     else if ((seq = PySequence_List(items)) == NULL) {
         return NULL;
     }
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **values = PySequence_Fast_ITEMS(seq);
-    int labelled = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (Py_IS_TYPE(values[i], lstr)) {
-            labelled = 1;
-        }
-        else if (!PyUnicode_CheckExact(values[i])) {
-            labelled = -1;
-            break;
-        }
-    }
-    PyObject *out = NULL;
-    if (labelled >= 0) {
-        if (labelled) {
-            Builder b;
-            builder_init(&b);
-            Py_ssize_t pos = 0, step = PyUnicode_GET_LENGTH(receiver);
-            int ok = 1;
-            for (Py_ssize_t i = 0; ok && i < n; i++) {
-                if (Py_IS_TYPE(values[i], lstr)) {
-                    PyObject *ranges = ranges_of(values[i]);
-                    ok = ranges != NULL && builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, pos) == 0;
-                }
-                pos += PyUnicode_GET_LENGTH(values[i]) + step;
-            }
-            PyObject *ranges = ok ? builder_finish(&b) : NULL;
-            builder_free(&b);
-            if (ranges != NULL) {
-                out = joined_labelled(receiver, values, n, ranges);
-                Py_DECREF(ranges);
-            }
-        }
-        else {
-            out = PyUnicode_Join(receiver, seq);
-        }
-    }
+    PyObject *out = join_seq(receiver, seq);
     if (out == NULL) {
         PyErr_Clear();
         PyObject *stack[2] = {receiver, seq};
@@ -2045,8 +2167,23 @@ fs_fast(PyObject *template, PyObject *const *args, Py_ssize_t nargs, int *users)
                 goto done;
             }
         }
+        else if (Py_IS_TYPE(value, lstr) && (conversion == -1 || conversion == 's' || conversion == 'r')
+                 && (spec == NULL || PyUnicode_CheckExact(spec))) {
+            /* repr() and format() of labelled text, in C (LStr's methods) */
+            PyObject *shown = conversion == 'r' ? PyObject_Repr(value) : Py_NewRef(value);
+            piece = shown == NULL ? NULL : PyObject_Format(shown, spec == NULL ? empty : spec);
+            Py_XDECREF(shown);
+            if (piece == NULL) {
+                goto done;
+            }
+            if (!PyUnicode_CheckExact(piece) && !Py_IS_TYPE(piece, lstr)) {
+                Py_DECREF(piece);
+                goto done;
+            }
+            any_labelled |= Py_IS_TYPE(piece, lstr);
+        }
         else {
-            goto done; /* labels.LStr.__format__, repr(), labelled specs, other types: the Python path */
+            goto done; /* labelled specs, other conversions and types: the Python path */
         }
         parts[made++] = piece;
     }
@@ -2201,14 +2338,15 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-/* set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace): the Python functions the C ones replace. */
+/* set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace, f_str): the Python functions the C ones replace. */
 static PyObject *
 set_fallbacks(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace)");
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace, f_str)");
         return NULL;
     }
+    Py_XSETREF(str_fallback, Py_NewRef(args[6]));
     Py_XSETREF(replace_fallback, Py_NewRef(args[5]));
     Py_XSETREF(join_fallback, Py_NewRef(args[0]));
     Py_XSETREF(fs_fallback, Py_NewRef(args[1]));
@@ -2224,6 +2362,7 @@ static PyMethodDef methods[] = {
     {"labelled", (PyCFunction)(void (*)(void))labelled, METH_FASTCALL, "labels._str(value, ranges) in C."},
     {"join1", (PyCFunction)(void (*)(void))join1, METH_FASTCALL, "receiver.join(items), labelled."},
     {"fs", (PyCFunction)(void (*)(void))fs, METH_FASTCALL, "A rewritten f-string, labelled."},
+    {"f_str", (PyCFunction)(void (*)(void))f_str, METH_FASTCALL | METH_KEYWORDS, "str(x) of a rewritten site, labelled."},
     {"m_replace", (PyCFunction)(void (*)(void))m_replace, METH_FASTCALL | METH_KEYWORDS, "receiver.replace(...), labelled."},
     {"split_or", (PyCFunction)(void (*)(void))split_or, METH_FASTCALL | METH_KEYWORDS, "receiver.split(...) of a labelled receiver, else fallback(receiver, ...)."},
     {"mod", (PyCFunction)(void (*)(void))mod, METH_FASTCALL, "left % right of a rewritten site, labelled."},

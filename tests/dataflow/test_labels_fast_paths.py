@@ -231,3 +231,34 @@ def test_budget_spent_gives_plain_values(origin: Callable[[int], Origin]) -> Non
             assert type(out) is str
     finally:
         labels.BUDGET[0] = left
+
+
+def test_slices_joins_repr_and_format_specs(texts: list[Any], origin: Callable[[int], Origin]) -> None:
+    getitem, join, fmt = vars(labels._Text)["__getitem__"], labels.join, vars(labels.LStr)["__format__"]
+    sep = label(" | ", origin(4))
+    for x in texts:
+        p = plain(x)
+        for key in (slice(None, None, 2), slice(None, None, -1), slice(-3, 1, -2), slice(1, None, 3), slice(None)):
+            same(x[key], getitem(x, key), p[key])
+        for items in ([x, "plain", x], (x,), [], ["a", "b"]):
+            expected = " | ".join(map(plain, items))
+            same(sep.join(items), join(sep, list(items)), expected)
+            same(propagation.m_join_1(sep, iter(items)), join(sep, list(items)), expected)
+        for spec in (">80", "^81", "*<90", ".5", "<3"):
+            same(format(x, spec), fmt(x, spec), format(p, spec))
+        same(repr(x), vars(labels._Text)["__repr__"](x), repr(p))
+        f = propagation.fs(("<", (114,), "|", (-1, ">70"), "|", (115, "")), x, ">5", x, x)
+        assert f == f"<{p!r:>5}|{p:>70}|{p!s}"
+        assert per_char(f) == [set()] + per_char(repr(x)) + [set()] + per_char(format(x, ">70")) + [set()] + per_char(x)
+
+
+def test_rewritten_str_and_replace_without_match(origin: Callable[[int], Origin]) -> None:
+    ns = run(
+        """
+        def show(x):
+            return str(x), x.replace("zz", "y"), x[:100]
+        """
+    )
+    x = label("an answer", origin(1))
+    shown, replaced, whole = ns["show"](x)
+    assert shown == replaced == whole == "an answer" and all(per_char(v) == [{1}] * 9 for v in (shown, replaced, whole))
