@@ -324,6 +324,11 @@ ao_set(PyObject *self, PyObject *value, void *closure)
 static PyGetSetDef ao_getset = {"_ao", ao_get, ao_set, "Which characters came from which calls (ranges.py).", NULL};
 
 #if PY_VERSION_HEX < 0x030C0000
+/* Memory of freed LStr objects (each with its GC header, untracked), reused by raw_lstr. */
+#define SHELLS_KEPT 256
+static PyObject *shells[SHELLS_KEPT];
+static int shell_count;
+
 /* A new LStr of `length` characters, none written yet, whose largest character is `maxchar`, its `_ao`
  * slot empty. This is how str.__new__(LStr, value) lays it out (unicode_subtype_new, CPython 3.10 and
  * 3.11): a non-compact str, as every instance of a str subclass is, with its characters in their own
@@ -340,8 +345,15 @@ raw_lstr(Py_ssize_t length, Py_UCS4 maxchar)
     if (data == NULL) {
         return PyErr_NoMemory();
     }
-    PyObject *obj = lstr->tp_alloc(lstr, 0); /* zeroed: no wstr, no UTF-8 yet, not interned */
-    if (obj == NULL) {
+    PyObject *obj;
+    if (shell_count) { /* a freed LStr's memory: made new as tp_alloc makes it */
+        obj = shells[--shell_count];
+        memset((char *)obj + sizeof(PyObject), 0, lstr->tp_basicsize - sizeof(PyObject));
+        _Py_NewReference(obj);
+        Py_INCREF(lstr);
+        PyObject_GC_Track(obj);
+    }
+    else if ((obj = lstr->tp_alloc(lstr, 0)) == NULL) { /* zeroed: no wstr, no UTF-8 yet, not interned */
         PyObject_Free(data);
         return NULL;
     }
@@ -589,8 +601,18 @@ lstr_dealloc(PyObject *self)
     }
     PyObject_GC_UnTrack(self);
     Py_CLEAR(*slot_of(self));
+    PyUnicodeObject *u = (PyUnicodeObject *)self;
+    void *data = u->data.any;
+    if (shell_count < SHELLS_KEPT && data != NULL && u->_base._base.wstr == NULL
+        && (u->_base.utf8 == NULL || u->_base.utf8 == data) && !u->_base._base.state.compact) {
+        /* its characters freed as str frees them; the object's memory kept for the next labelled string */
+        PyObject_Free(data);
+        shells[shell_count++] = self;
+        Py_DECREF(lstr); /* an instance of a heap type holds a reference to it */
+        return;
+    }
     PyUnicode_Type.tp_dealloc(self); /* frees the buffers, then LStr's tp_free */
-    Py_DECREF(lstr);                 /* an instance of a heap type holds a reference to it */
+    Py_DECREF(lstr);
 }
 #endif
 
@@ -605,10 +627,26 @@ labelled_sub(PyObject *self, Py_ssize_t start, Py_ssize_t end)
     if (ranges == NULL) {
         return NULL;
     }
-    Builder b;
-    builder_init(&b);
-    PyObject *sub = builder_add(&b, ranges, start, end, 0) < 0 ? NULL : builder_finish(&b);
-    builder_free(&b);
+    PyObject *sub;
+    if (Py_IS_TYPE(ranges, &CompactType) && Py_SIZE(ranges) == 1) { /* one range, the common case */
+        Range r = ((Compact *)ranges)->items[0];
+        Py_ssize_t s = (r.start > start ? r.start : start) - start, e = (r.end < end ? r.end : end) - start;
+        if (e <= s) {
+            sub = Py_NewRef(empty_tuple);
+        }
+        else if (s == r.start && e == r.end) {
+            sub = Py_NewRef(ranges);
+        }
+        else if ((sub = (PyObject *)compact_new(1)) != NULL) {
+            ((Compact *)sub)->items[0] = (Range){s, e, Py_NewRef(r.origins)};
+        }
+    }
+    else {
+        Builder b;
+        builder_init(&b);
+        sub = builder_add(&b, ranges, start, end, 0) < 0 ? NULL : builder_finish(&b);
+        builder_free(&b);
+    }
     if (sub == NULL) {
         return NULL;
     }
