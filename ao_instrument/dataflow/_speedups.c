@@ -497,8 +497,12 @@ put_chars(PyObject *obj, void *data, int kind, Py_ssize_t *pos, PyObject *piece)
     if (PyUnicode_KIND(piece) == kind) {
         memcpy((char *)data + *pos * kind, PyUnicode_DATA(piece), len * kind);
     }
-    else if (PyUnicode_CopyCharacters(obj, *pos, piece, 0, len) < 0) { /* widening */
-        return -1;
+    else { /* widening (PyUnicode_CopyCharacters refuses a str subclass as its target) */
+        int from = PyUnicode_KIND(piece);
+        const void *src = PyUnicode_DATA(piece);
+        for (Py_ssize_t i = 0; i < len; i++) {
+            PyUnicode_WRITE(kind, data, *pos + i, PyUnicode_READ(from, src, i));
+        }
     }
     *pos += len;
     return 0;
@@ -786,9 +790,27 @@ stepped_sub(PyObject *self, PyObject *key, Py_ssize_t start, Py_ssize_t step, Py
     Builder b;
     builder_init(&b);
     int ok = 1;
-    for (Py_ssize_t j = 0; ok && j < count; j++) {
-        Py_ssize_t i = start + j * step;
-        ok = builder_add(&b, ranges, i, i + 1, j) == 0;
+    Py_ssize_t nr = Py_SIZE(ranges), m = step > 0 ? step : -step;
+    for (Py_ssize_t k = 0; ok && k < nr; k++) { /* the items j whose source start + j * step is in a range */
+        Range r;
+        if (range_at(ranges, step > 0 ? k : nr - 1 - k, &r) < 0) {
+            ok = 0;
+            break;
+        }
+        Py_ssize_t lo, hi;
+        if (step > 0) {
+            lo = r.start - start <= 0 ? 0 : (r.start - start + m - 1) / m;
+            hi = r.end - start <= 0 ? 0 : (r.end - start + m - 1) / m;
+        }
+        else {
+            lo = start - r.end < 0 ? 0 : (start - r.end) / m + 1;
+            hi = start - r.start < 0 ? 0 : (start - r.start) / m + 1;
+        }
+        hi = hi < count ? hi : count;
+        if (lo < hi) {
+            ok = builder_push(&b, lo, hi, r.origins) == 0;
+            b.single = 0;
+        }
     }
     PyObject *out = ok ? finish_labelled(&b, result) : NULL;
     builder_free(&b);
@@ -1005,10 +1027,72 @@ same_positions(int method, PyObject *self, PyObject *const *args, Py_ssize_t nar
     return python_kw(method, self, args, nargs, kwnames);
 }
 
+/* `self` between `left` and `right` copies of `fill`, labelled with `ranges` (those of `self` moved by
+ * `left`), written straight into a new LStr; NULL, with or without an error, when that cannot be done. */
+static PyObject *
+padded_direct(PyObject *self, Py_ssize_t left, Py_ssize_t right, Py_UCS4 fill, PyObject *ranges)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (Py_SIZE(ranges) == 0 || budget.left <= 0 || !PyUnicode_IS_READY(self)) {
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(self);
+    Py_UCS4 maxchar = PyUnicode_MAX_CHAR_VALUE(self);
+    PyObject *obj = raw_lstr(left + n + right, fill > maxchar ? fill : maxchar);
+    if (obj == NULL) {
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(obj), from = PyUnicode_KIND(self);
+    void *data = PyUnicode_DATA(obj);
+    const void *src = PyUnicode_DATA(self);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        memset(data, (int)fill, left);
+        memcpy((char *)data + left, src, n);
+        memset((char *)data + left + n, (int)fill, right);
+    }
+    else { /* (PyUnicode_Fill and PyUnicode_CopyCharacters refuse a str subclass) */
+        for (Py_ssize_t i = 0; i < left; i++) {
+            PyUnicode_WRITE(kind, data, i, fill);
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyUnicode_WRITE(kind, data, left + i, PyUnicode_READ(from, src, i));
+        }
+        for (Py_ssize_t i = left + n; i < left + n + right; i++) {
+            PyUnicode_WRITE(kind, data, i, fill);
+        }
+    }
+    budget.left--;
+    *slot_of(obj) = Py_NewRef(ranges);
+    return obj;
+#else
+    return NULL;
+#endif
+}
+
 /* ljust, rjust, center, zfill: the text moved by the padding on its left (labels.py `_pad`). */
 static PyObject *
 padded(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
+    if (kwnames == NULL && method != M_ZFILL && (nargs == 1 || nargs == 2) && PyLong_CheckExact(args[0])
+        && (nargs == 1 || (PyUnicode_Check(args[1]) && PyUnicode_READY(args[1]) == 0 && PyUnicode_GET_LENGTH(args[1]) == 1))) {
+        Py_ssize_t width = PyLong_AsSsize_t(args[0]), n = PyUnicode_GET_LENGTH(self);
+        PyObject *ranges = ranges_of(self);
+        if (!(width == -1 && PyErr_Occurred()) && ranges != NULL && width > n) {
+            Py_ssize_t margin = width - n;
+            Py_ssize_t left = method == M_LJUST ? 0 : method == M_RJUST ? margin : margin / 2 + (margin & width & 1);
+            Py_UCS4 fill = nargs == 2 ? PyUnicode_READ_CHAR(args[1], 0) : ' ';
+            Builder b;
+            builder_init(&b);
+            PyObject *moved = builder_add(&b, ranges, 0, n, left) < 0 ? NULL : builder_finish(&b);
+            builder_free(&b);
+            PyObject *out = moved == NULL ? NULL : padded_direct(self, left, margin - left, fill, moved);
+            Py_XDECREF(moved);
+            if (out != NULL) {
+                return out;
+            }
+        }
+        PyErr_Clear();
+    }
     if (kwnames == NULL && nargs >= 1 && PyLong_CheckExact(args[0])) {
         PyObject *result = plain_result(method, self, args, nargs);
         if (result != NULL) {
@@ -1353,7 +1437,23 @@ replaced(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, Py
     return out != NULL ? out : python_kw(method, self, args, nargs, kwnames);
 }
 
-static PyObject *replace_fallback = NULL, *str_fallback = NULL;
+static PyObject *replace_fallback = NULL, *str_fallback = NULL, *format_builtin_fallback = NULL, *format_builtin = NULL;
+
+/* f_format(f, value[, spec]): propagation.f_format, a rewritten `format(x, spec)` of a labelled text. */
+static PyObject *
+f_format(PyObject *module, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (format_builtin_fallback == NULL) {
+        PyErr_SetString(PyExc_TypeError, "f_format after set_fallbacks()");
+        return NULL;
+    }
+    if ((nargs == 2 || nargs == 3) && (kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0) && args[0] == format_builtin
+        && lstr != NULL && Py_IS_TYPE(args[1], lstr) && (nargs == 2 || PyUnicode_Check(args[2]))) {
+        return PyObject_Format(args[1], nargs == 3 ? args[2] : empty); /* LStr.__format__, labelled */
+    }
+    return PyObject_Vectorcall(format_builtin_fallback, args, nargsf, kwnames);
+}
 
 /* f_str(f, *args): propagation.f_str, a rewritten `str(x)` whose argument is not plain. */
 static PyObject *
@@ -1424,6 +1524,23 @@ lstr_mul(PyObject *self, PyObject *times)
         Py_ssize_t t = PyLong_AsSsize_t(times), n = PyUnicode_GET_LENGTH(self);
         PyObject *ranges = ranges_of(self);
         if (!(t == -1 && PyErr_Occurred()) && ranges != NULL && (t <= 0 || Py_SIZE(ranges) <= MAX_RANGES / t)) {
+            if (t > 0 && n > 0 && n <= PY_SSIZE_T_MAX / t) { /* written straight into a new LStr */
+                Builder b;
+                builder_init(&b);
+                int ok = 1;
+                for (Py_ssize_t i = 0; ok && i < t; i++) {
+                    ok = builder_add(&b, ranges, 0, n, i * n) == 0;
+                }
+                PyObject *repeated = ok ? builder_finish(&b) : NULL;
+                builder_free(&b);
+                PyObject *items[8] = {self, self, self, self, self, self, self, self};
+                PyObject *out = repeated != NULL && t <= 8 ? joined_labelled(empty, items, t, repeated) : NULL;
+                Py_XDECREF(repeated);
+                if (out != NULL) {
+                    return out;
+                }
+                PyErr_Clear();
+            }
             PyObject *result = PyUnicode_Type.tp_as_sequence->sq_repeat(self, t < 0 ? 0 : t);
             if (result == NULL) {
                 return NULL; /* Python's own error (the text would be too long) */
@@ -1432,7 +1549,7 @@ lstr_mul(PyObject *self, PyObject *times)
             builder_init(&b);
             int ok = 1;
             for (Py_ssize_t i = 0; ok && i < t; i++) {
-                ok = builder_add(&b, ranges, 0, PY_SSIZE_T_MAX, i * n) == 0;
+                ok = builder_add(&b, ranges, 0, n, i * n) == 0;
             }
             PyObject *out = ok ? finish_labelled(&b, result) : NULL;
             builder_free(&b);
@@ -1462,10 +1579,59 @@ lstr_format(PyObject *self, PyObject *spec)
     if (n == 0) {
         return Py_NewRef(self);
     }
+    Py_ssize_t width = 0, i = 0, len = PyUnicode_GET_LENGTH(self);
+    Py_UCS4 fill = ' ', align = '<', c1 = n > 1 ? PyUnicode_READ_CHAR(spec, 1) : 0, c0 = PyUnicode_READ_CHAR(spec, 0);
+    if (c1 == '<' || c1 == '>' || c1 == '^') {
+        fill = c0, align = c1, i = 2;
+    }
+    else if (c0 == '<' || c0 == '>' || c0 == '^') {
+        align = c0, i = 1;
+    }
+    int simple = i < n && PyUnicode_READ_CHAR(spec, i) != '0';
+    for (; simple && i < n; i++) { /* [[fill]align]width[s]: the padding written straight into a new LStr */
+        Py_UCS4 c = PyUnicode_READ_CHAR(spec, i);
+        if (c >= '0' && c <= '9' && width < 100000000) {
+            width = width * 10 + (c - '0');
+        }
+        else {
+            simple = c == 's' && i == n - 1;
+        }
+    }
+    if (simple && width <= len) {
+        return Py_NewRef(self);
+    }
+    if (simple) {
+        Py_ssize_t margin = width - len, left = align == '>' ? margin : align == '^' ? margin / 2 : 0;
+        PyObject *ranges = ranges_of(self);
+        Builder b;
+        builder_init(&b);
+        PyObject *moved = ranges == NULL || builder_add(&b, ranges, 0, len, left) < 0 ? NULL : builder_finish(&b);
+        builder_free(&b);
+        PyObject *out = moved == NULL ? NULL : padded_direct(self, left, margin - left, fill, moved);
+        Py_XDECREF(moved);
+        if (out != NULL) {
+            return out;
+        }
+        PyErr_Clear();
+    }
     if (PyUnicode_FindChar(spec, '.', 0, n, 1) == -1) { /* no precision: the whole text, moved by the padding */
         PyObject *result = plain_result(M_FORMAT, self, &spec, 1);
         if (result != NULL) {
-            Py_ssize_t at = PyUnicode_Find(result, self, 0, PyUnicode_GET_LENGTH(result), 1);
+            /* where the text is: after the fill of its alignment (checked), else where str.find says */
+            Py_ssize_t margin = PyUnicode_GET_LENGTH(result) - PyUnicode_GET_LENGTH(self), at = 0;
+            Py_UCS4 align = n > 1 ? PyUnicode_READ_CHAR(spec, 1) : 0, fill = ' ';
+            if (align == '<' || align == '>' || align == '^') {
+                fill = PyUnicode_READ_CHAR(spec, 0);
+            }
+            else {
+                align = PyUnicode_READ_CHAR(spec, 0);
+            }
+            at = align == '>' ? margin : align == '^' ? margin / 2 : 0;
+            /* (an earlier occurrence, which str.find would give, needs a fill equal to the first character) */
+            if (PyUnicode_GET_LENGTH(self) == 0 || fill == PyUnicode_READ_CHAR(self, 0)
+                || PyUnicode_Tailmatch(result, self, at, at + PyUnicode_GET_LENGTH(self), -1) != 1) {
+                at = PyUnicode_Find(result, self, 0, PyUnicode_GET_LENGTH(result), 1);
+            }
             PyObject *out = at < -1 ? NULL : shifted(self, result, at < 0 ? 0 : at);
             Py_DECREF(result);
             if (out != NULL) {
@@ -1983,6 +2149,20 @@ lstr_format_map(PyObject *self, PyObject *mapping)
     return out != NULL ? out : python(M_FORMAT_MAP, self, &mapping, 1);
 }
 
+/* The slots of `+` and `[]` (what the interpreter calls), without looking up `__add__`, `__radd__` or
+ * `__getitem__` first as the slots Python gives a class do. */
+static PyObject *
+lstr_nb_add(PyObject *left, PyObject *right)
+{
+    if (Py_IS_TYPE(left, lstr)) {
+        return lstr_add(left, right);
+    }
+    if (Py_IS_TYPE(right, lstr)) {
+        return lstr_radd(right, left);
+    }
+    Py_RETURN_NOTIMPLEMENTED;
+}
+
 static PyMethodDef lstr_methods[M_COUNT] = {
     [M_GETITEM] = {"__getitem__", (PyCFunction)lstr_getitem, METH_O, NULL},
     [M_ADD] = {"__add__", (PyCFunction)lstr_add, METH_O, NULL},
@@ -2358,6 +2538,10 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         str_method[m] = plain;
     }
     ao_offset = ((PyMemberDescrObject *)slot)->d_member->offset;
+    if (type->tp_as_number != NULL && type->tp_as_mapping != NULL) {
+        type->tp_as_number->nb_add = lstr_nb_add;
+        type->tp_as_mapping->mp_subscript = lstr_getitem;
+    }
     PyObject *getset = PyDescr_NewGetSet(type, &ao_getset);
     if (getset == NULL || PyObject_SetAttrString(args[0], "_ao", getset) < 0) {
         Py_XDECREF(getset);
@@ -2376,14 +2560,16 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-/* set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace, f_str): the Python functions the C ones replace. */
+/* set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace, f_str, f_format, builtins.format): the Python functions the C ones replace. */
 static PyObject *
 set_fallbacks(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError, "set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace, f_str)");
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace, f_str, f_format, format)");
         return NULL;
     }
+    Py_XSETREF(format_builtin_fallback, Py_NewRef(args[7]));
+    Py_XSETREF(format_builtin, Py_NewRef(args[8]));
     Py_XSETREF(str_fallback, Py_NewRef(args[6]));
     Py_XSETREF(replace_fallback, Py_NewRef(args[5]));
     Py_XSETREF(join_fallback, Py_NewRef(args[0]));
@@ -2400,6 +2586,7 @@ static PyMethodDef methods[] = {
     {"labelled", (PyCFunction)(void (*)(void))labelled, METH_FASTCALL, "labels._str(value, ranges) in C."},
     {"join1", (PyCFunction)(void (*)(void))join1, METH_FASTCALL, "receiver.join(items), labelled."},
     {"fs", (PyCFunction)(void (*)(void))fs, METH_FASTCALL, "A rewritten f-string, labelled."},
+    {"f_format", (PyCFunction)(void (*)(void))f_format, METH_FASTCALL | METH_KEYWORDS, "format(x, spec) of a rewritten site, labelled."},
     {"f_str", (PyCFunction)(void (*)(void))f_str, METH_FASTCALL | METH_KEYWORDS, "str(x) of a rewritten site, labelled."},
     {"m_replace", (PyCFunction)(void (*)(void))m_replace, METH_FASTCALL | METH_KEYWORDS, "receiver.replace(...), labelled."},
     {"split_or", (PyCFunction)(void (*)(void))split_or, METH_FASTCALL | METH_KEYWORDS, "receiver.split(...) of a labelled receiver, else fallback(receiver, ...)."},

@@ -271,8 +271,9 @@ def m_replace(receiver: Any, /, *args: Any, **kwargs: Any) -> Any:
 
 
 if _speedups is not None:  # the optional C fast paths (labels.py), same behaviour
-    _speedups.set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace, f_str)
+    _speedups.set_fallbacks(join_items, fs, mod, m_format, m_format_map, m_replace, f_str, f_format, builtins.format)
     f_str = _speedups.f_str  # noqa: F811
+    f_format = _speedups.f_format  # noqa: F811
     m_replace = m_replace_2 = _speedups.m_replace  # noqa: F811
     fs = _speedups.fs  # noqa: F811
     mod = _speedups.mod  # noqa: F811

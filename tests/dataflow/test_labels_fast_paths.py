@@ -62,7 +62,7 @@ CALLS: list[tuple[str, tuple[Any, ...]]] = [
     ("upper", ()), ("lower", ()), ("casefold", ()), ("swapcase", ()), ("title", ()), ("capitalize", ()),
     ("expandtabs", ()), ("expandtabs", (3,)), ("translate", (str.maketrans({"a": "4", ".": None, "e": "ee"}),)),
     ("ljust", (70,)), ("ljust", (5,)), ("rjust", (71, "*")), ("center", (70,)), ("center", (71, "-")),
-    ("center", (-3,)), ("zfill", (75,)), ("removeprefix", ("The",)), ("removeprefix", ("",)),
+    ("center", (-3,)), ("ljust", (72, "€")), ("rjust", (73, "𝄞")), ("zfill", (75,)), ("removeprefix", ("The",)), ("removeprefix", ("",)),
     ("removesuffix", (".",)), ("removesuffix", ("x",)), ("split", ()), ("split", (None, 1)), ("split", (".",)),
     ("split", (". ", 1)), ("split", ("e", 0)), ("split", ("e", -1)), ("rsplit", ()), ("rsplit", (None, 2)),
     ("rsplit", (" ", 2)), ("rsplit", ("zz",)), ("splitlines", ()), ("splitlines", (True,)),
@@ -109,6 +109,7 @@ def test_labelled_arguments(origin: Callable[[int], Origin]) -> None:
         lambda x: x.center(9, "ab"), lambda x: x.zfill(None), lambda x: x.removeprefix(1), lambda x: x.split(maxsplit="1"),
         lambda x: x * "3", lambda x: x * (1 << 80), lambda x: x % (), lambda x: x.format(), lambda x: "%d" % x,
         lambda x: x.upper(1), lambda x: x.translate(), lambda x: x.expandtabs("8"), lambda x: x.splitlines(1, 2),
+        lambda x: x + 1, lambda x: 1 + x, lambda x: x[1.5], lambda x: x[99], lambda x: x[::0], lambda x: x + b"",
     ],
 )  # fmt: skip
 def test_errors_are_pythons(origin: Callable[[int], Origin], call: Callable[[Any], Any]) -> None:
@@ -244,8 +245,9 @@ def test_slices_joins_repr_and_format_specs(texts: list[Any], origin: Callable[[
             expected = " | ".join(map(plain, items))
             same(sep.join(items), join(sep, list(items)), expected)
             same(propagation.m_join_1(sep, iter(items)), join(sep, list(items)), expected)
-        for spec in (">80", "^81", "*<90", ".5", "<3"):
+        for spec in (">80", "^81", "*<90", ".5", "<3", "s", "75s", "T>70", "05", "€^77"):
             same(format(x, spec), fmt(x, spec), format(p, spec))
+            same(propagation.f_format(format, x, spec), fmt(x, spec), format(p, spec))
         same(repr(x), vars(labels._Text)["__repr__"](x), repr(p))
         f = propagation.fs(("<", (114,), "|", (-1, ">70"), "|", (115, "")), x, ">5", x, x)
         assert f == f"<{p!r:>5}|{p:>70}|{p!s}"
