@@ -86,9 +86,9 @@ def _remove_proto_file() -> None:
             os.unlink(_proto_path)
 
 
-def length_delimited(messages: list[bytes]) -> bytes:
-    """Serialized messages, each prefixed by its varint length (ClickHouse's `Protobuf` format)."""
-    out = bytearray()
+def length_delimited(messages: list[bytes], head: bytes = b"") -> bytes:
+    """Serialized messages, each prefixed by its varint length (ClickHouse's `Protobuf` format), after `head`."""
+    out = bytearray(head)
     for message in messages:
         size = len(message)
         while size > 0x7F:

@@ -79,7 +79,9 @@ class ServerStore(SqlStore):
         super().__init__(self.address.database or database, cluster)
         self._client: Any = None
         self._lock = threading.Lock()
-        # Batches are decoded by an in-memory chDB engine (made on first use), then shipped as Arrow.
+        self._write_statement = (insert_query(f"{self.database}.otel_traces", tables.OTEL_TRACES.names) + "\n").encode()
+        # Requests that are not in protobuf's canonical encoding are checked on an in-memory chDB engine
+        # (made on first use) before they are accepted (`check`).
         self._decoder: chdb_session.Session | None = None
         self._decoder_lock = threading.Lock()
         self._scratch = tempfile.mkdtemp(prefix="ao-ingest-")
@@ -102,9 +104,11 @@ class ServerStore(SqlStore):
     def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> None:
         """Send the requests to the server, which decodes them into otel_traces (its views fill ao's tables);
         the span count is not known here (None). See `Store.write`."""
-        body = length_delimited(serialized(requests))
-        self._call("command", insert_query(f"{self.database}.otel_traces", tables.OTEL_TRACES.names), data=body,
-                   settings={**self._insert_settings(token), **SERVER_DECODE_SETTINGS})
+        # The statement heads the body, as ClickHouse's HTTP interface allows for an INSERT: the data starts
+        # after the newline that ends it. (As `command(..., data=...)`, clickhouse-connect would decode the
+        # megabytes of the body as text to see whether the statement is a read it may retry.)
+        body = length_delimited(serialized(requests), head=self._write_statement)
+        self._call("raw_insert", insert_block=body, settings={**self._insert_settings(token), **SERVER_DECODE_SETTINGS})
 
     def _connected(self) -> Any:
         with self._lock:

@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+# An INSERT at the head of a body, as ClickHouse's parser ends it: after the format's name, spaces or tabs,
+# then one newline.
+_INLINE_INSERT = re.compile(rb"\s*(INSERT\b.*?\bFORMAT\s+\w+)[ \t\f]*(?:\r?\n)?", re.DOTALL | re.IGNORECASE)
 
 
 class SinkHandler(BaseHTTPRequestHandler):
@@ -30,10 +35,14 @@ class SinkHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
         body = self._read_body(length)
-        query = (parse_qs(urlsplit(self.path).query).get("query") or [""])[0]
-        statement = (query or body[:4096].decode("utf-8", "replace")).lstrip().upper()
+        parameters = parse_qs(urlsplit(self.path).query)
+        query = (parameters.get("query") or [""])[0]
+        if not query:  # the statement heads the body; an INSERT's data starts after the newline ending it
+            head = _INLINE_INSERT.match(body)
+            query, body = (head.group(1).decode(), body[head.end():]) if head else (body.decode("utf-8", "replace"), b"")
+        statement = query.lstrip().upper()
         if statement.startswith("INSERT"):
-            self.server.note_insert(query or statement, parse_qs(urlsplit(self.path).query), body)
+            self.server.note_insert(query, parameters, body)
         if "VERSION()" in statement and "TIMEZONE()" in statement:
             self._answer(b"25.8.1.1\tUTC\n")
         else:
