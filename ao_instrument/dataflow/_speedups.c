@@ -1384,20 +1384,22 @@ static PyObject *
 replace_core(PyObject *self, PyObject *ranges, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs < 2 || nargs > 3 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])
+        || PyUnicode_READY(self) < 0 || PyUnicode_READY(args[0]) < 0 || PyUnicode_READY(args[1]) < 0
         || PyUnicode_GET_LENGTH(args[0]) == 0 || (nargs == 3 && !PyLong_CheckExact(args[2]))) {
+        PyErr_Clear();
         return NULL;
     }
     PyObject *old = args[0], *new = args[1];
     Py_ssize_t left = nargs == 3 ? PyLong_AsSsize_t(args[2]) : -1;
-    PyObject *result = left == -1 && PyErr_Occurred() ? NULL : plain_result(M_REPLACE, self, args, nargs);
     PyObject *new_ranges = Py_IS_TYPE(new, lstr) ? ranges_of(new) : empty_tuple;
-    if (result == NULL || new_ranges == NULL) {
-        Py_XDECREF(result);
+    if ((left == -1 && PyErr_Occurred()) || new_ranges == NULL) {
         PyErr_Clear();
         return NULL;
     }
     Py_ssize_t n = PyUnicode_GET_LENGTH(self), m = PyUnicode_GET_LENGTH(old), k = PyUnicode_GET_LENGTH(new);
     Py_ssize_t pos = 0, at = 0;
+    Bounds found = {.n = 0, .cap = 32}; /* where each replaced occurrence starts (twice: a start, end pair) */
+    found.at = found.local;
     Builder b;
     builder_init(&b);
     int ok = 1;
@@ -1407,22 +1409,52 @@ replace_core(PyObject *self, PyObject *ranges, PyObject *const *args, Py_ssize_t
             ok = i == -1;
             break;
         }
-        ok = builder_add(&b, ranges, pos, i, at) == 0 && builder_add(&b, new_ranges, 0, PY_SSIZE_T_MAX, at + i - pos) == 0;
+        ok = bounds_add(&found, i, i + m) == 0 && builder_add(&b, ranges, pos, i, at) == 0
+            && builder_add(&b, new_ranges, 0, k, at + i - pos) == 0;
         at += i - pos + k;
         pos = i + m;
         if (left > 0) {
             left--;
         }
     }
-    PyObject *out = NULL;
-    if (ok && pos == 0 && Py_IS_TYPE(self, lstr)) {
+    PyObject *out = NULL, *labels = NULL;
+    if (ok && pos == 0) {
         out = Py_NewRef(self); /* nothing replaced: the same text (as str gives itself) */
     }
-    else if (ok && builder_add(&b, ranges, pos, n, at) == 0) {
-        out = finish_labelled(&b, result);
+    else if (ok && builder_add(&b, ranges, pos, n, at) == 0 && (labels = builder_finish(&b)) != NULL) {
+#if PY_VERSION_HEX < 0x030C0000
+        if (Py_SIZE(labels) && budget.left > 0 && PyUnicode_IS_ASCII(self) && PyUnicode_IS_ASCII(new)) {
+            /* written straight into the new LStr (ASCII in, ASCII out: the smallest kind is known) */
+            PyObject *obj = raw_lstr(at + n - pos, 127);
+            if (obj != NULL) {
+                char *dst = PyUnicode_DATA(obj);
+                const char *src = PyUnicode_DATA(self), *with = PyUnicode_DATA(new);
+                Py_ssize_t from = 0;
+                for (Py_ssize_t j = 0; j < found.n; j += 2) {
+                    memcpy(dst, src + from, found.at[j] - from);
+                    dst += found.at[j] - from;
+                    memcpy(dst, with, k);
+                    dst += k;
+                    from = found.at[j + 1];
+                }
+                memcpy(dst, src + from, n - from);
+                budget.left--;
+                *slot_of(obj) = Py_NewRef(labels);
+                out = obj;
+            }
+        }
+#endif
+        if (out == NULL) {
+            PyObject *result = plain_result(M_REPLACE, self, args, nargs);
+            out = result == NULL ? NULL : make_labelled(result, labels);
+            Py_XDECREF(result);
+        }
     }
+    Py_XDECREF(labels);
     builder_free(&b);
-    Py_DECREF(result);
+    if (found.at != found.local) {
+        PyMem_Free(found.at);
+    }
     if (out == NULL) {
         PyErr_Clear();
     }

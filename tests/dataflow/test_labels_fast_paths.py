@@ -68,7 +68,7 @@ CALLS: list[tuple[str, tuple[Any, ...]]] = [
     ("rsplit", (" ", 2)), ("rsplit", ("zz",)), ("splitlines", ()), ("splitlines", (True,)),
     ("partition", (". ",)), ("partition", ("zz",)), ("rpartition", (" ",)), ("rpartition", ("zz",)),
     ("replace", ("e", "E")), ("replace", (" ", "")), ("replace", ("e", "--", 2)), ("replace", ("e", "x", 0)),
-    ("replace", ("zz", "y")), ("strip", (".T",)), ("lstrip", ("Th ",)), ("rstrip", (".\n ",)), ("strip", ("",)),
+    ("replace", ("zz", "y")), ("replace", ("e", "€")), ("replace", ("The", "")), ("strip", (".T",)), ("lstrip", ("Th ",)), ("rstrip", (".\n ",)), ("strip", ("",)),
 ]  # fmt: skip
 
 
