@@ -3,7 +3,7 @@
  *
  * Labelled text is `labels.LStr`, a `str` subclass with one slot, `_ao`: its ranges, a tuple of
  * `(start, end, origins)` sorted by position, not overlapping, adjacent equal origins merged (ranges.py).
- * `install(LStr, ...)` replaces the hottest methods of that class by the C methods below, and
+ * `install(LStr, ...)` replaces the methods of that class that make text by the C methods below, and
  * rewritten code calls `fs` and `join1` for its f-strings and `sep.join(...)` sites.
  *
  * Every function here handles the common cases and hands everything else to the Python function it
@@ -31,7 +31,7 @@ enum {
     M_GETITEM, M_ADD, M_RADD, M_STRIP, M_LSTRIP, M_RSTRIP, M_UPPER, M_LOWER, M_CASEFOLD, M_SWAPCASE, M_TITLE,
     M_CAPITALIZE, M_EXPANDTABS, M_TRANSLATE, M_LJUST, M_RJUST, M_CENTER, M_ZFILL, M_REMOVEPREFIX, M_REMOVESUFFIX,
     M_SPLIT, M_RSPLIT, M_SPLITLINES, M_PARTITION, M_RPARTITION, M_REPLACE, M_MUL, M_RMUL, M_STR, M_FORMAT, M_ITER,
-    M_MOD, M_FORMAT_METHOD, M_FORMAT_MAP, M_JOIN, M_REPR,
+    M_MOD, M_FORMAT_METHOD, M_FORMAT_MAP, M_JOIN, M_REPR, M_ENCODE,
     M_COUNT
 };
 static PyObject *python_method[M_COUNT];
@@ -1073,6 +1073,28 @@ padded_direct(PyObject *self, Py_ssize_t left, Py_ssize_t right, Py_UCS4 fill, P
 static PyObject *
 padded(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
+    if (kwnames == NULL && method == M_ZFILL && nargs == 1 && PyLong_CheckExact(args[0])) {
+        Py_ssize_t width = PyLong_AsSsize_t(args[0]), n = PyUnicode_GET_LENGTH(self);
+        PyObject *ranges = ranges_of(self);
+        if (!(width == -1 && PyErr_Occurred()) && ranges != NULL && width > n) {
+            Builder b;
+            builder_init(&b);
+            PyObject *moved = builder_add(&b, ranges, 0, n, width - n) < 0 ? NULL : builder_finish(&b);
+            builder_free(&b);
+            PyObject *out = moved == NULL ? NULL : padded_direct(self, width - n, 0, '0', moved);
+            Py_XDECREF(moved);
+            if (out != NULL) {
+                Py_UCS4 sign = n ? PyUnicode_READ_CHAR(self, 0) : 0;
+                if (sign == '+' || sign == '-') { /* the sign goes first, as str.zfill puts it */
+                    int kind = PyUnicode_KIND(out);
+                    PyUnicode_WRITE(kind, PyUnicode_DATA(out), 0, sign);
+                    PyUnicode_WRITE(kind, PyUnicode_DATA(out), width - n, '0');
+                }
+                return out;
+            }
+        }
+        PyErr_Clear();
+    }
     if (kwnames == NULL && method != M_ZFILL && (nargs == 1 || nargs == 2) && PyLong_CheckExact(args[0])
         && (nargs == 1 || (PyUnicode_Check(args[1]) && PyUnicode_READY(args[1]) == 0 && PyUnicode_GET_LENGTH(args[1]) == 1))) {
         Py_ssize_t width = PyLong_AsSsize_t(args[0]), n = PyUnicode_GET_LENGTH(self);
@@ -1592,6 +1614,31 @@ lstr_mul(PyObject *self, PyObject *times)
         }
     }
     return python(M_MUL, self, &times, 1);
+}
+
+static PyObject *text_function = NULL; /* labels.text(value, ranges) */
+
+/* s.encode() / s.encode("utf-8") of ASCII text: the same positions in the bytes (labels.text makes the
+ * labelled bytes, whose class can hold no slot); anything else: the Python method. */
+static PyObject *
+lstr_encode(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    int utf8 = nargs == 0 || (nargs == 1 && PyUnicode_Check(args[0])
+        && (PyUnicode_CompareWithASCIIString(args[0], "utf-8") == 0 || PyUnicode_CompareWithASCIIString(args[0], "utf8") == 0));
+    if ((kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0) && utf8 && text_function != NULL && PyUnicode_IS_READY(self)
+        && PyUnicode_IS_ASCII(self)) {
+        PyObject *ranges = ranges_of(self);
+        PyObject *tuple = ranges == NULL ? NULL
+            : Py_IS_TYPE(ranges, &CompactType) ? compact_tuple((Compact *)ranges) : Py_NewRef(ranges);
+        PyObject *result = tuple == NULL ? NULL : PyBytes_FromStringAndSize(PyUnicode_DATA(self), PyUnicode_GET_LENGTH(self));
+        PyObject *out = result == NULL ? NULL : PyObject_CallFunctionObjArgs(text_function, result, tuple, NULL);
+        Py_XDECREF(tuple);
+        Py_XDECREF(result);
+        if (out != NULL) {
+            return out;
+        }
+    }
+    return python_kw(M_ENCODE, self, args, nargs, kwnames != NULL && PyTuple_GET_SIZE(kwnames) ? kwnames : NULL);
 }
 
 /* str(s), format(s, ""): the labelled text itself. */
@@ -2232,6 +2279,7 @@ static PyMethodDef lstr_methods[M_COUNT] = {
     [M_FORMAT_MAP] = {"format_map", (PyCFunction)lstr_format_map, METH_O, NULL},
     [M_JOIN] = {"join", (PyCFunction)lstr_join, METH_O, NULL},
     [M_REPR] = {"__repr__", (PyCFunction)lstr_repr, METH_NOARGS, NULL},
+    [M_ENCODE] = {"encode", (PyCFunction)(void (*)(void))lstr_encode, METH_FASTCALL | METH_KEYWORDS, NULL},
 };
 
 /* ---- rewritten sites ----------------------------------------------------------------------------- */
@@ -2535,12 +2583,12 @@ labelled(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
-/* install(LStr, coarse): set up, and put the C methods on LStr (once). */
+/* install(LStr, coarse, text): set up, and put the C methods on LStr (once). */
 static PyObject *
 install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2 || !PyType_Check(args[0]) || !PyType_IsSubtype((PyTypeObject *)args[0], &PyUnicode_Type)) {
-        PyErr_SetString(PyExc_TypeError, "install(LStr, coarse)");
+    if (nargs != 3 || !PyType_Check(args[0]) || !PyType_IsSubtype((PyTypeObject *)args[0], &PyUnicode_Type)) {
+        PyErr_SetString(PyExc_TypeError, "install(LStr, coarse, text)");
         return NULL;
     }
     if (lstr != NULL) {
@@ -2582,6 +2630,7 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_DECREF(getset);
     lstr = (PyTypeObject *)Py_NewRef(args[0]);
     coarse = Py_NewRef(args[1]);
+    text_function = Py_NewRef(args[2]);
 #if PY_VERSION_HEX < 0x030C0000
     if (type->tp_dictoffset == 0 && type->tp_weaklistoffset == 0 && type->tp_finalize == NULL && type->tp_del == NULL
         && type->tp_base == &PyUnicode_Type && type->tp_basicsize == (Py_ssize_t)(ao_offset + sizeof(PyObject *))) {

@@ -589,7 +589,7 @@ def _str(value: str, ranges: Ranges) -> Any:
 
 
 if _speedups is not None:
-    _speedups.install(LStr, rg.coarse)  # C methods for LStr's hottest operations, compact ranges
+    _speedups.install(LStr, rg.coarse, text)  # C methods for LStr's text-making operations, compact ranges
     _str = _speedups.labelled  # noqa: F811
 
 

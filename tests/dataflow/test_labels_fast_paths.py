@@ -264,3 +264,19 @@ def test_rewritten_str_and_replace_without_match(origin: Callable[[int], Origin]
     x = label("an answer", origin(1))
     shown, replaced, whole = ns["show"](x)
     assert shown == replaced == whole == "an answer" and all(per_char(v) == [{1}] * 9 for v in (shown, replaced, whole))
+
+
+def test_zfill_signs_and_encode(texts: list[Any], origin: Callable[[int], Origin]) -> None:
+    zfill = vars(labels._Text)["zfill"]
+    for raw in ("-42", "+7", "42", "-", "ab-"):
+        x = label(raw, origin(1))
+        for width in (0, 3, 6):
+            same(x.zfill(width), zfill(x, width), raw.zfill(width))
+    for x in texts:
+        p = plain(x)
+        for args in ((), ("utf-8",), ("utf8",), ("utf-16",), ("ascii", "replace")):
+            out = x.encode(*args)
+            assert out == p.encode(*args) and type(plain(out)) is bytes
+            if p.isascii() and args[:1] in ((), ("utf-8",), ("utf8",)):
+                assert per_char(out) == per_char(x)
+        assert x.encode(encoding="utf-8") == p.encode()
