@@ -55,6 +55,7 @@ typedef struct {
  * lives, everything it reaches is meant to live. Small ones are recycled. */
 typedef struct {
     PyObject_VAR_HEAD
+    PyObject *unit; /* of one range: the compact ranges of a 1-character piece of it, made once */
     Range items[1];
 } Compact;
 
@@ -67,6 +68,7 @@ static void
 compact_dealloc(Compact *self)
 {
     Py_ssize_t n = Py_SIZE(self);
+    Py_CLEAR(self->unit);
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_CLEAR(self->items[i].origins);
     }
@@ -90,11 +92,13 @@ static PyTypeObject CompactType = {
 static Compact *
 compact_new(Py_ssize_t n)
 {
-    if (n <= RECYCLED_SIZES && recycled_count[n]) {
-        Compact *out = recycled[n][--recycled_count[n]];
-        return (Compact *)PyObject_InitVar((PyVarObject *)out, &CompactType, n);
+    Compact *out = n <= RECYCLED_SIZES && recycled_count[n]
+        ? (Compact *)PyObject_InitVar((PyVarObject *)recycled[n][--recycled_count[n]], &CompactType, n)
+        : PyObject_NewVar(Compact, &CompactType, n);
+    if (out != NULL) {
+        out->unit = NULL;
     }
-    return PyObject_NewVar(Compact, &CompactType, n);
+    return out;
 }
 
 /* The tuple form of compact ranges: ((start, end, origins), ...). */
@@ -324,10 +328,16 @@ ao_set(PyObject *self, PyObject *value, void *closure)
 static PyGetSetDef ao_getset = {"_ao", ao_get, ao_set, "Which characters came from which calls (ranges.py).", NULL};
 
 #if PY_VERSION_HEX < 0x030C0000
-/* Memory of freed LStr objects (each with its GC header, untracked), reused by raw_lstr. */
+/* Memory of freed LStr objects (each with its GC header, untracked), reused by raw_lstr, and of the
+ * character buffers of short ones, by their exact size in bytes (a buffer kept under size S holds at
+ * least S bytes, whoever allocated it: raw_lstr and str.__new__ both allocate (length + 1) * kind). */
 #define SHELLS_KEPT 256
+#define SMALL_BUFFER 32
+#define SMALL_KEPT 64
 static PyObject *shells[SHELLS_KEPT];
 static int shell_count;
+static void *small_buffers[SMALL_BUFFER + 1][SMALL_KEPT];
+static int small_count[SMALL_BUFFER + 1];
 
 /* A new LStr of `length` characters, none written yet, whose largest character is `maxchar`, its `_ao`
  * slot empty. This is how str.__new__(LStr, value) lays it out (unicode_subtype_new, CPython 3.10 and
@@ -341,7 +351,8 @@ raw_lstr(Py_ssize_t length, Py_UCS4 maxchar)
     if (length > PY_SSIZE_T_MAX / kind - 1) {
         return PyErr_NoMemory();
     }
-    void *data = PyObject_Malloc((length + 1) * kind);
+    size_t size = (size_t)(length + 1) * kind;
+    void *data = size <= SMALL_BUFFER && small_count[size] ? small_buffers[size][--small_count[size]] : PyObject_Malloc(size);
     if (data == NULL) {
         return PyErr_NoMemory();
     }
@@ -609,8 +620,14 @@ lstr_dealloc(PyObject *self)
     void *data = u->data.any;
     if (shell_count < SHELLS_KEPT && data != NULL && u->_base._base.wstr == NULL
         && (u->_base.utf8 == NULL || u->_base.utf8 == data) && !u->_base._base.state.compact) {
-        /* its characters freed as str frees them; the object's memory kept for the next labelled string */
-        PyObject_Free(data);
+        /* the object's memory kept for the next labelled string, a short text's characters too */
+        size_t size = (size_t)(u->_base._base.length + 1) * u->_base._base.state.kind;
+        if (size <= SMALL_BUFFER && small_count[size] < SMALL_KEPT) {
+            small_buffers[size][small_count[size]++] = data;
+        }
+        else {
+            PyObject_Free(data);
+        }
         shells[shell_count++] = self;
         Py_DECREF(lstr); /* an instance of a heap type holds a reference to it */
         return;
@@ -641,8 +658,14 @@ labelled_sub(PyObject *self, Py_ssize_t start, Py_ssize_t end)
         else if (s == r.start && e == r.end) {
             sub = Py_NewRef(ranges);
         }
+        else if (s == 0 && e == 1 && ((Compact *)ranges)->unit != NULL) { /* a labelled character */
+            sub = Py_NewRef(((Compact *)ranges)->unit);
+        }
         else if ((sub = (PyObject *)compact_new(1)) != NULL) {
             ((Compact *)sub)->items[0] = (Range){s, e, Py_NewRef(r.origins)};
+            if (s == 0 && e == 1) {
+                ((Compact *)ranges)->unit = Py_NewRef(sub); /* shared by the next characters */
+            }
         }
     }
     else {
