@@ -88,19 +88,23 @@ Rule = Callable[[Request], Union[Outcome, None]]
 @dataclass(frozen=True)
 class SubstringRule:
     """Answers `outcome` when the last user message contains `match` (case-insensitive)
-    and, when given, the model and path are equal."""
+    and, when given, the model and path are equal; `after_tool`, when given, answers instead once the
+    conversation holds a tool's result (so an agent's tool loop ends)."""
 
     match: str
     outcome: Outcome
     model: str | None = None
     path: str | None = None
+    after_tool: Outcome | None = None
 
     def __call__(self, request: Request) -> Outcome | None:
         if self.model is not None and request.model != self.model:
             return None
         if self.path is not None and request.path != self.path:
             return None
-        return self.outcome if self.match.lower() in request.last_user_text.lower() else None
+        if self.match.lower() not in request.last_user_text.lower():
+            return None
+        return self.after_tool if self.after_tool is not None and request.has_tool_result else self.outcome
 
 
 class Script:
@@ -196,10 +200,14 @@ def outcome_from_spec(spec: str | dict[str, Any]) -> Outcome:
 
 
 def rule_from_spec(spec: dict[str, Any]) -> SubstringRule:
-    """{"match": substring, "model"?, "path"?, ...outcome spec} -> rule."""
+    """{"match": substring, "model"?, "path"?, "after_tool"?: outcome spec, ...outcome spec} -> rule."""
     if not isinstance(spec, dict):
         raise TypeError(f"a rule spec is an object, not {spec!r}")
-    return SubstringRule(spec.get("match", ""), outcome_from_spec(spec), spec.get("model"), spec.get("path"))
+    after = spec.get("after_tool")
+    return SubstringRule(
+        spec.get("match", ""), outcome_from_spec(spec), spec.get("model"), spec.get("path"),
+        outcome_from_spec(after) if after is not None else None,
+    )  # fmt: skip
 
 
 def load_rules(path: str | Path) -> list[SubstringRule]:

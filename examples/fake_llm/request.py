@@ -51,6 +51,25 @@ class Request:
         return ""
 
     @property
+    def has_tool_result(self) -> bool:
+        """Whether the conversation already holds a tool's result (a tool loop's later turn): a `tool`
+        message, a Responses `function_call_output` item, or an Anthropic `tool_result` block."""
+        if not isinstance(self.body, dict):
+            return False
+        items = self.body.get("input") if self.path == RESPONSES_PATH else self.body.get("messages")
+        if not isinstance(items, list):
+            return False
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            if item.get("role") in ("tool", "function") or item.get("type") == "function_call_output":
+                return True
+            content = item.get("content")
+            if isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "tool_result" for p in content):
+                return True
+        return False
+
+    @property
     def prompt_text(self) -> str:
         """Everything the model would read, as one string (used to count input tokens)."""
         if not isinstance(self.body, dict):
