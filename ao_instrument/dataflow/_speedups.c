@@ -1664,6 +1664,13 @@ lstr_encode(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *k
     return python_kw(M_ENCODE, self, args, nargs, kwnames != NULL && PyTuple_GET_SIZE(kwnames) ? kwnames : NULL);
 }
 
+/* times * self: as self * times for an int, else the Python method (Python's own error). */
+static PyObject *
+lstr_rmul(PyObject *self, PyObject *times)
+{
+    return PyLong_CheckExact(times) ? lstr_mul(self, times) : python(M_RMUL, self, &times, 1);
+}
+
 /* str(s), format(s, ""): the labelled text itself. */
 static PyObject *
 lstr_str(PyObject *self, PyObject *unused)
@@ -2251,8 +2258,8 @@ lstr_format_map(PyObject *self, PyObject *mapping)
     return out != NULL ? out : python(M_FORMAT_MAP, self, &mapping, 1);
 }
 
-/* The slots of `+` and `[]` (what the interpreter calls), without looking up `__add__`, `__radd__` or
- * `__getitem__` first as the slots Python gives a class do. */
+/* The slots of `+`, `*` and `[]` (what the interpreter calls), without looking up `__add__`, `__radd__`,
+ * `__mul__` or `__getitem__` first as the slots Python gives a class do. */
 static PyObject *
 lstr_nb_add(PyObject *left, PyObject *right)
 {
@@ -2261,6 +2268,18 @@ lstr_nb_add(PyObject *left, PyObject *right)
     }
     if (Py_IS_TYPE(right, lstr)) {
         return lstr_radd(right, left);
+    }
+    Py_RETURN_NOTIMPLEMENTED;
+}
+
+static PyObject *
+lstr_nb_mul(PyObject *left, PyObject *right)
+{
+    if (Py_IS_TYPE(left, lstr)) {
+        return lstr_mul(left, right);
+    }
+    if (Py_IS_TYPE(right, lstr)) {
+        return lstr_rmul(right, left);
     }
     Py_RETURN_NOTIMPLEMENTED;
 }
@@ -2293,7 +2312,7 @@ static PyMethodDef lstr_methods[M_COUNT] = {
     [M_RPARTITION] = {"rpartition", (PyCFunction)(void (*)(void))lstr_rpartition, METH_FASTCALL | METH_KEYWORDS, NULL},
     [M_REPLACE] = {"replace", (PyCFunction)(void (*)(void))lstr_replace, METH_FASTCALL | METH_KEYWORDS, NULL},
     [M_MUL] = {"__mul__", (PyCFunction)lstr_mul, METH_O, NULL},
-    [M_RMUL] = {"__rmul__", (PyCFunction)lstr_mul, METH_O, NULL},
+    [M_RMUL] = {"__rmul__", (PyCFunction)lstr_rmul, METH_O, NULL},
     [M_STR] = {"__str__", (PyCFunction)lstr_str, METH_NOARGS, NULL},
     [M_FORMAT] = {"__format__", (PyCFunction)lstr_format, METH_O, NULL},
     [M_ITER] = {"__iter__", (PyCFunction)lstr_iter, METH_NOARGS, NULL},
@@ -2643,6 +2662,7 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     ao_offset = ((PyMemberDescrObject *)slot)->d_member->offset;
     if (type->tp_as_number != NULL && type->tp_as_mapping != NULL) {
         type->tp_as_number->nb_add = lstr_nb_add;
+        type->tp_as_number->nb_multiply = lstr_nb_mul;
         type->tp_as_mapping->mp_subscript = lstr_getitem;
     }
     PyObject *getset = PyDescr_NewGetSet(type, &ao_getset);

@@ -102,7 +102,10 @@ class _Text:
         except Exception:
             return _failed("*", result)
 
-    __rmul__ = __mul__
+    def __rmul__(self, times: Any) -> Any:
+        if not hasattr(times, "__index__"):
+            return operator.mul(times, plain(self))  # Python's own outcome (`[1] * s` names the str)
+        return self.__mul__(times)
 
     def __copy__(self) -> Any:
         return self
