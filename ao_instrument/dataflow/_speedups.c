@@ -697,24 +697,6 @@ labelled_sub(PyObject *self, Py_ssize_t start, Py_ssize_t end)
     return out;
 }
 
-/* The labelled part of `self` at [start, start + len(result)), or `result` plain when empty. */
-static PyObject *
-part(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *result, Py_ssize_t start)
-{
-    Py_ssize_t n = PyUnicode_GET_LENGTH(result);
-    PyObject *ranges = ranges_of(self);
-    if (ranges == NULL) {
-        Py_DECREF(result);
-        return python(method, self, args, nargs);
-    }
-    Builder b;
-    builder_init(&b);
-    PyObject *out = builder_add(&b, ranges, start, start + n, 0) < 0 ? NULL : finish_labelled(&b, result);
-    builder_free(&b);
-    Py_DECREF(result);
-    return out != NULL ? out : python(method, self, args, nargs);
-}
-
 static PyObject *
 stripped(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -747,39 +729,7 @@ stripped(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyObject *out = labelled_sub(self, start, end);
         return out != NULL ? out : python(method, self, args, nargs);
     }
-    PyObject *result = call_self(str_method[method], self, args, nargs);
-    if (result == NULL || !PyUnicode_CheckExact(result)) {
-        Py_XDECREF(result);
-        return python(method, self, args, nargs);
-    }
-    Py_ssize_t n = PyUnicode_GET_LENGTH(self), kept = PyUnicode_GET_LENGTH(result);
-    if (kept == n) { /* nothing stripped: the same labelled text, as Python returns an exact str itself */
-        Py_DECREF(result);
-        return Py_NewRef(self);
-    }
-    Py_ssize_t start = 0;
-    if (method == M_LSTRIP) {
-        start = n - kept;
-    }
-    else if (method == M_STRIP && kept) {
-        if (nargs == 0 || args[0] == Py_None) { /* whitespace, as str.strip() defines it */
-            int kind = PyUnicode_KIND(self);
-            const void *data = PyUnicode_DATA(self);
-            while (start < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, start))) {
-                start++;
-            }
-        }
-        else {
-            PyObject *rest = call_self(str_method[M_LSTRIP], self, args, nargs);
-            if (rest == NULL) {
-                Py_DECREF(result);
-                return python(method, self, args, nargs);
-            }
-            start = n - PyUnicode_GET_LENGTH(rest);
-            Py_DECREF(rest);
-        }
-    }
-    return part(method, self, args, nargs, result, start);
+    return python(method, self, args, nargs); /* other arguments: Python's error, or its result */
 }
 
 static PyObject *

@@ -299,18 +299,18 @@ class LStr(_Text, str):
         except Exception:
             return _failed("+", result)
 
-    def strip(self, chars: Any = None) -> Any:
-        result = str.strip(self, chars)
+    def strip(self, *chars: Any) -> Any:  # (`*chars`: a wrong call fails as `str.strip`'s does)
+        result = str.strip(self, *chars)
         if len(result) == len(self):
             return self  # nothing stripped (as `str` returns itself)
         try:
-            start = len(self) - len(str.lstrip(self, chars))
+            start = len(self) - len(str.lstrip(self, *chars))
             return _str(result, rg.clip(self._ao, start, start + len(result)))
         except Exception:
             return _failed("strip", result)
 
-    def lstrip(self, chars: Any = None) -> Any:
-        result = str.lstrip(self, chars)
+    def lstrip(self, *chars: Any) -> Any:
+        result = str.lstrip(self, *chars)
         if len(result) == len(self):
             return self
         try:
@@ -319,8 +319,8 @@ class LStr(_Text, str):
         except Exception:
             return _failed("lstrip", result)
 
-    def rstrip(self, chars: Any = None) -> Any:
-        result = str.rstrip(self, chars)
+    def rstrip(self, *chars: Any) -> Any:
+        result = str.rstrip(self, *chars)
         if len(result) == len(self):
             return self
         try:

@@ -109,7 +109,7 @@ def test_labelled_arguments(origin: Callable[[int], Origin]) -> None:
         lambda x: x.center(9, "ab"), lambda x: x.zfill(None), lambda x: x.removeprefix(1), lambda x: x.split(maxsplit="1"),
         lambda x: x * "3", lambda x: x * (1 << 80), lambda x: x % (), lambda x: x.format(), lambda x: "%d" % x,
         lambda x: x.upper(1), lambda x: x.translate(), lambda x: x.expandtabs("8"), lambda x: x.splitlines(1, 2),
-        lambda x: x + 1, lambda x: 1 + x, lambda x: [1] * x, lambda x: x * [1], lambda x: 2.5 * x, lambda x: x[1.5], lambda x: x[99], lambda x: x[::0], lambda x: x + b"",
+        lambda x: x + 1, lambda x: 1 + x, lambda x: [1] * x, lambda x: x * [1], lambda x: 2.5 * x, lambda x: x.strip(1), lambda x: x.lstrip("a", "b"), lambda x: x[1.5], lambda x: x[99], lambda x: x[::0], lambda x: x + b"",
     ],
 )  # fmt: skip
 def test_errors_are_pythons(origin: Callable[[int], Origin], call: Callable[[Any], Any]) -> None:
