@@ -778,6 +778,11 @@ def _traceback_function(name: str) -> Callable[..., Any]:
     return helper
 
 
+def _split_first_in_c(helper: Callable[..., Any]) -> Callable[..., Any]:
+    """`helper`, except that a labelled receiver splits in C when the helper is built (labels.py)."""
+    return helper if _speedups is None else functools.partial(_speedups.split_or, helper)
+
+
 def _install(names: tuple[str, ...], make: Callable[[str], Callable[..., Any]], prefix: str) -> None:
     """Define `prefix + name` for each name."""
     for name in names:
@@ -806,14 +811,9 @@ for _arity in (1, 2, 3):
 _install(regex.OPERATIONS, _regex_function, "f_")
 # `x.split(...)`: the rewriter calls these only when `x` is not a plain `str`/`bytes` (a labelled text, `re`,
 # a compiled pattern, anything else): labelled pieces from `re.split`, the receiver's own `split` otherwise.
-_install((regex.SPLIT,), _regex_method, "m_")
+_install((regex.SPLIT,), lambda name: _split_first_in_c(_regex_method(name)), "m_")
 for _arity in (1, 2, 3):
-    globals()[f"m_{regex.SPLIT}_{_arity}"] = _regex_method_n(regex.SPLIT, _arity)
-if _speedups is not None:  # a labelled receiver splits in C (labels.py)
-    m_split = functools.partial(_speedups.split_or, m_split)  # type: ignore[has-type]  # noqa: F821
-    m_split_1 = functools.partial(_speedups.split_or, m_split_1)  # type: ignore[has-type]  # noqa: F821
-    m_split_2 = functools.partial(_speedups.split_or, m_split_2)  # type: ignore[has-type]  # noqa: F821
-    m_split_3 = functools.partial(_speedups.split_or, m_split_3)  # type: ignore[has-type]  # noqa: F821
+    globals()[f"m_{regex.SPLIT}_{_arity}"] = _split_first_in_c(_regex_method_n(regex.SPLIT, _arity))
 _install(TRANSFORMS, _transform_method, "m_")
 _install(TRANSFORMS, _transform_function, "f_")
 _install(RENDERS, _render_method, "m_")
