@@ -74,6 +74,9 @@ def _walk(value: Any, path: tuple[Any, ...], out: Scan, budget: list[int], depth
     elif getattr(cls, "__pydantic_fields__", None) is not None:
         extra = getattr(value, "__pydantic_extra__", None)
         items = list(value.__dict__.items()) + (list(extra.items()) if type(extra) is dict else [])
+    elif isinstance(value, str):  # a library's own `str` subclass (LangChain's `message.text`): plain text
+        _walk(str.__str__(value), path, out, budget, depth)
+        return
     else:
         return
     texts, fragments = out.texts, out.fragments

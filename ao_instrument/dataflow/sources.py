@@ -26,6 +26,10 @@ METADATA = frozenset(
         "output_index", "content_index", "item_id",
     )
 )  # fmt: skip
+# Identifiers the SDK's models carry (and their private attributes, `_request_id`): labelled (an id
+# passed back links its call) but not indexed for content matching, where they would be glued to the
+# output text (so a short answer was never found whole).
+IDENTIFIERS = frozenset(("id", "call_id", "tool_call_id", "tool_use_id", "previous_response_id"))
 SDK_PACKAGES = tuple(provider.module_prefix for provider in providers())  # ("openai.", "anthropic.")
 MAX_DEPTH = 16
 
@@ -74,7 +78,7 @@ def _label(value: Any, origins: rg.Origins, user_data: bool, depth: int, collect
     for name, item in list(attrs.items()):
         if sdk and name in METADATA:
             continue
-        new = _label(item, origins, not sdk, depth + 1, collected)
+        new = _label(item, origins, not sdk, depth + 1, [] if sdk and (name in IDENTIFIERS or name[:1] == "_") else collected)
         if new is not item:
             attrs[name] = new
     extra = getattr(value, "__pydantic_extra__", None)
