@@ -113,3 +113,12 @@ def test_sdk_ids_are_labelled_but_not_indexed_for_content_matching() -> None:
     request = {"messages": [{"role": "user", "content": "Earlier you said: It is about 346 km long. Why?"}]}
     links = tracker.request_links(request)
     assert [(link.context.span_id, link.attributes["ao.dataflow.via"]) for link in links] == [(5, "content")]
+
+
+def test_a_parse_result_labelled_by_the_library_call_is_not_labelled_again(origin: Callable[[int], Origin]) -> None:
+    from ao_instrument.dataflow import json_flow, propagation
+
+    source = two_calls(origin)
+    data = propagation.m_loads_1(json, source)  # rewritten `json.loads(x)`: the patched loads labels first
+    assert ids(data["name"]) == {1} and ids(data["age"]) == {2}
+    assert json_flow.label_loaded(data, label(json.dumps(data), origin(9))) is data and ids(data["name"]) == {1}
