@@ -22,16 +22,15 @@ class Store(Protocol):
     def migrate(self) -> None:
         """Create or upgrade the schema (versioned, idempotent)."""
 
-    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int | None:
+    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> None:
         """Write every span of `requests` to otel_traces, whose views fill ao_llm_calls, ao_dataflow_edges,
         ao_runs and ao_content_pending (content edges come from `pipeline.content_matching` passes).
 
         Requests may be given as serialized protobuf bytes (cheapest: they are decoded by ClickHouse) or as messages.
 
         `token` names this batch: writing the same batch again with the same token (after a crash or a
-        retry) must not duplicate rows. Returns the number of spans written (None when the server decodes
-        them and the count is not known here). Raises StoreUnavailable when
-        the store cannot be reached.
+        retry) must not duplicate rows (the spool knows how many spans a batch holds). Raises
+        StoreUnavailable when the store cannot be reached.
         """
 
     def check(self, request: bytes) -> str | None:

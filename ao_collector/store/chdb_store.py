@@ -54,17 +54,17 @@ class ChdbStore(SqlStore):
         return self._scratch
 
     def execute(self, sql: str) -> None:
-        """Run a statement on the ingest session (where batches are decoded and staged)."""
+        """Run a statement on the ingest session (where batches are decoded and written)."""
         self._run("ingest", sql, "Null", None)
 
     def arrow(self, sql: str) -> pa.Table:
         """The result of a query as Arrow, on the ingest session."""
         return self._run("ingest", sql, "ArrowTable", None)
 
-    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
-        """Decode `requests` on the ingest session and insert the spans into otel_traces, whose views fill ao's
-        tables; returns the number of spans. See `Store.write`."""
-        return write_batch(self, requests, token, self.scratch_dir)
+    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> None:
+        """Decode `requests` on the ingest session in the insert of their spans into otel_traces, whose views
+        fill ao's tables. See `Store.write`."""
+        write_batch(self, requests, token, self.scratch_dir)
 
     def _check_decode(self, sql: str) -> None:
         self._run("check", sql, "Null", None)

@@ -102,8 +102,8 @@ class ServerStore(SqlStore):
         self._decode(sql, "Null")
 
     def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> None:
-        """Send the requests to the server, which decodes them into otel_traces (its views fill ao's tables);
-        the span count is not known here (None). See `Store.write`."""
+        """Send the requests to the server, which decodes them into otel_traces (its views fill ao's tables).
+        See `Store.write`."""
         # The statement heads the body, as ClickHouse's HTTP interface allows for an INSERT: the data starts
         # after the newline that ends it. (As `command(..., data=...)`, clickhouse-connect would decode the
         # megabytes of the body as text to see whether the statement is a read it may retry.)

@@ -98,5 +98,5 @@ class SqlStore(ABC):
         return None
 
     @abstractmethod
-    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int | None:
+    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> None:
         """Insert every span of `requests` into otel_traces, whose views fill ao's tables; see `Store.write`."""

@@ -68,22 +68,19 @@ def main() -> None:
                 try:
                     return run(purpose, sql, fmt, parameters)
                 finally:
-                    key = re.sub(r"ao_(spans|calls)_[0-9a-f]{32}", r"ao_\1_*", " ".join(sql.split()))
-                    words = key.split()
-                    key = (" ".join(words[:3]) if words[0] == "INSERT" else "decode into ao_spans_*" if "Protobuf" in key
-                           else key[:70])
-                    parts[key] += cpu() - before
+                    words = sql.split()
+                    parts[" ".join(words[:3]) if words[0] == "INSERT" else " ".join(words)[:70]] += cpu() - before
 
             store._run = timed  # type: ignore[method-assign]
         for i in range(args.warmup):
             store.write(template.stamp()[1], f"warm{i}")
         parts.clear()
-        total = 0
+        total = args.batches * args.spans
         bodies = [template.stamp()[1] for _ in range(args.batches)]
         threads_before = thread_cpu()
         started_cpu, started = cpu(), time.monotonic()
         for i, body in enumerate(bodies):
-            total += store.write(body, f"b{i}")
+            store.write(body, f"b{i}")
         written_cpu = cpu() - started_cpu
         # Merges of the parts these writes made run in the background: wait for them, they are part of the cost.
         while store.query("SELECT count() AS n FROM system.merges")[0]["n"]:
