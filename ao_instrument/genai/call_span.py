@@ -15,6 +15,7 @@ from ao_instrument.genai import semconv as sc
 from ao_instrument.genai.call_key import call_key
 from ao_instrument.genai.capture import ContentPolicy, JsonText
 from ao_instrument.genai.fail_open import report_internal_error
+from ao_instrument.genai.framework_spans import FrameworkSpanView, framework_inference_span
 from ao_instrument.genai.metrics import GenAIMetrics
 from ao_instrument.genai.origins import tracker
 from ao_instrument.genai.peers import Peers
@@ -100,7 +101,11 @@ class LLMCall:
             report_internal_error("call key and dataflow links")
         name = f"{operation} {model}" if model else operation
         self._start = time.perf_counter()
-        self.span: Span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes, links=links)
+        framework = framework_inference_span()
+        if framework is not None:  # one span per call: ao records into a framework's own inference span
+            self.span: Span = FrameworkSpanView(framework, attributes, links)
+        else:
+            self.span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes, links=links)
         if self.replay is not None:
             plan.report(self.replay, format(self.span.get_span_context().span_id, "016x"))  # type: ignore[union-attr]
 
