@@ -131,10 +131,13 @@ def test_the_local_collector_takes_the_batches_kept_for_it_when_it_starts(tmp_pa
     collector = CollectorProcess(tmp_path / "data", env={**child_env(), "AO_HOME": str(home)}, ports=ports)
     try:
         collector.wait_ready()
-        runs = wait_for(lambda: requests.get(collector.api + "/api/v1/runs", timeout=5).json() or None,
-                        what="the kept run")  # fmt: skip
+        # One insert fills ao_runs from two views (the run's spans, then its calls): a read between them sees
+        # the run without its call for a moment, so wait for the call.
+        runs = wait_for(lambda: [r for r in requests.get(collector.api + "/api/v1/runs", timeout=5).json()
+                                 if r["call_count"]] or None, what="the kept run with its call")  # fmt: skip
         (run_row,) = runs
         assert run_row["call_count"] == 1 and run_row["status"] == "ok"
+        assert len(requests.get(collector.api + "/api/v1/runs", timeout=5).json()) == 1
         assert sorted(path.name for path in outbox.iterdir() if path.is_file()) == others
     finally:
         assert collector.terminate() == 0
