@@ -13,7 +13,7 @@ from typing import Any
 import _string
 
 from ao_instrument.dataflow import ranges as rg
-from ao_instrument.dataflow.labels import NUMBER_TYPES, TEXT_TYPES, LStr, plain, ranges_of, text
+from ao_instrument.dataflow.label_types import NUMBER_TYPES, TEXT_TYPES, LStr, plain, ranges_of, text
 from ao_instrument.dataflow.ranges import Ranges
 from ao_instrument.dataflow.structures import labelled_leaves, ranges_by_search
 

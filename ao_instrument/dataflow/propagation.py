@@ -18,13 +18,13 @@ from typing import Any
 
 from ao_instrument.dataflow import formatting, json_flow, regex
 from ao_instrument.dataflow import ranges as rg
+from ao_instrument.dataflow.label_types import _speedups
 from ao_instrument.dataflow.labels import (
     BASE_TYPE,
     LABELLED,
     TEXT_TYPES,
     LBytes,
     LStr,
-    _speedups,
     join,
     number,
     origins_of,

@@ -8,7 +8,7 @@ import types
 from typing import Any
 
 from ao_instrument.dataflow import ranges as rg
-from ao_instrument.dataflow.labels import LABELLED, NUMBER_TYPES, LStr, number, origins_of, plain, text
+from ao_instrument.dataflow.label_types import LABELLED, NUMBER_TYPES, LStr, number, origins_of, plain, text
 from ao_instrument.dataflow.ranges import Ranges
 
 MAX_DEPTH = 8

@@ -1,7 +1,7 @@
 """The `str` fast paths of issue 14 (C methods of `LStr` when the helper is built) agree with Python.
 
 Every result must equal what plain `str` gives, and carry the same ranges as the pure-Python
-reference (`labels._Text`'s methods and `formatting`, which the C methods replace on `LStr`), checked
+reference (`label_types._Text`'s methods and `formatting`, which the C methods replace on `LStr`), checked
 character by character on texts with several origins, unlabelled stretches and non-ASCII characters.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ao_instrument.dataflow import formatting, labels, propagation
+from ao_instrument.dataflow import formatting, label_types, labels, propagation
 from ao_instrument.dataflow.labels import LStr, plain, ranges_of
 from ao_instrument.dataflow.scopes import Origin
 from tests.dataflow.conftest import label, run
@@ -76,7 +76,7 @@ def reference(name: str) -> Callable[..., Any]:
     """The pure-Python method (what the C one replaces on LStr)."""
     if name == "casefold":  # defined on LStr alone (bytes has none)
         return lambda self: self._same(str.casefold(self))
-    return vars(labels._Text)[name]
+    return vars(label_types._Text)[name]
 
 
 @pytest.mark.parametrize(("name", "args"), CALLS, ids=[f"{n}{a!r}" for n, a in CALLS])
@@ -91,7 +91,7 @@ def test_labelled_arguments(origin: Callable[[int], Origin]) -> None:
     """A labelled `new` of replace, a labelled separator or prefix: the text's own labels still right."""
     x = label("a-b-c", origin(1))
     new = label("++", origin(2))
-    same(propagation.m_replace(x, "-", new), vars(labels._Text)["replace"](x, "-", new), "a++b++c")
+    same(propagation.m_replace(x, "-", new), vars(label_types._Text)["replace"](x, "-", new), "a++b++c")
     assert per_char(propagation.m_replace(x, "-", new)) == [{1}, {2}, {2}, {1}, {2}, {2}, {1}]
     assert per_char(propagation.m_replace("a-b-c", "-", new)) == [set(), {2}, {2}, set(), {2}, {2}, set()]
     assert per_char(propagation.m_replace("a-b-c", "-", new, 1)) == [set(), {2}, {2}, set(), set(), set()]
@@ -130,7 +130,7 @@ def test_keywords_and_subclass_arguments(origin: Callable[[int], Origin]) -> Non
 
 
 def test_repetition_iteration_str_format(texts: list[Any]) -> None:
-    mul = vars(labels._Text)["__mul__"]
+    mul = vars(label_types._Text)["__mul__"]
     for x in texts:
         p = plain(x)
         for times in (0, 1, 3, -2):
@@ -235,7 +235,7 @@ def test_budget_spent_gives_plain_values(origin: Callable[[int], Origin]) -> Non
 
 
 def test_slices_joins_repr_and_format_specs(texts: list[Any], origin: Callable[[int], Origin]) -> None:
-    getitem, join, fmt = vars(labels._Text)["__getitem__"], labels.join, vars(labels.LStr)["__format__"]
+    getitem, join, fmt = vars(label_types._Text)["__getitem__"], labels.join, vars(labels.LStr)["__format__"]
     sep = label(" | ", origin(4))
     for x in texts:
         p = plain(x)
@@ -248,7 +248,7 @@ def test_slices_joins_repr_and_format_specs(texts: list[Any], origin: Callable[[
         for spec in (">80", "^81", "*<90", ".5", "<3", "s", "75s", "T>70", "05", "€^77"):
             same(format(x, spec), fmt(x, spec), format(p, spec))
             same(propagation.f_format(format, x, spec), fmt(x, spec), format(p, spec))
-        same(repr(x), vars(labels._Text)["__repr__"](x), repr(p))
+        same(repr(x), vars(label_types._Text)["__repr__"](x), repr(p))
         f = propagation.fs(("<", (114,), "|", (-1, ">70"), "|", (115, "")), x, ">5", x, x)
         assert f == f"<{p!r:>5}|{p:>70}|{p!s}"
         assert per_char(f) == [set()] + per_char(repr(x)) + [set()] + per_char(format(x, ">70")) + [set()] + per_char(x)
@@ -267,7 +267,7 @@ def test_rewritten_str_and_replace_without_match(origin: Callable[[int], Origin]
 
 
 def test_zfill_signs_and_encode(texts: list[Any], origin: Callable[[int], Origin]) -> None:
-    zfill = vars(labels._Text)["zfill"]
+    zfill = vars(label_types._Text)["zfill"]
     for raw in ("-42", "+7", "42", "-", "ab-"):
         x = label(raw, origin(1))
         for width in (0, 3, 6):

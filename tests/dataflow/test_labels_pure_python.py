@@ -1,6 +1,6 @@
 """The pure-Python fallback: the label and rewriting tests run again with the C helper unavailable.
 
-The helper is optional (`labels.py` imports it if it was built); blocking its import in a fresh
+The helper is optional (`label_types.py` imports it if it was built); blocking its import in a fresh
 process gives what an install without a compiler runs.
 """
 
@@ -20,8 +20,8 @@ SUITES = [
 PURE = (
     "import sys\n"
     "sys.modules['ao_instrument.dataflow._speedups'] = None  # import fails: as if never built\n"
-    "from ao_instrument.dataflow import labels, propagation\n"
-    "assert labels._speedups is None and not propagation.COMPILED\n"
+    "from ao_instrument.dataflow import label_types, propagation\n"
+    "assert label_types._speedups is None and not propagation.COMPILED\n"
     "import pytest\n"
     "sys.exit(pytest.main(sys.argv[1:]))\n"
 )
