@@ -57,10 +57,6 @@ class ChdbStore(SqlStore):
         """Run a statement on the ingest session (where batches are decoded and written)."""
         self._run("ingest", sql, "Null", None)
 
-    def arrow(self, sql: str) -> pa.Table:
-        """The result of a query as Arrow, on the ingest session."""
-        return self._run("ingest", sql, "ArrowTable", None)
-
     def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> None:
         """Decode `requests` on the ingest session in the insert of their spans into otel_traces, whose views
         fill ao's tables. See `Store.write`."""

@@ -47,8 +47,8 @@ class LLMCall:
     """The span of one SDK call.
 
     Created before the request is sent (`start`), then `set_input` when content is captured, `first_chunk`
-    when a stream's first item arrives, and exactly one of `finish` or `fail`. Later calls after the end are ignored, so a stream that is exhausted,
-    closed and collected still ends its span once.
+    when a stream's first item arrives, and exactly one of `finish` or `fail`. Later calls after the end are
+    ignored, so a stream that is exhausted, closed and collected still ends its span once.
     """
 
     __slots__ = ("telemetry", "span", "provider", "operation", "model", "server_address", "server_port",
@@ -140,6 +140,11 @@ class LLMCall:
         if self._first_chunk is None:
             self._first_chunk = time.perf_counter()
 
+    @property
+    def time_to_first_chunk(self) -> float | None:
+        """Seconds from the start to a stream's first item (None before one, and for a call without a stream)."""
+        return None if self._first_chunk is None else self._first_chunk - self._start
+
     def label(self, value: Any) -> Any:
         """Hand an output to origin tracking; returns what the user should get. Never raises."""
         try:
@@ -170,8 +175,9 @@ class LLMCall:
             attributes[sc.USAGE_OUTPUT_TOKENS] = output_tokens
         if output_messages is not None and self.capture:
             attributes[sc.OUTPUT_MESSAGES] = self.telemetry.policy.dumps(output_messages)
-        if self._first_chunk is not None:
-            attributes[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = self._first_chunk - self._start
+        first_chunk = self.time_to_first_chunk
+        if first_chunk is not None:
+            attributes[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = first_chunk
         span.set_attributes(attributes)
         span.end()
         error_type = attributes.get(sc.ERROR_TYPE)
@@ -187,8 +193,9 @@ class LLMCall:
         self._ended = True
         error_type = _error_type(error)
         self.span.set_attribute(sc.ERROR_TYPE, error_type)
-        if self._first_chunk is not None:
-            self.span.set_attribute(sc.RESPONSE_TIME_TO_FIRST_CHUNK, self._first_chunk - self._start)
+        first_chunk = self.time_to_first_chunk
+        if first_chunk is not None:
+            self.span.set_attribute(sc.RESPONSE_TIME_TO_FIRST_CHUNK, first_chunk)
         self.span.record_exception(error)
         self.span.set_status(Status(StatusCode.ERROR, str(error)[:512]))
         self.span.end()
@@ -218,8 +225,9 @@ class LLMCall:
             metrics.record(metrics.token_usage, input_tokens, {**attrs, sc.TOKEN_TYPE: "input"})
         if output_tokens is not None:
             metrics.record(metrics.token_usage, output_tokens, {**attrs, sc.TOKEN_TYPE: "output"})
-        if self._first_chunk is not None:
-            metrics.record(metrics.time_to_first_chunk, self._first_chunk - self._start, attrs)
+        first_chunk = self.time_to_first_chunk
+        if first_chunk is not None:
+            metrics.record(metrics.time_to_first_chunk, first_chunk, attrs)
 
 
 def _error_type(error: BaseException) -> str:

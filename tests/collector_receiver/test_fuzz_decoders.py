@@ -104,7 +104,7 @@ def _decoded_rows(store: ChdbStore, payload: bytes) -> int:
     with open(path, "wb") as file:
         file.write(length_delimited([payload]))
     try:
-        return int(store.arrow(f"SELECT count() AS n FROM ({decode_query(path, proto_file())})").to_pylist()[0]["n"])
+        return int(store.query(f"SELECT count() AS n FROM ({decode_query(path, proto_file())})")[0]["n"])
     finally:
         os.unlink(path)
 
