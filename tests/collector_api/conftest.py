@@ -42,8 +42,18 @@ class Api:
                                headers={"Content-Type": "application/x-protobuf"}, timeout=10)
         assert answer.status_code == 200
         ids = span_ids(request)
-        wait_for(lambda: self.get(f"/api/v1/runs/{run_id}").status_code == 200, what="the run in the API")
+        self.wait_for_run(run_id, calls)
         return {"run_id": run_id, "root": ids[0], "calls": ids[1:]}
+
+    def wait_for_run(self, run_id: str, calls: int) -> None:
+        """Until the API shows the run with its `calls` calls (ao_runs and ao_llm_calls are filled by two
+        views of one insert, so a read in between can see the run without its calls)."""
+
+        def shown() -> bool:
+            answer = self.get(f"/api/v1/runs/{run_id}")
+            return answer.status_code == 200 and len(answer.json()["calls"]) == calls
+
+        wait_for(shown, what=f"the run {run_id} with {calls} calls in the API")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import uuid
 import requests
 
 from tests.collector_api.conftest import Api
-from tests.collector_service.helpers import llm_request, span_ids, wait_for
+from tests.collector_service.helpers import llm_request, span_ids
 from tests.support.otlp_values import kv
 
 
@@ -29,7 +29,7 @@ def test_graph_nodes_and_diff_of_a_replay(api: Api, run: dict) -> None:
                            headers={"Content-Type": "application/x-protobuf"}, timeout=10)
     assert answer.status_code == 200
     x, y, z = span_ids(request)[1:]
-    wait_for(lambda: api.get(f"/api/v1/runs/{replay_id}").status_code == 200, what="the replay")
+    api.wait_for_run(replay_id, calls=3)
 
     nodes = {n["id"]: n for n in api.get(f"/api/v1/runs/{replay_id}/graph").json()["nodes"]}
     assert (nodes[x]["cached"], nodes[x]["edited"], nodes[x]["original_span_id"]) == (True, None, a)

@@ -28,7 +28,7 @@ def _record(api: Api, host: str | None, command: list[str], cwd: str) -> str:
     answer = requests.post(f"http://127.0.0.1:{api.service.ports['http']}/v1/traces", data=request.SerializeToString(),
                            headers={"Content-Type": "application/x-protobuf"}, timeout=10)
     assert answer.status_code == 200
-    wait_for(lambda: api.get(f"/api/v1/runs/{run_id}").status_code == 200, what="the run")
+    api.wait_for_run(run_id, calls=1)
     return run_id
 
 

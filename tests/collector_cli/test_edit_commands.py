@@ -13,7 +13,7 @@ import requests
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from tests.collector_api.conftest import TOKEN, Api, api, run  # noqa: F401 - fixtures
-from tests.collector_service.helpers import REPO, llm_request, wait_for
+from tests.collector_service.helpers import REPO, llm_request
 from tests.support.otlp_values import kv
 
 
@@ -57,7 +57,7 @@ def test_show_tells_why_a_run_failed(api: Api) -> None:
     event.attributes.extend([kv("exception.type", "ValueError"), kv("exception.message", "bad input")])
     assert requests.post(f"http://127.0.0.1:{api.service.ports['http']}/v1/traces", data=request.SerializeToString(),
                          headers={"Content-Type": "application/x-protobuf"}, timeout=10).status_code == 200
-    wait_for(lambda: api.get(f"/api/v1/runs/{run_id}").status_code == 200, what="the failed run")
+    api.wait_for_run(run_id, calls=1)
     shown = cli(api, "show", run_id[:10])
     assert shown.returncode == 0, shown.stderr
     assert "exit status 3" in shown.stdout and "ValueError: bad input" in shown.stdout
