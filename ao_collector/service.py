@@ -70,7 +70,9 @@ class ServiceConfig:
     spool_dir: Path | None = None
     spool_max_bytes: int = 512 << 20
     batch_max_spans: int = 10_000
+    batch_max_bytes: int = 32 << 20
     batch_linger: float = 0.2
+    batch_linger_max: float = 1.0  # the linger under a steady stream (pipeline/linger.py); never below batch_linger
     max_lag: float = 2.0
     fsync: bool = True
     max_body: int = DEFAULT_MAX_BODY
@@ -97,6 +99,10 @@ class ServiceConfig:
             raise ConfigError("give either --data-dir or --clickhouse-url, not both")
         if not is_loopback(self.host) and not self.api_token:
             raise ConfigError(f"refusing to serve on non-loopback host {self.host} without AO_API_TOKEN set")
+        if self.batch_max_spans < 1 or self.batch_max_bytes < 1 << 20:
+            raise ConfigError("a batch needs room for at least 1 span and 1 MB (--batch-max-spans, --batch-max-mb)")
+        if self.batch_linger < 0 or self.batch_linger_max < 0:
+            raise ConfigError("--batch-linger-ms and --batch-linger-max-ms cannot be negative")
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -191,6 +197,7 @@ class CollectorService:
                 cfg.resolved_spool_dir(),
                 max_bytes=cfg.spool_max_bytes,
                 segment_max_spans=cfg.batch_max_spans,
+                segment_max_bytes=cfg.batch_max_bytes,
                 fsync=cfg.fsync,
             )
             self.store = self._store or open_store(
@@ -204,8 +211,8 @@ class CollectorService:
             self.matching = MatchingLoop(ContentMatching(self.store), ready=lambda: self.pipeline is not None
                                          and self.pipeline.migrated)
             self.pipeline = Pipeline(
-                self.ops.writer_store, self.spool, linger=cfg.batch_linger, migrated=migrated, max_lag=cfg.max_lag,
-                on_written=self.matching.wake,
+                self.ops.writer_store, self.spool, linger=cfg.batch_linger, linger_max=cfg.batch_linger_max,
+                migrated=migrated, max_lag=cfg.max_lag, on_written=self.matching.wake,
             )
             self.pipeline.start()
             self.matching.start()
@@ -257,9 +264,10 @@ class CollectorService:
         pipelines: dict[Signal, Pipeline] = {}
         for signal in SIGNALS:
             spool = Spool(cfg.resolved_spool_dir() / signal.name, max_bytes=cfg.spool_max_bytes,
-                          segment_max_spans=cfg.batch_max_spans, fsync=cfg.fsync)
+                          segment_max_spans=cfg.batch_max_spans, segment_max_bytes=cfg.batch_max_bytes, fsync=cfg.fsync)
             store = SignalStore(self.store, signal.rows, migrated=lambda: trace_pipeline.migrated)
-            pipeline = Pipeline(store, spool, linger=cfg.batch_linger, migrated=migrated, max_lag=cfg.max_lag)  # type: ignore[arg-type]
+            pipeline = Pipeline(store, spool, linger=cfg.batch_linger, linger_max=cfg.batch_linger_max,  # type: ignore[arg-type]
+                                migrated=migrated, max_lag=cfg.max_lag)
             pipeline.start()
             pipelines[signal] = self.signal_pipelines[signal.name] = pipeline
         return pipelines

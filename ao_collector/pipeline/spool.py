@@ -24,6 +24,7 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 _HEADER = struct.Struct("<III")
 _SUFFIX = ".seg"
@@ -274,8 +275,10 @@ class Spool:
         finally:
             os.close(fd)
 
-    def next_batch(self, linger: float, stop: threading.Event | None = None, timeout: float | None = None) -> Segment | None:
-        """Wait for the oldest sealed segment, sealing the active one once it is `linger` seconds old.
+    def next_batch(self, linger: float | Callable[[float], float], stop: threading.Event | None = None,
+                   timeout: float | None = None) -> Segment | None:
+        """Wait for the oldest sealed segment, sealing the active one once it is `linger` seconds old (or
+        `linger(created)`, of its creation time).
 
         With `stop` set, the active segment is sealed at once (flush). Returns None on timeout, or when
         stopping and nothing is left.
@@ -288,10 +291,11 @@ class Spool:
                 active = self._active
                 now = time.monotonic()
                 if active is not None and active.records:
-                    if (stop is not None and stop.is_set()) or now - active.created >= linger:
+                    seconds = linger(active.created) if callable(linger) else linger
+                    if (stop is not None and stop.is_set()) or now - active.created >= seconds:
                         self._seal_locked()
                         continue
-                    wait = active.created + linger - now
+                    wait = active.created + seconds - now
                 elif stop is not None and stop.is_set():
                     return None
                 else:

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from ao_collector.pipeline.linger import Linger
 from ao_collector.pipeline.spool import Segment, Spool, SpoolFull
 from ao_collector.store.base import Store, StoreUnavailable
 
@@ -56,6 +57,9 @@ class PipelineStats:
 class Pipeline:
     """Receivers call `submit`; one writer thread moves sealed spool segments into the store.
 
+    A batch is a spool segment, sealed when full or once `linger` seconds old; under a steady stream the
+    linger grows to `linger_max` (see `Linger`), so the store gets fewer, larger inserts.
+
     While the store is unavailable the writer retries with backoff and the spool absorbs new exports up
     to its bound. While the store is up but slower than the senders, exports are refused once the spool
     holds more than `max_lag` seconds of writing (at the measured write rate), so that what is accepted
@@ -77,6 +81,7 @@ class Pipeline:
         spool: Spool,
         *,
         linger: float = 0.2,
+        linger_max: float | None = None,
         retry_initial: float = 0.1,
         retry_max: float = 5.0,
         max_attempts_on_error: int = 10,
@@ -87,7 +92,7 @@ class Pipeline:
     ) -> None:
         self.store = store
         self.spool = spool
-        self.linger = linger
+        self.linger = Linger(linger, linger_max)
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.max_attempts_on_error = max_attempts_on_error
@@ -159,11 +164,12 @@ class Pipeline:
 
     def _run(self) -> None:
         while True:
-            segment = self.spool.next_batch(self.linger, stop=self._stop)
+            segment = self.spool.next_batch(self.linger.of, stop=self._stop)
             if segment is None:
                 if self._stop.is_set():
                     return
                 continue
+            self.linger.taken(segment.created, time.monotonic())
             if not self._write(segment):
                 return
 

@@ -75,6 +75,16 @@ def test_non_loopback_host_needs_a_token() -> None:
     assert out.returncode == 2 and "AO_API_TOKEN" in out.stderr
 
 
+def test_batch_bounds_are_checked() -> None:
+    for bad, message in (({"batch_max_bytes": 1000}, "--batch-max-mb"), ({"batch_max_spans": 0}, "--batch-max-spans"),
+                         ({"batch_linger_max": -1.0}, "--batch-linger-max-ms")):
+        with pytest.raises(ConfigError, match=message):
+            CollectorService(ServiceConfig(**bad))  # type: ignore[arg-type]
+    out = subprocess.run([sys.executable, "-m", "ao_collector", "serve", "--batch-max-mb", "0",
+                          "--api-port", str(free_port())], capture_output=True, text=True, env=child_env(), cwd=REPO, timeout=60)
+    assert out.returncode == 2 and "--batch-max-mb" in out.stderr
+
+
 def _cli(collector: Running, *args: str) -> subprocess.CompletedProcess[str]:
     env = child_env(AO_API_URL=collector.api, AO_API_TOKEN=TOKEN, COLUMNS="200")
     return subprocess.run([sys.executable, "-m", "ao_collector", *args], capture_output=True, text=True, env=env,
