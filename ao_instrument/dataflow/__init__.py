@@ -2,7 +2,7 @@
 
 SDK outputs are labelled with their call's origin (`sources.py`); the user's modules (and entry
 script) are rewritten at import so that labels follow values through f-strings, formatting, `join`,
-`json`, `re` and friends (`rewrite.py`, `propagation.py`); a request's origins become span links
+`json`, `re` and friends (`rewrite.py`, `handlers/`); a request's origins become span links
 (`sinks.py`, `tracker.py`), with content matching as the fallback (`content_match.py`).
 
 `DataflowInstrumentor` (entry point `ao_dataflow`) switches it all on; `AO_TAINT=off` keeps it off.

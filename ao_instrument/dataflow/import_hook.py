@@ -29,15 +29,18 @@ from ao_instrument.genai.fail_open import report_internal_error
 
 @functools.cache
 def fingerprint() -> bytes:
-    """8 bytes that change whenever the rewriter or the runtime it targets changes."""
+    """8 bytes that change whenever the code the rewriter emits may change: the rewriter, this module, the
+    registry, the names it handles (which the family modules list) and the form of f-strings."""
     from ao_instrument.dataflow import rewrite
+    from ao_instrument.dataflow.handlers import registry
 
     digest = hashlib.sha256(importlib.util.MAGIC_NUMBER)
-    here = os.path.dirname(os.path.abspath(__file__))
-    for name in ("rewrite.py", "propagation.py", "import_hook.py"):
-        with open(os.path.join(here, name), "rb") as f:
+    for path in (rewrite.__file__, registry.__file__, __file__):
+        with open(path, "rb") as f:
             digest.update(f.read())
-    digest.update(b"compiled" if rewrite.propagation.COMPILED else b"pure")  # the code differs (rewrite.py)
+    handled = (registry.FUNCTIONS, registry.METHODS, registry.FIXED_ARITY, registry.UNBOUND)
+    digest.update(repr([sorted(names) for names in handled]).encode())
+    digest.update(b"compiled" if registry.COMPILED else b"pure")  # the code differs (rewrite.py)
     return digest.digest()[:8]
 
 

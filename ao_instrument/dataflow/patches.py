@@ -38,7 +38,7 @@ from wrapt import register_post_import_hook
 
 from ao_instrument.dataflow.json_flow import label_loaded
 from ao_instrument.dataflow.labels import TEXT_TYPES, plain
-from ao_instrument.dataflow.propagation import PLAIN, exact_type
+from ao_instrument.dataflow.handlers.guards import PLAIN, exact_type
 from ao_instrument.dataflow.structures import has_labels, relabel_like, relabel_text
 from ao_instrument.genai.fail_open import report_internal_error
 

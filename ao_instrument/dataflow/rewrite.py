@@ -7,11 +7,14 @@ plain template, `sep.join(...)`, `"...".format(...)`, `str()`/`repr()` of contai
 code calls). Only those sites are rewritten.
 
 In functions, a site checks its operands inline (`type(v) in PLAIN`, a few nanoseconds) and runs
-Python's own operation when nothing can carry a label; only otherwise does it call the runtime
-(`propagation.py`). Operands are kept in walrus temporaries named `@aoN`, which no source code can
-name. At module and class level (where such names would become attributes) the runtime is called.
-F-strings call `@fs` (`propagation.fs`) with their values when the C helper is built: one C call does
-the formatting of plain values as fast as the guards would check them.
+Python's own operation when nothing can carry a label; only otherwise does it call a handler
+(`handlers/`). Operands are kept in walrus temporaries named `@aoN`, which no source code can
+name. At module and class level (where such names would become attributes) the handler is called.
+Handlers are the registry's (`handlers/registry.py`), reached through names the module's prologue binds:
+`@f.NAME(NAME, *args)` for a bare call, `@m.NAME(receiver, *args)` for a method call, `@m1.NAME`,
+`@m2.NAME`, `@m3.NAME` for one with that many positional arguments, `@fs`, `@ao.mod`, `@ao.unbound`,
+`@ao.real_type` (`@ao` is the registry). F-strings call `@fs` with their values when the C helper is
+built: one C call does the formatting of plain values as fast as the guards would check them.
 """
 
 from __future__ import annotations
@@ -21,29 +24,27 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ao_instrument.dataflow import propagation, regex
+from ao_instrument.dataflow import regex
+from ao_instrument.dataflow.handlers import registry
 
-RUNTIME = "@ao"
 NESTED_MAX = 6  # values guarded one by one (nested conditionals); more are checked together
+
+# Names the prologue binds in a rewritten module (none can be written in source code): alias -> the
+# registry's attribute.
+REGISTRY = "@ao"  # the registry module itself
 PLAIN_TYPES = "@P"
 TYPE = "@type"
 FSTRING = "@fs"
+FUNCTIONS = "@f"
+METHODS = "@m"
+FIXED_ARITY = {1: "@m1", 2: "@m2", 3: "@m3"}  # positional arity -> its namespace
+PROLOGUE = {
+    PLAIN_TYPES: "PLAIN", TYPE: "exact_type", FSTRING: "fs", FUNCTIONS: "functions", METHODS: "methods",
+    FIXED_ARITY[1]: "methods_1", FIXED_ARITY[2]: "methods_2", FIXED_ARITY[3]: "methods_3",
+}  # fmt: skip
 
-# Builtins whose first argument is checked inline before calling the runtime.
+# Builtins whose first argument is checked inline before calling the handler.
 GUARDED = frozenset(("str", "repr", "ascii", "format", "int", "float"))
-BARE = GUARDED | frozenset(
-    (
-        "bytes", "type", "intern", "loads", "dumps", "literal_eval", "urlencode", "map", *regex.OPERATIONS,
-        *propagation.TRANSFORMS, *propagation.AGGREGATES, *propagation.TRACEBACKS,
-    )
-)
-METHODS = frozenset(
-    (
-        "join", "format", "format_map", "replace", "intern", "loads", "dumps", *regex.OPERATIONS,
-        *propagation.TRANSFORMS, *propagation.RENDERS, *propagation.VALIDATES, *propagation.DUMPS,
-        *propagation.AGGREGATES, *propagation.TRACEBACKS, "literal_eval", "urlencode",
-    )
-)  # fmt: skip
 
 
 @dataclass
@@ -176,7 +177,7 @@ class Rewriter(ast.NodeTransformer):
         self.changed = True
         template = _fs_template(node)
         frame = self._walrus_frame()
-        if propagation.COMPILED or frame is None:
+        if registry.COMPILED or frame is None:
             return _located(_fs_call(template, fields, [f.value for f in fields]), node)
         values = [f.value for f in fields]
 
@@ -229,7 +230,7 @@ class Rewriter(ast.NodeTransformer):
         self.changed = True
         frame = self._walrus_frame()
         if frame is None:
-            return _located(_runtime_call("mod", [left, right]), node)
+            return _located(_handler_call(REGISTRY, "mod", [left, right]), node)
         if isinstance(left, ast.Constant):
             is_tuple = isinstance(right, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in right.elts)
             items = right.elts if is_tuple else [right]  # type: ignore[attr-defined]
@@ -238,15 +239,15 @@ class Rewriter(ast.NodeTransformer):
                 return ast.BinOp(copy.deepcopy(left), ast.Mod(), _tuple(temps) if is_tuple else temps[0])
 
             def slow(values: list[ast.expr]) -> ast.expr:
-                return _runtime_call("mod", [copy.deepcopy(left), _tuple(values) if is_tuple else values[0]])
+                return _handler_call(REGISTRY, "mod", [copy.deepcopy(left), _tuple(values) if is_tuple else values[0]])
 
             return _located(self._guarded(frame, items, native, slow), node)
         t = self._temp(frame)
         is_text = ast.Compare(
-            _type_of(ast.NamedExpr(_store(t), left)), [ast.IsNot()], [ast.Attribute(_load(RUNTIME), "STR", ast.Load())]
+            _type_of(ast.NamedExpr(_store(t), left)), [ast.IsNot()], [ast.Attribute(_load(REGISTRY), "STR", ast.Load())]
         )
         native_mod = ast.BinOp(_load(t), ast.Mod(), right)
-        slow_mod = _runtime_call("mod", [_load(t), copy.deepcopy(right)])
+        slow_mod = _handler_call(REGISTRY, "mod", [_load(t), copy.deepcopy(right)])
         return _located(ast.IfExp(is_text, native_mod, slow_mod), node)
 
     # `str.strip` and friends used as functions (`map(str.strip, lines)`, `str.join(sep, parts)`).
@@ -254,34 +255,38 @@ class Rewriter(ast.NodeTransformer):
         node.value = self.visit(node.value)
         if (
             isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name) and node.value.id in ("str", "bytes")
-            and node.attr in propagation.UNBOUND
+            and node.attr in registry.UNBOUND
         ):  # fmt: skip
             self.changed = True
-            return _located(_runtime_call("unbound", [node.value, ast.Constant(node.attr)]), node)
+            return _located(_handler_call(REGISTRY, "unbound", [node.value, ast.Constant(node.attr)]), node)
         return node
 
     # Calls.
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
         func = node.func
-        if isinstance(func, ast.Name) and func.id in BARE:
+        if isinstance(func, ast.Name) and func.id in registry.FUNCTIONS:
             self.changed = True
             return _located(self._bare(node, func.id), node)
-        if isinstance(func, ast.Attribute) and (func.attr in METHODS or func.attr == regex.SPLIT):
+        if isinstance(func, ast.Attribute) and func.attr in registry.METHODS:
             self.changed = True
-            name = f"m_{func.attr}"
-            arity = f"{name}_{len(node.args)}"
-            if not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args) and hasattr(propagation, arity):
-                name = arity
+            namespace = METHODS
+            if (
+                (func.attr, len(node.args)) in registry.FIXED_ARITY
+                and not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)
+            ):  # fmt: skip
+                namespace = FIXED_ARITY[len(node.args)]
             frame = self._walrus_frame()
             if func.attr == regex.SPLIT and frame is not None:
                 # `str.split` is everywhere and needs nothing: a plain receiver splits natively, inline;
-                # anything else (labelled text, `re`, a compiled pattern) goes to the runtime.
+                # anything else (labelled text, `re`, a compiled pattern) goes to the handler.
                 t = self._temp(frame)
                 receiver, func.value = func.value, _load(t)
-                slow = _runtime_call(name, [_load(t), *copy.deepcopy(node.args)], copy.deepcopy(node.keywords))
+                slow = _handler_call(
+                    namespace, func.attr, [_load(t), *copy.deepcopy(node.args)], copy.deepcopy(node.keywords)
+                )
                 return _located(ast.IfExp(_is_plain(ast.NamedExpr(_store(t), receiver)), node, slow), node)
-            call = _runtime_call(name, [func.value, *node.args], node.keywords)
+            call = _handler_call(namespace, func.attr, [func.value, *node.args], node.keywords)
             return _located(call, node)
         return node
 
@@ -292,15 +297,15 @@ class Rewriter(ast.NodeTransformer):
             if name == "type" and frame is not None and len(node.args) == 1 and not node.keywords:
                 t = self._temp(frame)
                 labelled = ast.Compare(
-                    ast.NamedExpr(_store(t), node), [ast.In()], [ast.Attribute(_load(RUNTIME), "LABELLED", ast.Load())]
+                    ast.NamedExpr(_store(t), node), [ast.In()], [ast.Attribute(_load(REGISTRY), "LABELLED", ast.Load())]
                 )
-                return ast.IfExp(labelled, _runtime_call("real_type", [_load(t)]), _load(t))
-            return _runtime_call(f"f_{name}", [ast.Name(name, ast.Load()), *node.args], node.keywords)
+                return ast.IfExp(labelled, _handler_call(REGISTRY, "real_type", [_load(t)]), _load(t))
+            return _handler_call(FUNCTIONS, name, [ast.Name(name, ast.Load()), *node.args], node.keywords)
         t = self._temp(frame)
         rest = node.args[1:]
         native = ast.Call(ast.Name(name, ast.Load()), [_load(t), *rest], node.keywords)
-        slow = _runtime_call(
-            f"f_{name}", [ast.Name(name, ast.Load()), _load(t), *copy.deepcopy(rest)], copy.deepcopy(node.keywords)
+        slow = _handler_call(
+            FUNCTIONS, name, [ast.Name(name, ast.Load()), _load(t), *copy.deepcopy(rest)], copy.deepcopy(node.keywords)
         )
         return ast.IfExp(_is_plain(ast.NamedExpr(_store(t), first)), native, slow)
 
@@ -335,7 +340,7 @@ def _constant_spec(field: ast.FormattedValue) -> str | None:
 
 
 def _fs_template(node: ast.JoinedStr) -> ast.Tuple:
-    """The template `propagation.fs` takes: literal parts, and per field `code`, `(code, spec)` or `(code,)`."""
+    """The template `fs` (`handlers/interpolation.py`) takes: literal parts, and per field `code`, `(code, spec)` or `(code,)`."""
     items: list[ast.expr] = []
     for v in node.values:
         if isinstance(v, ast.Constant):
@@ -376,8 +381,11 @@ def _all(checks: list[ast.expr]) -> ast.expr:
     return test
 
 
-def _runtime_call(name: str, args: list[ast.expr], keywords: list[ast.keyword] | None = None) -> ast.Call:
-    return ast.Call(ast.Attribute(_load(RUNTIME), name, ast.Load()), args, keywords or [])
+def _handler_call(
+    namespace: str, name: str, args: list[ast.expr], keywords: list[ast.keyword] | None = None
+) -> ast.Call:
+    """`namespace.name(*args, **keywords)`, with `namespace` one of the names the prologue binds."""
+    return ast.Call(ast.Attribute(_load(namespace), name, ast.Load()), args, keywords or [])
 
 
 def _located(new: ast.expr, old: ast.AST) -> ast.expr:
@@ -388,7 +396,7 @@ def _located(new: ast.expr, old: ast.AST) -> ast.expr:
 
 
 def _insert_prologue(module: ast.Module) -> None:
-    """Bind `@ao`, `@P`, `@type` and `@fs` after the docstring and `from __future__` imports."""
+    """Bind `@ao` and the names of `PROLOGUE` after the docstring and `from __future__` imports."""
     body = module.body
     i = 0
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -397,12 +405,8 @@ def _insert_prologue(module: ast.Module) -> None:
     while i < len(body) and isinstance(body[i], ast.ImportFrom) and body[i].module == "__future__":  # type: ignore[attr-defined]
         i += 1
     prologue: list[ast.stmt] = [
-        ast.Import([ast.alias("ao_instrument.dataflow.propagation", RUNTIME)]),
-        ast.ImportFrom(
-            "ao_instrument.dataflow.propagation",
-            [ast.alias("PLAIN", PLAIN_TYPES), ast.alias("exact_type", TYPE), ast.alias("fs", FSTRING)],
-            0,
-        ),
+        ast.Import([ast.alias(registry.__name__, REGISTRY)]),
+        ast.ImportFrom(registry.__name__, [ast.alias(name, alias) for alias, name in PROLOGUE.items()], 0),
     ]
     where = body[i] if i < len(body) else module
     for stmt in prologue:

@@ -202,7 +202,7 @@ def test_hot_operations_keep_every_character(origin: Callable[[int], Origin]) ->
     """Slicing, strip, +, join and f-strings (in C when the extension is built) agree with a per-character oracle."""
     import random
 
-    from ao_instrument.dataflow import propagation
+    from ao_instrument.dataflow.handlers import registry
 
     rnd = random.Random(3)
     pieces = [label(w, origin(i % 3 + 1)) if i % 4 else w for i, w in enumerate([" ab ", "cd", "\n é", "fg  ", "h€", "  ", "𝄞 "])]
@@ -210,7 +210,7 @@ def test_hot_operations_keep_every_character(origin: Callable[[int], Origin]) ->
         parts = rnd.sample(pieces, rnd.randint(1, 4))
         x = "".join(map(str.__str__, parts))
         chars = [c for p in parts for c in (_per_char(p) if type(p) is LStr else [set()] * len(p))]
-        labelled = propagation.m_join_1("", parts)
+        labelled = registry.methods_1.join("", parts)
         assert labelled == x and hash(labelled) == hash(x) and _per_char(labelled) == chars
         i, j = sorted(rnd.randint(-len(x) - 1, len(x) + 1) for _ in range(2))
         assert _per_char(labelled[i:j]) == chars[i:j]
@@ -227,9 +227,9 @@ def test_hot_operations_keep_every_character(origin: Callable[[int], Origin]) ->
         assert _per_char(labelled + other) == chars + other_chars
         assert _per_char("<" + labelled) == [set()] + chars
         sep = rnd.choice(["", ", "])
-        joined = propagation.m_join_1(sep, (p for p in [labelled, sep, other]))  # the separator object as an item
+        joined = registry.methods_1.join(sep, (p for p in [labelled, sep, other]))  # the separator object as an item
         assert _per_char(joined) == chars + [set()] * (3 * len(sep)) + other_chars
-        f = propagation.fs(("<", -1, "|", -1, "|", (114, ">5"), ">"), labelled, 7, 2.5)
+        f = registry.fs(("<", -1, "|", -1, "|", (114, ">5"), ">"), labelled, 7, 2.5)
         assert f == f"<{x}|7|{2.5!r:>5}>" and _per_char(f) == [set()] + chars + [set()] * 9
-        many = propagation.fs(("-", -1) * 12, *(labelled,) * 12)  # more parts than C keeps on its stack
+        many = registry.fs(("-", -1) * 12, *(labelled,) * 12)  # more parts than C keeps on its stack
         assert many == f"-{x}" * 12 and _per_char(many) == ([set()] + chars) * 12

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from ao_instrument.dataflow import formatting, label_types, labels, propagation
+from ao_instrument.dataflow import formatting, label_types, labels
+from ao_instrument.dataflow.handlers import registry
 from ao_instrument.dataflow.labels import LStr, plain, ranges_of
 from ao_instrument.dataflow.scopes import Origin
 from tests.dataflow.conftest import label, run
@@ -52,7 +53,7 @@ def texts(origin: Callable[[int], Origin]) -> list[Any]:
     for _ in range(60):
         parts = rnd.sample(WORDS, rnd.randint(1, 5))
         pieces = [label(w, origin(rnd.randint(1, 3))) if rnd.random() < 0.7 else w for w in parts]
-        joined = propagation.m_join_1("", pieces)
+        joined = registry.methods_1.join("", pieces)
         if type(joined) is LStr:
             out.append(joined)
     return out
@@ -91,11 +92,11 @@ def test_labelled_arguments(origin: Callable[[int], Origin]) -> None:
     """A labelled `new` of replace, a labelled separator or prefix: the text's own labels still right."""
     x = label("a-b-c", origin(1))
     new = label("++", origin(2))
-    same(propagation.m_replace(x, "-", new), vars(label_types._Text)["replace"](x, "-", new), "a++b++c")
-    assert per_char(propagation.m_replace(x, "-", new)) == [{1}, {2}, {2}, {1}, {2}, {2}, {1}]
-    assert per_char(propagation.m_replace("a-b-c", "-", new)) == [set(), {2}, {2}, set(), {2}, {2}, set()]
-    assert per_char(propagation.m_replace("a-b-c", "-", new, 1)) == [set(), {2}, {2}, set(), set(), set()]
-    assert propagation.m_replace_2("a-b", "-", "+") == "a+b" and type(propagation.m_replace_2("a-b", "-", "+")) is str
+    same(registry.methods.replace(x, "-", new), vars(label_types._Text)["replace"](x, "-", new), "a++b++c")
+    assert per_char(registry.methods.replace(x, "-", new)) == [{1}, {2}, {2}, {1}, {2}, {2}, {1}]
+    assert per_char(registry.methods.replace("a-b-c", "-", new)) == [set(), {2}, {2}, set(), {2}, {2}, set()]
+    assert per_char(registry.methods.replace("a-b-c", "-", new, 1)) == [set(), {2}, {2}, set(), set(), set()]
+    assert registry.methods_2.replace("a-b", "-", "+") == "a+b" and type(registry.methods_2.replace("a-b", "-", "+")) is str
     parts = x.split(label("-", origin(3)))
     assert parts == ["a", "b", "c"] and all(per_char(p) == [{1}] for p in parts)
     assert per_char(x.removeprefix(label("a-", origin(3)))) == [{1}] * 3
@@ -144,7 +145,7 @@ def test_repetition_iteration_str_format(texts: list[Any]) -> None:
 
 
 def test_many_ranges_repeat_coarsely(origin: Callable[[int], Origin]) -> None:
-    x = propagation.m_join_1("", [label("ab", origin(1)), "c", label("d", origin(2))])
+    x = registry.methods_1.join("", [label("ab", origin(1)), "c", label("d", origin(2))])
     big = x * 400  # 3 ranges x 400 > ranges.MAX_RANGES
     assert big == plain(x) * 400 and [(s, e, len(o)) for s, e, o in ranges_of(big)] == [(0, 1600, 2)]
 
@@ -167,9 +168,9 @@ def test_percent(origin: Callable[[int], Origin], template: str, args: Any) -> N
             expected = plain(tpl) % plain_values
         except Exception as error:
             with pytest.raises(type(error)):
-                propagation.mod(tpl, values)
+                registry.mod(tpl, values)
             continue
-        same(propagation.mod(tpl, values), formatting.percent(tpl, values), expected)
+        same(registry.mod(tpl, values), formatting.percent(tpl, values), expected)
         if type(tpl) is LStr:
             same(tpl % values, formatting.percent(tpl, values), expected)
 
@@ -190,9 +191,9 @@ def test_format_and_format_map(origin: Callable[[int], Origin], template: str, a
     plain_values, plain_named = tuple(map(plain, values)), {k: plain(v) for k, v in named.items()}
     for tpl in (template, label(template, origin(2))):
         for run, reference, expect in (
-            (lambda: propagation.m_format(tpl, *values, **named), lambda: formatting.str_format(tpl, values, named),
+            (lambda: registry.methods.format(tpl, *values, **named), lambda: formatting.str_format(tpl, values, named),
              lambda: plain(tpl).format(*plain_values, **plain_named)),
-            (lambda: propagation.m_format_map(tpl, named), lambda: formatting.str_format(tpl, (), named, use_map=True),
+            (lambda: registry.methods.format_map(tpl, named), lambda: formatting.str_format(tpl, (), named, use_map=True),
              lambda: plain(tpl).format_map(plain_named)),
         ):  # fmt: skip
             try:
@@ -228,7 +229,7 @@ def test_budget_spent_gives_plain_values(origin: Callable[[int], Origin]) -> Non
     left = labels.BUDGET[0]
     try:
         labels.BUDGET[0] = 0
-        for out in (x.upper(), x.ljust(9), x.split()[0], x.replace("a", "z"), x * 2, list(x)[0], propagation.mod("<%s>", (x,))):
+        for out in (x.upper(), x.ljust(9), x.split()[0], x.replace("a", "z"), x * 2, list(x)[0], registry.mod("<%s>", (x,))):
             assert type(out) is str
     finally:
         labels.BUDGET[0] = left
@@ -244,12 +245,12 @@ def test_slices_joins_repr_and_format_specs(texts: list[Any], origin: Callable[[
         for items in ([x, "plain", x], (x,), [], ["a", "b"]):
             expected = " | ".join(map(plain, items))
             same(sep.join(items), join(sep, list(items)), expected)
-            same(propagation.m_join_1(sep, iter(items)), join(sep, list(items)), expected)
+            same(registry.methods_1.join(sep, iter(items)), join(sep, list(items)), expected)
         for spec in (">80", "^81", "*<90", ".5", "<3", "s", "75s", "T>70", "05", "€^77"):
             same(format(x, spec), fmt(x, spec), format(p, spec))
-            same(propagation.f_format(format, x, spec), fmt(x, spec), format(p, spec))
+            same(registry.functions.format(format, x, spec), fmt(x, spec), format(p, spec))
         same(repr(x), vars(label_types._Text)["__repr__"](x), repr(p))
-        f = propagation.fs(("<", (114,), "|", (-1, ">70"), "|", (115, "")), x, ">5", x, x)
+        f = registry.fs(("<", (114,), "|", (-1, ">70"), "|", (115, "")), x, ">5", x, x)
         assert f == f"<{p!r:>5}|{p:>70}|{p!s}"
         assert per_char(f) == [set()] + per_char(repr(x)) + [set()] + per_char(format(x, ">70")) + [set()] + per_char(x)
 

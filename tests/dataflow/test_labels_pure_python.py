@@ -20,8 +20,9 @@ SUITES = [
 PURE = (
     "import sys\n"
     "sys.modules['ao_instrument.dataflow._speedups'] = None  # import fails: as if never built\n"
-    "from ao_instrument.dataflow import label_types, propagation\n"
-    "assert label_types._speedups is None and not propagation.COMPILED\n"
+    "from ao_instrument.dataflow import label_types\n"
+    "from ao_instrument.dataflow.handlers import registry\n"
+    "assert label_types._speedups is None and not registry.COMPILED\n"
     "import pytest\n"
     "sys.exit(pytest.main(sys.argv[1:]))\n"
 )

@@ -13,7 +13,8 @@ import pydantic_core
 import pytest
 from opentelemetry.trace import SpanContext
 
-from ao_instrument.dataflow import json_flow, patches, propagation
+from ao_instrument.dataflow import json_flow, patches
+from ao_instrument.dataflow.handlers import registry
 from ao_instrument.dataflow.labels import LStr
 from ao_instrument.dataflow.scopes import Origin
 from ao_instrument.dataflow.tracker import Tracker
@@ -117,6 +118,6 @@ def test_sdk_ids_are_labelled_but_not_indexed_for_content_matching() -> None:
 
 def test_a_parse_result_labelled_by_the_library_call_is_not_labelled_again(origin: Callable[[int], Origin]) -> None:
     source = two_calls(origin)
-    data = propagation.m_loads_1(json, source)  # rewritten `json.loads(x)`: the patched loads labels first
+    data = registry.methods_1.loads(json, source)  # rewritten `json.loads(x)`: the patched loads labels first
     assert ids(data["name"]) == {1} and ids(data["age"]) == {2}
     assert json_flow.label_loaded(data, label(json.dumps(data), origin(9))) is data and ids(data["name"]) == {1}

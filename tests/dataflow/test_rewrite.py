@@ -112,11 +112,11 @@ FSTRINGS_IN_A_FUNCTION = textwrap.dedent(
 def test_fstring_forms_agree(origin: Callable[[int], Origin], compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Both rewritten forms of an f-string (one `fs` call; inline guards without the C helper) compute what
     Python computes, keep labels, and raise the user's own errors from the user's line."""
-    from ao_instrument.dataflow import propagation
+    from ao_instrument.dataflow.handlers import registry
 
-    if compiled and not propagation.COMPILED:
+    if compiled and not registry.COMPILED:
         pytest.skip("the C helper is not built")
-    monkeypatch.setattr(propagation, "COMPILED", compiled)
+    monkeypatch.setattr(registry, "COMPILED", compiled)
     text = rewritten_source(FSTRINGS_IN_A_FUNCTION)
     assert ("@ao1" in text) is not compiled
     plain_ns = run_plain(FSTRINGS_IN_A_FUNCTION)
@@ -322,13 +322,13 @@ def test_coroutines_keep_labels(origin: Callable[[int], Origin]) -> None:
 
 @pytest.mark.parametrize("speedups", [False, True])
 def test_join_fast_paths_agree(origin: Callable[[int], Origin], speedups: bool) -> None:
-    from ao_instrument.dataflow import propagation
+    from ao_instrument.dataflow.handlers import str_methods
 
     if speedups:
         native = pytest.importorskip("ao_instrument.dataflow._speedups")
         join = native.join1
     else:
-        join = propagation.join_items
+        join = str_methods.join_items
     a = label("x", origin(1))
     assert join(", ", ["a", "b"]) == "a, b" and ids(join(", ", ("a", a))) == {1}
     assert ids(join("", (c for c in [a, "y"]))) == {1} and join(b"-", [b"a", b"b"]) == b"a-b"
