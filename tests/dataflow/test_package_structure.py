@@ -133,6 +133,7 @@ def test_the_namespaces_hold_the_registry_and_nothing_else() -> None:
         namespace = getattr(registry, rewrite.PROLOGUE[alias])
         assert handlers(namespace) == {name: h for (name, arity), h in registry.FIXED_ARITY.items() if arity == n}
     assert {n for _, n in registry.FIXED_ARITY} <= set(rewrite.FIXED_ARITY)
+    assert rewrite.GUARDED <= registry.FUNCTIONS.keys()
     assert all(callable(h) for h in [*registry.FUNCTIONS.values(), *registry.METHODS.values()])
 
 

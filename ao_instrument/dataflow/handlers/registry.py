@@ -34,15 +34,13 @@ from ao_instrument.dataflow.handlers import (
     unbound_methods,
     url_queries,
 )
-# The guards rewritten code reads inline (`@type(v) in @P`, `@type(x) is not @ao.STR`, `type(x) in @ao.LABELLED`).
-from ao_instrument.dataflow.handlers.guards import PLAIN as PLAIN
-from ao_instrument.dataflow.handlers.guards import STR as STR
-from ao_instrument.dataflow.handlers.guards import exact_type as exact_type
-from ao_instrument.dataflow.labels import LABELLED as LABELLED
+from ao_instrument.dataflow.handlers.guards import PLAIN, STR, exact_type  # noqa: F401  (read by rewritten code)
+from ao_instrument.dataflow.labels import LABELLED  # noqa: F401  (read by rewritten code)
 
 Handler = Callable[..., Any]
 
-# Called directly by the rewritten code (bound in its prologue or read from this module).
+# Read by rewritten code besides the tables (bound in its prologue, or as `@ao.NAME`), with the inline
+# guards above (`@type(v) in @P`, `@type(x) is not @ao.STR`, `type(x) in @ao.LABELLED`).
 COMPILED = compiled.COMPILED  # the rewriter emits one `fs` call per f-string then (no inline guards)
 fs = compiled.fs
 mod = compiled.mod
