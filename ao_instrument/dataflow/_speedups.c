@@ -55,9 +55,13 @@ typedef struct {
  * lives, everything it reaches is meant to live. Small ones are recycled. */
 typedef struct {
     PyObject_VAR_HEAD
-    PyObject *unit; /* of one range: the compact ranges of a 1-character piece of it, made once */
+    PyObject *unit;   /* of one range: the compact ranges of a 1-character piece of it, made once */
+    PyObject **chars; /* of one range, once iterated: its ASCII characters labelled `unit`, each made once */
+    PyObject *tuple;  /* the tuple form, once made */
     Range items[1];
 } Compact;
+
+#define CACHED_CHARS 128 /* the characters kept in `chars`: ASCII */
 
 #define RECYCLED_SIZES 8 /* compact ranges of up to this many ranges are kept for reuse */
 #define RECYCLED_MAX 64  /* how many of each size */
@@ -69,6 +73,15 @@ compact_dealloc(Compact *self)
 {
     Py_ssize_t n = Py_SIZE(self);
     Py_CLEAR(self->unit);
+    Py_CLEAR(self->tuple);
+    if (self->chars != NULL) {
+        PyObject **chars = self->chars;
+        self->chars = NULL;
+        for (int c = 0; c < CACHED_CHARS; c++) {
+            Py_XDECREF(chars[c]);
+        }
+        PyMem_Free(chars);
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_CLEAR(self->items[i].origins);
     }
@@ -97,14 +110,19 @@ compact_new(Py_ssize_t n)
         : PyObject_NewVar(Compact, &CompactType, n);
     if (out != NULL) {
         out->unit = NULL;
+        out->chars = NULL;
+        out->tuple = NULL;
     }
     return out;
 }
 
-/* The tuple form of compact ranges: ((start, end, origins), ...). */
+/* The tuple form of compact ranges: ((start, end, origins), ...), made once. */
 static PyObject *
 compact_tuple(Compact *c)
 {
+    if (c->tuple != NULL) {
+        return Py_NewRef(c->tuple);
+    }
     PyObject *out = PyTuple_New(Py_SIZE(c));
     for (Py_ssize_t i = 0; out != NULL && i < Py_SIZE(c); i++) {
         PyObject *item = PyTuple_New(3), *s = PyLong_FromSsize_t(c->items[i].start), *e = PyLong_FromSsize_t(c->items[i].end);
@@ -120,6 +138,7 @@ compact_tuple(Compact *c)
         PyTuple_SET_ITEM(item, 2, Py_NewRef(c->items[i].origins));
         PyTuple_SET_ITEM(out, i, item);
     }
+    c->tuple = Py_XNewRef(out);
     return out;
 }
 
@@ -602,16 +621,18 @@ python(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 }
 
 #if PY_VERSION_HEX < 0x030C0000
-static destructor lstr_generic_dealloc = NULL; /* what Python gave LStr (typeobject.c's subtype_dealloc) */
-
 /* Free an LStr: what subtype_dealloc does for it (the type has one slot, no __dict__, no weak
  * references, no finalizer), then what str does (an LStr is never interned: sys.intern refuses
- * subclasses, and its characters are in their own buffer). Subclasses of LStr take the generic path. */
+ * subclasses, and its characters are in their own buffer). */
 static void
 lstr_dealloc(PyObject *self)
 {
-    if (!Py_IS_TYPE(self, lstr)) {
-        lstr_generic_dealloc(self);
+    if (!Py_IS_TYPE(self, lstr)) { /* a subclass's subtype_dealloc calling its base's: the rest is ours */
+        PyTypeObject *type = Py_TYPE(self);
+        PyObject_GC_UnTrack(self);
+        Py_CLEAR(*slot_of(self));
+        PyUnicode_Type.tp_dealloc(self);
+        Py_DECREF(type);
         return;
     }
     PyObject_GC_UnTrack(self);
@@ -639,6 +660,35 @@ lstr_dealloc(PyObject *self)
 
 /* ---- LStr methods ------------------------------------------------------------------------------ */
 
+/* The LStr of the ASCII character `ch` labelled `unit`, kept in `c->chars` (a text iterated once gives
+ * each of its characters as one shared object, as `str` does; they all carry the same ranges). */
+static PyObject *
+cached_char(Compact *c, Py_UCS4 ch, PyObject *unit)
+{
+    PyObject *obj = c->chars[ch];
+    if (obj != NULL) {
+        return Py_NewRef(obj);
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    obj = raw_lstr(1, 127);
+    if (obj != NULL) {
+        *(Py_UCS1 *)PyUnicode_DATA(obj) = (Py_UCS1)ch;
+    }
+#else
+    PyObject *value = PyUnicode_FromOrdinal(ch);
+    obj = value == NULL ? NULL : new_lstr(value);
+    Py_XDECREF(value);
+#endif
+    if (obj == NULL) {
+        return NULL;
+    }
+    budget.left--;
+    *slot_of(obj) = Py_NewRef(unit);
+    PyObject_GC_UnTrack(obj); /* kept, and in no cycle: the collector need not look at it (see Compact) */
+    c->chars[ch] = Py_NewRef(obj);
+    return obj;
+}
+
 /* self[start:end] labelled (0 <= start < end <= len(self)): written straight into a new LStr when
  * `self` is ASCII (no intermediate plain str), else the plain substring labelled. NULL on error. */
 static PyObject *
@@ -659,6 +709,10 @@ labelled_sub(PyObject *self, Py_ssize_t start, Py_ssize_t end)
             sub = Py_NewRef(ranges);
         }
         else if (s == 0 && e == 1 && ((Compact *)ranges)->unit != NULL) { /* a labelled character */
+            Py_UCS4 ch = PyUnicode_READ_CHAR(self, start);
+            if (((Compact *)ranges)->chars != NULL && ch < CACHED_CHARS && budget.left > 0) {
+                return cached_char((Compact *)ranges, ch, ((Compact *)ranges)->unit);
+            }
             sub = Py_NewRef(((Compact *)ranges)->unit);
         }
         else if ((sub = (PyObject *)compact_new(1)) != NULL) {
@@ -1256,8 +1310,6 @@ split_bounds(PyObject *self, PyObject *sep, Py_ssize_t maxcount, int right, Boun
     return bounds_add(b, 0, end);
 }
 
-static const char *const split_keywords[] = {"sep", "maxsplit", NULL};
-
 /* split, rsplit: every piece labelled from where it is in the text. */
 static PyObject *
 split_pieces(int method, PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -1589,29 +1641,269 @@ lstr_mul(PyObject *self, PyObject *times)
     return python(M_MUL, self, &times, 1);
 }
 
-static PyObject *text_function = NULL; /* labels.text(value, ranges) */
+/* ---- labelled bytes ---------------------------------------------------------------------------- */
 
-/* s.encode() / s.encode("utf-8") of ASCII text: the same positions in the bytes (labels.text makes the
- * labelled bytes, whose class can hold no slot); anything else: the Python method. */
+/* The ranges of LBytes objects by address, read and written as their `_ao` (a `bytes` subclass can hold
+ * no slot, and an instance dict per labelled bytes tripled the cost of encode()); an entry goes when
+ * its object is freed (lbytes_dealloc). Not seen by the garbage collector, as compact ranges are not
+ * (see Compact). Open addressing, linear probing, at most half full. */
+typedef struct {
+    PyObject *key, *ranges;
+} Labelled;
+
+static PyTypeObject *lbytes = NULL; /* labels.LBytes */
+static Labelled *table = NULL;
+static size_t table_bits = 0, table_used = 0;
+
+static inline size_t
+table_home(PyObject *key)
+{
+    return (size_t)(((uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ull) >> (64 - table_bits));
+}
+
+/* Where `key` is, or the empty place where it would go. */
+static inline size_t
+table_find(PyObject *key)
+{
+    size_t mask = ((size_t)1 << table_bits) - 1, i = table_home(key);
+    while (table[i].key != NULL && table[i].key != key) {
+        i = (i + 1) & mask;
+    }
+    return i;
+}
+
+/* The ranges of `obj` (borrowed), NULL when it has none. */
+static PyObject *
+table_get(PyObject *obj)
+{
+    return table == NULL ? NULL : table[table_find(obj)].ranges;
+}
+
+/* Label `obj` with `ranges` (a new reference taken); -1 when out of memory. */
+static int
+table_put(PyObject *obj, PyObject *ranges)
+{
+    if (table == NULL || 2 * (table_used + 1) > ((size_t)1 << table_bits)) {
+        Labelled *old = table;
+        size_t old_size = table == NULL ? 0 : (size_t)1 << table_bits, bits = table == NULL ? 6 : table_bits + 1;
+        Labelled *grown = PyMem_Calloc((size_t)1 << bits, sizeof(Labelled));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        table = grown;
+        table_bits = bits;
+        for (size_t i = 0; i < old_size; i++) {
+            if (old[i].key != NULL) {
+                table[table_find(old[i].key)] = old[i];
+            }
+        }
+        PyMem_Free(old);
+    }
+    Labelled *e = &table[table_find(obj)];
+    if (e->key == NULL) {
+        e->key = obj;
+        table_used++;
+    }
+    Py_XSETREF(e->ranges, Py_NewRef(ranges));
+    return 0;
+}
+
+/* Take the ranges of `obj` out (the reference is the caller's), NULL when it has none. */
+static PyObject *
+table_pop(PyObject *obj)
+{
+    if (table == NULL) {
+        return NULL;
+    }
+    size_t mask = ((size_t)1 << table_bits) - 1, i = table_find(obj);
+    PyObject *ranges = table[i].ranges;
+    if (ranges == NULL) {
+        return NULL;
+    }
+    table_used--;
+    for (size_t j = i;;) { /* close the gap: move back each later entry that its home allows */
+        table[i] = (Labelled){NULL, NULL};
+        do {
+            j = (j + 1) & mask;
+            if (table[j].key == NULL) {
+                return ranges;
+            }
+        } while (((j - table_home(table[j].key)) & mask) < ((j - i) & mask));
+        table[i] = table[j];
+        i = j;
+    }
+}
+
+/* Free an LBytes: its ranges, then what subtype_dealloc does for it (the type has a __dict__, no slots,
+ * no weak references, no finalizer) and what bytes does. A subclass's subtype_dealloc calls this as its
+ * base's, leaving the same to it. */
+static void
+lbytes_dealloc(PyObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject *ranges = table_pop(self);
+    PyObject_GC_UnTrack(self);
+    PyObject **dict = _PyObject_GetDictPtr(self);
+    if (dict != NULL) {
+        Py_CLEAR(*dict);
+    }
+    PyBytes_Type.tp_dealloc(self); /* then LBytes' tp_free */
+    Py_DECREF(type);
+    Py_XDECREF(ranges);
+}
+
+/* LBytes._ao */
+static PyObject *
+lbytes_ao_get(PyObject *self, void *closure)
+{
+    PyObject *ranges = table_get(self);
+    if (ranges == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "_ao");
+    }
+    return Py_XNewRef(ranges);
+}
+
+static int
+lbytes_ao_set(PyObject *self, PyObject *value, void *closure)
+{
+    if (value != NULL) {
+        return table_put(self, value);
+    }
+    PyObject *ranges = table_pop(self);
+    if (ranges == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "_ao");
+        return -1;
+    }
+    Py_DECREF(ranges);
+    return 0;
+}
+
+static PyGetSetDef lbytes_ao_getset = {"_ao", lbytes_ao_get, lbytes_ao_set, "Which bytes came from which calls (ranges.py).", NULL};
+
+/* A new LBytes of `n` bytes copied from `data`, labelled with `ranges` (tuple form); NULL on error.
+ * The budget is the caller's. */
+static PyObject *
+new_lbytes(const char *data, Py_ssize_t n, PyObject *ranges)
+{
+#if PY_VERSION_HEX < 0x030D0000
+    PyObject *obj = lbytes->tp_alloc(lbytes, n); /* zeroed, as bytes.__new__ allocates a subclass's */
+    if (obj != NULL) {
+        memcpy(PyBytes_AS_STRING(obj), data, n);
+        _Py_COMP_DIAG_PUSH
+        _Py_COMP_DIAG_IGNORE_DEPR_DECLS
+        ((PyBytesObject *)obj)->ob_shash = -1; /* not hashed yet */
+        _Py_COMP_DIAG_POP
+    }
+#else
+    PyObject *value = PyBytes_FromStringAndSize(data, n), *args = value == NULL ? NULL : PyTuple_Pack(1, value);
+    PyObject *obj = args == NULL ? NULL : PyBytes_Type.tp_new(lbytes, args, NULL);
+    Py_XDECREF(args);
+    Py_XDECREF(value);
+#endif
+    if (obj != NULL && table_put(obj, ranges) < 0) {
+        Py_CLEAR(obj);
+    }
+    return obj;
+}
+
+/* The ranges of `self` at the byte offsets of its UTF-8 encoding (tuple form), as labels._piecewise
+ * finds them by encoding each range on its own. */
+static PyObject *
+utf8_ranges(PyObject *self, PyObject *ranges)
+{
+    Py_ssize_t n = Py_SIZE(ranges), pos = 0, at = 0;
+    int kind = PyUnicode_KIND(self);
+    const void *data = PyUnicode_DATA(self);
+    PyObject *out = PyTuple_New(n);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        Range r;
+        Py_ssize_t bounds[2];
+        if (range_at(ranges, i, &r) < 0) {
+            Py_CLEAR(out);
+            break;
+        }
+        for (int k = 0; k < 2; k++) { /* the byte offset of character r.start, then r.end */
+            for (Py_ssize_t stop = k ? r.end : r.start; pos < stop; pos++) {
+                Py_UCS4 ch = PyUnicode_READ(kind, data, pos);
+                at += ch < 0x80 ? 1 : ch < 0x800 ? 2 : ch < 0x10000 ? 3 : 4;
+            }
+            bounds[k] = at;
+        }
+        PyObject *item = Py_BuildValue("(nnO)", bounds[0], bounds[1], r.origins);
+        if (item == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyTuple_SET_ITEM(out, i, item);
+    }
+    return out;
+}
+
+/* `arg`, an encoding or error handler name, as str.encode takes it (an exact str without NUL; NULL when
+ * absent) in `*out`: 0, or -1 when the Python method must decide. */
+static int
+codec_name(PyObject *arg, const char **out)
+{
+    Py_ssize_t size;
+    *out = NULL;
+    if (arg == NULL) {
+        return 0;
+    }
+    if (!PyUnicode_CheckExact(arg) || (*out = PyUnicode_AsUTF8AndSize(arg, &size)) == NULL) {
+        return -1;
+    }
+    return strlen(*out) == (size_t)size ? 0 : -1;
+}
+
+/* s.encode(encoding, errors): str's bytes labelled at the same positions when they are as many as the
+ * characters (labels._piecewise's rule), else at the UTF-8 offsets of each range for strict UTF-8;
+ * anything else (other arguments, other encodings of longer results, errors): the Python method. */
 static PyObject *
 lstr_encode(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    int utf8 = nargs == 0 || (nargs == 1 && PyUnicode_Check(args[0])
-        && (PyUnicode_CompareWithASCIIString(args[0], "utf-8") == 0 || PyUnicode_CompareWithASCIIString(args[0], "utf8") == 0));
-    if ((kwnames == NULL || PyTuple_GET_SIZE(kwnames) == 0) && utf8 && text_function != NULL && PyUnicode_IS_READY(self)
-        && PyUnicode_IS_ASCII(self)) {
-        PyObject *ranges = ranges_of(self);
-        PyObject *tuple = ranges == NULL ? NULL
-            : Py_IS_TYPE(ranges, &CompactType) ? compact_tuple((Compact *)ranges) : Py_NewRef(ranges);
-        PyObject *result = tuple == NULL ? NULL : PyBytes_FromStringAndSize(PyUnicode_DATA(self), PyUnicode_GET_LENGTH(self));
-        PyObject *out = result == NULL ? NULL : PyObject_CallFunctionObjArgs(text_function, result, tuple, NULL);
-        Py_XDECREF(tuple);
-        Py_XDECREF(result);
-        if (out != NULL) {
-            return out;
+    PyObject *encoding = nargs > 0 ? args[0] : NULL, *errors = nargs > 1 ? args[1] : NULL;
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    int usable = nargs <= 2 && lbytes != NULL && PyUnicode_IS_READY(self) && budget.left > 0;
+    for (Py_ssize_t k = 0; usable && k < nkw; k++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k), **into = NULL;
+        if (PyUnicode_CompareWithASCIIString(name, "encoding") == 0) {
+            into = &encoding;
+        }
+        else if (PyUnicode_CompareWithASCIIString(name, "errors") == 0) {
+            into = &errors;
+        }
+        usable = into != NULL && *into == NULL;
+        if (usable) {
+            *into = args[nargs + k];
         }
     }
-    return python_kw(M_ENCODE, self, args, nargs, kwnames != NULL && PyTuple_GET_SIZE(kwnames) ? kwnames : NULL);
+    const char *enc = NULL, *err = NULL;
+    PyObject *ranges = usable && codec_name(encoding, &enc) == 0 && codec_name(errors, &err) == 0 ? ranges_of(self) : NULL;
+    int utf8 = enc == NULL || strcmp(enc, "utf-8") == 0 || strcmp(enc, "utf8") == 0;
+    PyObject *out = NULL;
+    if (ranges != NULL && utf8 && PyUnicode_IS_ASCII(self)) { /* the characters are the bytes */
+        PyObject *tuple = Py_IS_TYPE(ranges, &CompactType) ? compact_tuple((Compact *)ranges) : Py_NewRef(ranges);
+        out = tuple == NULL ? NULL : new_lbytes(PyUnicode_DATA(self), PyUnicode_GET_LENGTH(self), tuple);
+        Py_XDECREF(tuple);
+    }
+    else if (ranges != NULL) {
+        PyObject *result = PyUnicode_AsEncodedString(self, enc, err), *mapped = NULL;
+        if (result != NULL && PyBytes_CheckExact(result) && PyBytes_GET_SIZE(result) == PyUnicode_GET_LENGTH(self)) {
+            mapped = Py_IS_TYPE(ranges, &CompactType) ? compact_tuple((Compact *)ranges) : Py_NewRef(ranges);
+        }
+        else if (result != NULL && PyBytes_CheckExact(result) && utf8 && (err == NULL || strcmp(err, "strict") == 0)) {
+            mapped = utf8_ranges(self, ranges);
+        }
+        out = mapped == NULL ? NULL : new_lbytes(PyBytes_AS_STRING(result), PyBytes_GET_SIZE(result), mapped);
+        Py_XDECREF(mapped);
+        Py_XDECREF(result);
+    }
+    if (out != NULL) {
+        budget.left--;
+        return out;
+    }
+    return python_kw(M_ENCODE, self, args, nargs, nkw ? kwnames : NULL);
 }
 
 /* times * self: as self * times for an int, else the Python method (Python's own error). */
@@ -1769,6 +2061,17 @@ chariter_next(CharIter *self)
         return NULL;
     }
     self->index = i + 1;
+    Compact *ranges = (Compact *)*slot_of(text);
+    if (ranges != NULL && Py_IS_TYPE(ranges, &CompactType) && ranges->chars != NULL && budget.left > 0
+        && ranges->unit != NULL && ranges->items[0].start <= i && i < ranges->items[0].end) { /* one range */
+        Py_UCS4 ch = PyUnicode_READ(PyUnicode_KIND(text), PyUnicode_DATA(text), i);
+        if (ch < CACHED_CHARS) {
+            PyObject *obj = ranges->chars[ch];
+            if (obj != NULL) {
+                return Py_NewRef(obj);
+            }
+        }
+    }
     PyObject *out = labelled_sub(text, i, i + 1);
     if (out == NULL) { /* fail open: the plain character */
         PyErr_Clear();
@@ -1801,11 +2104,16 @@ static PyTypeObject CharIterType = {
     .tp_methods = chariter_methods,
 };
 
+/* iter(s) (LStr's tp_iter): a one-range text keeps its ASCII characters from then on (cached_char). */
 static PyObject *
-lstr_iter(PyObject *self, PyObject *unused)
+lstr_iter_slot(PyObject *self)
 {
     if (!PyUnicode_IS_READY(self)) {
         return python(M_ITER, self, NULL, 0);
+    }
+    Compact *ranges = (Compact *)*slot_of(self);
+    if (ranges != NULL && Py_IS_TYPE(ranges, &CompactType) && Py_SIZE(ranges) == 1 && ranges->chars == NULL) {
+        ranges->chars = PyMem_Calloc(CACHED_CHARS, sizeof(PyObject *)); /* (none: fresh characters) */
     }
     CharIter *it = PyObject_GC_New(CharIter, &CharIterType);
     if (it == NULL) {
@@ -1815,6 +2123,12 @@ lstr_iter(PyObject *self, PyObject *unused)
     it->index = 0;
     PyObject_GC_Track(it);
     return (PyObject *)it;
+}
+
+static PyObject *
+lstr_iter(PyObject *self, PyObject *unused)
+{
+    return lstr_iter_slot(self);
 }
 
 #define KW_METHOD(fname, kind, m)                                                                   \
@@ -2575,12 +2889,13 @@ labelled(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
-/* install(LStr, coarse, text): set up, and put the C methods on LStr (once). */
+/* install(LStr, LBytes, coarse): set up, and put the C methods on LStr (once). */
 static PyObject *
 install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyType_Check(args[0]) || !PyType_IsSubtype((PyTypeObject *)args[0], &PyUnicode_Type)) {
-        PyErr_SetString(PyExc_TypeError, "install(LStr, coarse, text)");
+    if (nargs != 3 || !PyType_Check(args[0]) || !PyType_IsSubtype((PyTypeObject *)args[0], &PyUnicode_Type)
+        || !PyType_Check(args[1]) || !PyType_IsSubtype((PyTypeObject *)args[1], &PyBytes_Type)) {
+        PyErr_SetString(PyExc_TypeError, "install(LStr, LBytes, coarse)");
         return NULL;
     }
     if (lstr != NULL) {
@@ -2615,6 +2930,7 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         type->tp_as_number->nb_multiply = lstr_nb_mul;
         type->tp_as_mapping->mp_subscript = lstr_getitem;
     }
+    type->tp_iter = lstr_iter_slot;
     PyObject *getset = PyDescr_NewGetSet(type, &ao_getset);
     if (getset == NULL || PyObject_SetAttrString(args[0], "_ao", getset) < 0) {
         Py_XDECREF(getset);
@@ -2622,12 +2938,22 @@ install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_DECREF(getset);
     lstr = (PyTypeObject *)Py_NewRef(args[0]);
-    coarse = Py_NewRef(args[1]);
-    text_function = Py_NewRef(args[2]);
+    coarse = Py_NewRef(args[2]);
+    PyTypeObject *bytes_type = (PyTypeObject *)args[1];
+    if (bytes_type->tp_dictoffset < 0 && bytes_type->tp_weaklistoffset == 0 && bytes_type->tp_finalize == NULL
+        && bytes_type->tp_del == NULL && bytes_type->tp_base == &PyBytes_Type) { /* (else `_ao` stays in the dict) */
+        getset = PyDescr_NewGetSet(bytes_type, &lbytes_ao_getset);
+        if (getset == NULL || PyObject_SetAttrString(args[1], "_ao", getset) < 0) {
+            Py_XDECREF(getset);
+            return NULL;
+        }
+        Py_DECREF(getset);
+        bytes_type->tp_dealloc = lbytes_dealloc;
+        lbytes = (PyTypeObject *)Py_NewRef(args[1]);
+    }
 #if PY_VERSION_HEX < 0x030C0000
     if (type->tp_dictoffset == 0 && type->tp_weaklistoffset == 0 && type->tp_finalize == NULL && type->tp_del == NULL
         && type->tp_base == &PyUnicode_Type && type->tp_basicsize == (Py_ssize_t)(ao_offset + sizeof(PyObject *))) {
-        lstr_generic_dealloc = type->tp_dealloc;
         type->tp_dealloc = lstr_dealloc;
     }
 #endif

@@ -583,7 +583,7 @@ def install_speedups() -> None:
     """Put the C methods on LStr, once all its Python methods are there (`labels` adds the formatting ones)."""
     global _str
     if _speedups is not None:
-        _speedups.install(LStr, rg.coarse, text)  # C methods for LStr's text-making operations, compact ranges
+        _speedups.install(LStr, LBytes, rg.coarse)  # C methods for LStr's text-making operations, compact ranges
         _str = _speedups.labelled
 
 
