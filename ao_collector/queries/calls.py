@@ -93,15 +93,16 @@ def get_call(store: Store, span_id: str) -> dict[str, Any] | None:
     for name, text in content._asdict().items():  # JSON documents, parsed
         call[name] = _parsed(text)
     parameters = {"run": call["run_id"], "span": span_id}
+    # An edge stored twice until its parts merge: DISTINCT folds it (cheaper than FINAL).
     call["sources"] = store.query(
         f"SELECT DISTINCT SourceSpanId AS span_id, SourceTraceId AS trace_id, Via AS via, Path AS path "
-        f"FROM {db}.ao_dataflow_edges FINAL WHERE RunId = {{run:String}} AND TargetSpanId = {{span:String}} "
+        f"FROM {db}.ao_dataflow_edges WHERE RunId = {{run:String}} AND TargetSpanId = {{span:String}} "
         "ORDER BY span_id, via, path",
         parameters,
     )
     call["targets"] = store.query(
         f"SELECT DISTINCT TargetSpanId AS span_id, TargetTraceId AS trace_id, RunId AS run_id, Via AS via, Path AS path "
-        f"FROM {db}.ao_dataflow_edges FINAL WHERE SourceSpanId = {{span:String}} ORDER BY span_id, via, path",
+        f"FROM {db}.ao_dataflow_edges WHERE SourceSpanId = {{span:String}} ORDER BY span_id, via, path",
         parameters,
     )
     edits = store.query(

@@ -73,3 +73,12 @@ def test_ambiguous_prefix_is_409_with_the_matches(api: Api) -> None:
         assert ambiguous.status_code == 409, path
         assert first in ambiguous.json()["detail"] and second in ambiguous.json()["detail"]
     assert api.get("/api/v1/runs/abcd1").json()["run_id"] == second
+
+
+def test_a_call_is_found_by_its_id_or_a_unique_prefix(api: Api, run: dict) -> None:
+    call = run["calls"][0]
+    assert api.get(f"/api/v1/calls/{call}").json()["id"] == call
+    assert api.get(f"/api/v1/calls/{call[:10]}").json()["id"] == call
+    other = ("1" if call[0] == "0" else "0") + call[1:]  # a full-length id no call has
+    assert api.get(f"/api/v1/calls/{other}").status_code == 404
+    assert api.get(f"/api/v1/calls/{call}0").status_code == 404
