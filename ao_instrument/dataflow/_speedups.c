@@ -1,10 +1,11 @@
-/* Optional C fast paths for origin tracking (the pure-Python code in labels.py and propagation.py is the
- * reference; without this module it does everything).
+/* Optional C fast paths for origin tracking (the pure-Python code in label_types.py, labels.py and the
+ * handlers package is the reference; without this module it does everything).
  *
  * Labelled text is `labels.LStr`, a `str` subclass with one slot, `_ao`: its ranges, a tuple of
  * `(start, end, origins)` sorted by position, not overlapping, adjacent equal origins merged (ranges.py).
- * `install(LStr, ...)` replaces the methods of that class that make text by the C methods below, and
- * rewritten code calls `fs` and `join1` for its f-strings and `sep.join(...)` sites.
+ * `install(LStr, LBytes, ...)` replaces the methods of that class that make text by the C methods below
+ * (and keeps the ranges of labelled bytes in a table here), and rewritten code calls `fs` and `join1`
+ * for its f-strings and `sep.join(...)` sites.
  *
  * Every function here handles the common cases and hands everything else to the Python function it
  * replaces, with the same arguments: unusual argument types, and any error at all (a user's error is
@@ -660,6 +661,26 @@ lstr_dealloc(PyObject *self)
 
 /* ---- LStr methods ------------------------------------------------------------------------------ */
 
+/* A new LStr of the one character `ch` labelled `unit` (budget.left > 0). */
+static PyObject *
+new_char(Py_UCS4 ch, PyObject *unit)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    PyObject *obj = raw_lstr(1, ch);
+    if (obj != NULL) {
+        PyUnicode_WRITE(PyUnicode_KIND(obj), PyUnicode_DATA(obj), 0, ch);
+    }
+#else
+    PyObject *value = PyUnicode_FromOrdinal(ch), *obj = value == NULL ? NULL : new_lstr(value);
+    Py_XDECREF(value);
+#endif
+    if (obj != NULL) {
+        budget.left--;
+        *slot_of(obj) = Py_NewRef(unit);
+    }
+    return obj;
+}
+
 /* The LStr of the ASCII character `ch` labelled `unit`, kept in `c->chars` (a text iterated once gives
  * each of its characters as one shared object, as `str` does; they all carry the same ranges). */
 static PyObject *
@@ -669,21 +690,9 @@ cached_char(Compact *c, Py_UCS4 ch, PyObject *unit)
     if (obj != NULL) {
         return Py_NewRef(obj);
     }
-#if PY_VERSION_HEX < 0x030C0000
-    obj = raw_lstr(1, 127);
-    if (obj != NULL) {
-        *(Py_UCS1 *)PyUnicode_DATA(obj) = (Py_UCS1)ch;
-    }
-#else
-    PyObject *value = PyUnicode_FromOrdinal(ch);
-    obj = value == NULL ? NULL : new_lstr(value);
-    Py_XDECREF(value);
-#endif
-    if (obj == NULL) {
+    if ((obj = new_char(ch, unit)) == NULL) {
         return NULL;
     }
-    budget.left--;
-    *slot_of(obj) = Py_NewRef(unit);
     PyObject_GC_UnTrack(obj); /* kept, and in no cycle: the collector need not look at it (see Compact) */
     c->chars[ch] = Py_NewRef(obj);
     return obj;
@@ -2031,6 +2040,9 @@ typedef struct {
     PyObject_HEAD
     PyObject *text; /* NULL once exhausted */
     Py_ssize_t index;
+    Compact *ranges;  /* of a text of several compact ranges: those ranges, walked along */
+    Py_ssize_t range; /* the first of them not ending before `index` */
+    PyObject *unit;   /* the compact ranges of one character of it, once made */
 } CharIter;
 
 static void
@@ -2038,7 +2050,32 @@ chariter_dealloc(CharIter *self)
 {
     PyObject_GC_UnTrack(self);
     Py_XDECREF(self->text);
+    Py_XDECREF(self->ranges);
+    Py_XDECREF(self->unit);
     PyObject_GC_Del(self);
+}
+
+/* Character `i` of a text of several ranges: labelled by its range, without the range builder. */
+static PyObject *
+ranged_char(CharIter *self, Py_ssize_t i)
+{
+    Compact *c = self->ranges;
+    while (self->range < Py_SIZE(c) && c->items[self->range].end <= i) {
+        self->range++;
+        Py_CLEAR(self->unit);
+    }
+    if (self->range == Py_SIZE(c) || i < c->items[self->range].start) {
+        return PyUnicode_Substring(self->text, i, i + 1); /* unlabelled */
+    }
+    if (self->unit == NULL) {
+        Compact *unit = compact_new(1);
+        if (unit == NULL) {
+            return NULL;
+        }
+        unit->items[0] = (Range){0, 1, Py_NewRef(c->items[self->range].origins)};
+        self->unit = (PyObject *)unit;
+    }
+    return new_char(PyUnicode_READ_CHAR(self->text, i), self->unit);
 }
 
 static int
@@ -2072,7 +2109,7 @@ chariter_next(CharIter *self)
             }
         }
     }
-    PyObject *out = labelled_sub(text, i, i + 1);
+    PyObject *out = self->ranges != NULL && budget.left > 0 ? ranged_char(self, i) : labelled_sub(text, i, i + 1);
     if (out == NULL) { /* fail open: the plain character */
         PyErr_Clear();
         out = PyUnicode_Substring(text, i, i + 1);
@@ -2121,6 +2158,9 @@ lstr_iter_slot(PyObject *self)
     }
     it->text = Py_NewRef(self);
     it->index = 0;
+    it->ranges = ranges != NULL && Py_IS_TYPE(ranges, &CompactType) && Py_SIZE(ranges) > 1 ? (Compact *)Py_NewRef(ranges) : NULL;
+    it->range = 0;
+    it->unit = NULL;
     PyObject_GC_Track(it);
     return (PyObject *)it;
 }
@@ -2889,7 +2929,7 @@ labelled(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
-/* install(LStr, LBytes, coarse): set up, and put the C methods on LStr (once). */
+/* install(LStr, LBytes, coarse): set up, put the C methods on LStr and the C `_ao` on LBytes (once). */
 static PyObject *
 install(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {

@@ -580,7 +580,8 @@ def _str(value: str, ranges: Ranges) -> Any:
 
 
 def install_speedups() -> None:
-    """Put the C methods on LStr, once all its Python methods are there (`labels` adds the formatting ones)."""
+    """Put the C methods on LStr, once all its Python methods are there (`labels` adds the formatting ones),
+    and LBytes' ranges in a C table (bytes subclasses cannot have slots)."""
     global _str
     if _speedups is not None:
         _speedups.install(LStr, LBytes, rg.coarse)  # C methods for LStr's text-making operations, compact ranges

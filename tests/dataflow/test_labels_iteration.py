@@ -7,6 +7,7 @@ without it (the last test runs this file again with the helper unavailable).
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from collections.abc import Callable
@@ -59,6 +60,14 @@ def test_iteration_list_and_indexing(mixed: list[Any]) -> None:
             check_chars([x[i] for i in range(-len(x), 0)], x)
         ranges_of(x)  # reading `_ao` from Python turns compact ranges into tuples: the same again
         check_chars(list(iter(x)), x)
+
+
+def test_ranges_read_while_iterating(mixed: list[Any], origin: Callable[[int], Origin]) -> None:
+    for x in [*mixed, label(ASCII, origin(1)) + label(WIDE, origin(2))]:  # (a new text: compact ranges)
+        it = iter(x)
+        first = list(itertools.islice(it, 3))
+        ranges_of(x)
+        check_chars(first + list(it), x)
 
 
 def test_rewritten_comprehensions_and_reversed(mixed: list[Any]) -> None:
