@@ -58,7 +58,6 @@ typedef struct {
     PyObject_VAR_HEAD
     PyObject *unit;   /* of one range: the compact ranges of a 1-character piece of it, made once */
     PyObject **chars; /* of one range, once iterated: its ASCII characters labelled `unit`, each made once */
-    PyObject *tuple;  /* the tuple form, once made */
     Range items[1];
 } Compact;
 
@@ -74,7 +73,6 @@ compact_dealloc(Compact *self)
 {
     Py_ssize_t n = Py_SIZE(self);
     Py_CLEAR(self->unit);
-    Py_CLEAR(self->tuple);
     if (self->chars != NULL) {
         PyObject **chars = self->chars;
         self->chars = NULL;
@@ -112,18 +110,14 @@ compact_new(Py_ssize_t n)
     if (out != NULL) {
         out->unit = NULL;
         out->chars = NULL;
-        out->tuple = NULL;
     }
     return out;
 }
 
-/* The tuple form of compact ranges: ((start, end, origins), ...), made once. */
+/* The tuple form of compact ranges: ((start, end, origins), ...). */
 static PyObject *
 compact_tuple(Compact *c)
 {
-    if (c->tuple != NULL) {
-        return Py_NewRef(c->tuple);
-    }
     PyObject *out = PyTuple_New(Py_SIZE(c));
     for (Py_ssize_t i = 0; out != NULL && i < Py_SIZE(c); i++) {
         PyObject *item = PyTuple_New(3), *s = PyLong_FromSsize_t(c->items[i].start), *e = PyLong_FromSsize_t(c->items[i].end);
@@ -139,7 +133,6 @@ compact_tuple(Compact *c)
         PyTuple_SET_ITEM(item, 2, Py_NewRef(c->items[i].origins));
         PyTuple_SET_ITEM(out, i, item);
     }
-    c->tuple = Py_XNewRef(out);
     return out;
 }
 
@@ -1762,15 +1755,24 @@ lbytes_dealloc(PyObject *self)
     Py_XDECREF(ranges);
 }
 
-/* LBytes._ao */
+/* LBytes._ao: the ranges in tuple form (compact ranges are converted once, on the first read, as LStr's). */
 static PyObject *
 lbytes_ao_get(PyObject *self, void *closure)
 {
     PyObject *ranges = table_get(self);
     if (ranges == NULL) {
         PyErr_SetString(PyExc_AttributeError, "_ao");
+        return NULL;
     }
-    return Py_XNewRef(ranges);
+    if (Py_IS_TYPE(ranges, &CompactType)) {
+        PyObject *tuple = compact_tuple((Compact *)ranges);
+        if (tuple == NULL || table_put(self, tuple) < 0) {
+            Py_XDECREF(tuple);
+            return NULL;
+        }
+        return tuple;
+    }
+    return Py_NewRef(ranges);
 }
 
 static int
@@ -1790,7 +1792,7 @@ lbytes_ao_set(PyObject *self, PyObject *value, void *closure)
 
 static PyGetSetDef lbytes_ao_getset = {"_ao", lbytes_ao_get, lbytes_ao_set, "Which bytes came from which calls (ranges.py).", NULL};
 
-/* A new LBytes of `n` bytes copied from `data`, labelled with `ranges` (tuple form); NULL on error.
+/* A new LBytes of `n` bytes copied from `data`, labelled with `ranges`; NULL on error.
  * The budget is the caller's. */
 static PyObject *
 new_lbytes(const char *data, Py_ssize_t n, PyObject *ranges)
@@ -1816,37 +1818,26 @@ new_lbytes(const char *data, Py_ssize_t n, PyObject *ranges)
     return obj;
 }
 
-/* The ranges of `self` at the byte offsets of its UTF-8 encoding (tuple form), as labels._piecewise
- * finds them by encoding each range on its own. */
+/* The ranges of `self` at the byte offsets of its UTF-8 encoding, as labels._piecewise finds them by
+ * encoding each range on its own. */
 static PyObject *
 utf8_ranges(PyObject *self, PyObject *ranges)
 {
     Py_ssize_t n = Py_SIZE(ranges), pos = 0, at = 0;
     int kind = PyUnicode_KIND(self);
     const void *data = PyUnicode_DATA(self);
-    PyObject *out = PyTuple_New(n);
+    Compact *out = (Compact *)compact_from_tuple(ranges);
     for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
-        Range r;
-        Py_ssize_t bounds[2];
-        if (range_at(ranges, i, &r) < 0) {
-            Py_CLEAR(out);
-            break;
-        }
-        for (int k = 0; k < 2; k++) { /* the byte offset of character r.start, then r.end */
-            for (Py_ssize_t stop = k ? r.end : r.start; pos < stop; pos++) {
+        for (int k = 0; k < 2; k++) { /* the byte offset of character `start`, then `end` */
+            Py_ssize_t *bound = k ? &out->items[i].end : &out->items[i].start;
+            for (; pos < *bound; pos++) {
                 Py_UCS4 ch = PyUnicode_READ(kind, data, pos);
                 at += ch < 0x80 ? 1 : ch < 0x800 ? 2 : ch < 0x10000 ? 3 : 4;
             }
-            bounds[k] = at;
+            *bound = at;
         }
-        PyObject *item = Py_BuildValue("(nnO)", bounds[0], bounds[1], r.origins);
-        if (item == NULL) {
-            Py_CLEAR(out);
-            break;
-        }
-        PyTuple_SET_ITEM(out, i, item);
     }
-    return out;
+    return (PyObject *)out;
 }
 
 /* `arg`, an encoding or error handler name, as str.encode takes it (an exact str without NUL; NULL when
@@ -1889,17 +1880,18 @@ lstr_encode(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *k
     }
     const char *enc = NULL, *err = NULL;
     PyObject *ranges = usable && codec_name(encoding, &enc) == 0 && codec_name(errors, &err) == 0 ? ranges_of(self) : NULL;
+    if (ranges != NULL && Py_SIZE(ranges) == 0) {
+        ranges = NULL; /* (unlabelled: plain bytes) */
+    }
     int utf8 = enc == NULL || strcmp(enc, "utf-8") == 0 || strcmp(enc, "utf8") == 0;
     PyObject *out = NULL;
     if (ranges != NULL && utf8 && PyUnicode_IS_ASCII(self)) { /* the characters are the bytes */
-        PyObject *tuple = Py_IS_TYPE(ranges, &CompactType) ? compact_tuple((Compact *)ranges) : Py_NewRef(ranges);
-        out = tuple == NULL ? NULL : new_lbytes(PyUnicode_DATA(self), PyUnicode_GET_LENGTH(self), tuple);
-        Py_XDECREF(tuple);
+        out = new_lbytes(PyUnicode_DATA(self), PyUnicode_GET_LENGTH(self), ranges);
     }
     else if (ranges != NULL) {
         PyObject *result = PyUnicode_AsEncodedString(self, enc, err), *mapped = NULL;
         if (result != NULL && PyBytes_CheckExact(result) && PyBytes_GET_SIZE(result) == PyUnicode_GET_LENGTH(self)) {
-            mapped = Py_IS_TYPE(ranges, &CompactType) ? compact_tuple((Compact *)ranges) : Py_NewRef(ranges);
+            mapped = Py_NewRef(ranges);
         }
         else if (result != NULL && PyBytes_CheckExact(result) && utf8 && (err == NULL || strcmp(err, "strict") == 0)) {
             mapped = utf8_ranges(self, ranges);
@@ -2885,11 +2877,12 @@ fs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyObject_Vectorcall(fs_fallback, args, nargs, NULL);
 }
 
-/* Tuple-form ranges as compact ranges (which every later operation reads without converting ints). */
+/* Tuple-form ranges as compact ranges (which every later operation reads without converting ints);
+ * compact ones copied. */
 static PyObject *
 compact_from_tuple(PyObject *ranges)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(ranges);
+    Py_ssize_t n = Py_SIZE(ranges);
     Compact *out = compact_new(n);
     if (out == NULL) {
         return NULL;

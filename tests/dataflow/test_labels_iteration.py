@@ -134,9 +134,15 @@ def test_encode_defaults_and_utf8_offsets(mixed: list[Any]) -> None:
         for out in (x.encode(), x.encode("utf-8"), x.encode(errors="strict")):
             assert out == plain(x).encode() and type(out) is LBytes
             byte_ids = [ids for ch, ids in expected_chars(x) for _ in ch.encode()]  # every byte of a character
-            assert per_char(out) == byte_ids
+            assert per_char(out) == byte_ids and ranges_of(out) is ranges_of(out)  # (read in tuple form, once)
             back = out.decode()
             assert back == x and per_char(back) == per_char(x)
+
+
+def test_encode_of_text_without_ranges() -> None:
+    x = str.__new__(LStr, "abc é")
+    x._ao = ()
+    assert type(x.encode()) is bytes and type(x.encode("latin-1")) is bytes
 
 
 def test_encode_errors_are_pythons(origin: Callable[[int], Origin]) -> None:
