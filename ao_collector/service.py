@@ -69,8 +69,8 @@ class ServiceConfig:
     api_token: str | None = field(default_factory=lambda: os.environ.get("AO_API_TOKEN") or None)
     spool_dir: Path | None = None
     spool_max_bytes: int = 512 << 20
-    batch_max_spans: int = 10_000
-    batch_max_bytes: int = 32 << 20
+    batch_max_spans: int = 30_000
+    batch_max_bytes: int = 96 << 20
     batch_linger: float = 0.2
     batch_linger_max: float = 1.0  # the linger under a steady stream (pipeline/linger.py); never below batch_linger
     max_lag: float = 2.0

@@ -47,8 +47,8 @@ def serve(
     api_port: int = typer.Option(4320, "--api-port", help="API port."),
     spool_dir: Optional[Path] = typer.Option(None, "--spool-dir", help="Write-ahead spool (default: DATA_DIR/spool)."),
     spool_max_mb: int = typer.Option(512, "--spool-max-mb", help="Spool bound; over it, exports get backpressure."),
-    batch_max_spans: int = typer.Option(10_000, "--batch-max-spans", help="Most spans per store insert."),
-    batch_max_mb: int = typer.Option(32, "--batch-max-mb", help="Most request bytes per store insert."),
+    batch_max_spans: int = typer.Option(30_000, "--batch-max-spans", help="Most spans per store insert."),
+    batch_max_mb: int = typer.Option(96, "--batch-max-mb", help="Most request bytes per store insert."),
     batch_linger_ms: int = typer.Option(200, "--batch-linger-ms", help="Longest wait to fill a batch."),
     batch_linger_max_ms: int = typer.Option(
         1000, "--batch-linger-max-ms", help="The wait to fill a batch under a steady stream (fewer, larger inserts)."),

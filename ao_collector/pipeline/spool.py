@@ -104,8 +104,8 @@ class Spool:
         directory: Path,
         *,
         max_bytes: int = 512 << 20,
-        segment_max_spans: int = 10_000,
-        segment_max_bytes: int = 32 << 20,
+        segment_max_spans: int = 30_000,
+        segment_max_bytes: int = 96 << 20,
         fsync: bool = True,
     ) -> None:
         self.directory = Path(directory)
