@@ -2047,8 +2047,9 @@ chariter_dealloc(CharIter *self)
     PyObject_GC_Del(self);
 }
 
-/* Character `i` of a text of several ranges: labelled by its range, without the range builder. */
-static PyObject *
+/* Character `i` of a text of several ranges: labelled by its range, without the range builder (out of
+ * line: the kept characters of a one-range text are the path that must stay short). */
+static Py_NO_INLINE PyObject *
 ranged_char(CharIter *self, Py_ssize_t i)
 {
     Compact *c = self->ranges;
