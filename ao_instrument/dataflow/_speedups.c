@@ -711,8 +711,8 @@ labelled_sub(PyObject *self, Py_ssize_t start, Py_ssize_t end)
             sub = Py_NewRef(ranges);
         }
         else if (s == 0 && e == 1 && ((Compact *)ranges)->unit != NULL) { /* a labelled character */
-            Py_UCS4 ch = PyUnicode_READ_CHAR(self, start);
-            if (((Compact *)ranges)->chars != NULL && ch < CACHED_CHARS && budget.left > 0) {
+            Py_UCS4 ch = ((Compact *)ranges)->chars != NULL && budget.left > 0 ? PyUnicode_READ_CHAR(self, start) : CACHED_CHARS;
+            if (ch < CACHED_CHARS) { /* of a text iterated before: the character kept */
                 return cached_char((Compact *)ranges, ch, ((Compact *)ranges)->unit);
             }
             sub = Py_NewRef(((Compact *)ranges)->unit);
