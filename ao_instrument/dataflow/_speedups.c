@@ -62,6 +62,8 @@ typedef struct {
 } Compact;
 
 #define CACHED_CHARS 128 /* the characters kept in `chars`: ASCII */
+#define TABLES_KEPT 1024 /* at most this many texts keep their characters at a time (some 5 MB) */
+static int tables_kept = 0;
 
 #define RECYCLED_SIZES 8 /* compact ranges of up to this many ranges are kept for reuse */
 #define RECYCLED_MAX 64  /* how many of each size */
@@ -80,6 +82,7 @@ compact_dealloc(Compact *self)
             Py_XDECREF(chars[c]);
         }
         PyMem_Free(chars);
+        tables_kept--;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_CLEAR(self->items[i].origins);
@@ -711,16 +714,20 @@ labelled_sub(PyObject *self, Py_ssize_t start, Py_ssize_t end)
             sub = Py_NewRef(ranges);
         }
         else if (s == 0 && e == 1 && ((Compact *)ranges)->unit != NULL) { /* a labelled character */
-            Py_UCS4 ch = ((Compact *)ranges)->chars != NULL && budget.left > 0 ? PyUnicode_READ_CHAR(self, start) : CACHED_CHARS;
-            if (ch < CACHED_CHARS) { /* of a text iterated before: the character kept */
-                return cached_char((Compact *)ranges, ch, ((Compact *)ranges)->unit);
-            }
             sub = Py_NewRef(((Compact *)ranges)->unit);
         }
         else if ((sub = (PyObject *)compact_new(1)) != NULL) {
             ((Compact *)sub)->items[0] = (Range){s, e, Py_NewRef(r.origins)};
             if (s == 0 && e == 1) {
                 ((Compact *)ranges)->unit = Py_NewRef(sub); /* shared by the next characters */
+            }
+        }
+        Compact *c = (Compact *)ranges;
+        if (sub != NULL && sub == c->unit && c->chars != NULL && budget.left > 0) {
+            Py_UCS4 ch = PyUnicode_READ_CHAR(self, start);
+            if (ch < CACHED_CHARS) { /* of a text iterated before: the character kept */
+                Py_DECREF(sub);
+                return cached_char(c, ch, c->unit);
             }
         }
     }
@@ -2142,8 +2149,9 @@ lstr_iter_slot(PyObject *self)
         return python(M_ITER, self, NULL, 0);
     }
     Compact *ranges = (Compact *)*slot_of(self);
-    if (ranges != NULL && Py_IS_TYPE(ranges, &CompactType) && Py_SIZE(ranges) == 1 && ranges->chars == NULL) {
-        ranges->chars = PyMem_Calloc(CACHED_CHARS, sizeof(PyObject *)); /* (none: fresh characters) */
+    if (ranges != NULL && Py_IS_TYPE(ranges, &CompactType) && Py_SIZE(ranges) == 1 && ranges->chars == NULL
+        && tables_kept < TABLES_KEPT && (ranges->chars = PyMem_Calloc(CACHED_CHARS, sizeof(PyObject *))) != NULL) {
+        tables_kept++; /* (else fresh characters) */
     }
     CharIter *it = PyObject_GC_New(CharIter, &CharIterType);
     if (it == NULL) {

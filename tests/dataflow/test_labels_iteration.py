@@ -94,6 +94,16 @@ def test_same_characters_of_other_origins_stay_apart(origin: Callable[[int], Ori
     assert [per_char(c) for c in first + second] == [[{1}]] * 6 + [[{2}]] * 6  # the characters outlive their text
 
 
+def test_texts_keeping_their_characters_are_bounded(origin: Callable[[int], Origin]) -> None:
+    texts = [label("ab ab", origin(i % 3 + 1)) for i in range(1500)]  # more than the C helper keeps (1024)
+    assert all([per_char(c) for c in list(x)] == [[{i % 3 + 1}]] * 5 for i, x in enumerate(texts))
+    assert all([per_char(c) for c in x] == [[{i % 3 + 1}]] * 5 for i, x in enumerate(texts))
+    del texts
+    y = label("ab ab", origin(1))
+    kept = list(y)[0] is y[0]  # the same object again once `y` keeps its characters
+    assert kept == (label_types._speedups is not None)  # (freed texts gave their place back)
+
+
 def test_budget_spent_gives_plain_characters(origin: Callable[[int], Origin]) -> None:
     x = label("ab ab", origin(1))
     list(x)  # the characters made (and kept by the C helper)
