@@ -2,7 +2,7 @@
 
 The C helper gives the characters of a one-origin text as shared objects once it has been iterated,
 and keeps the ranges of labelled bytes outside their instance dict; every check here holds with and
-without it (the last test runs this file again with the helper unavailable).
+without it (`test_labels_pure_python.py` runs this file again with the helper unavailable).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ao_instrument.dataflow.labels import LBytes, LStr, plain, ranges_of, text
 from ao_instrument.dataflow.scopes import Origin
 from tests.dataflow.conftest import label, run
 from tests.dataflow.test_labels_fast_paths import per_char
-from tests.dataflow.test_labels_pure_python import PURE, ROOT
+from tests.dataflow.test_labels_pure_python import ROOT
 
 ASCII = "The board met. Revenue grew 12 percent."
 WIDE = "Café — naïve 𝄞 résumé"
@@ -196,13 +196,3 @@ print("freed")
 def test_subclass_instances_are_freed() -> None:
     proc = subprocess.run([sys.executable, "-c", SUBCLASSES], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "freed", proc.stderr[-2000:]
-
-
-@pytest.mark.skipif(label_types._speedups is None, reason="already the pure-Python run")
-def test_same_without_the_c_helper() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-c", PURE, "-p", "no:cacheprovider", __file__],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert " passed" in proc.stdout and " failed" not in proc.stdout

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SUITES = [
     "tests/dataflow/test_labels.py",
     "tests/dataflow/test_labels_fast_paths.py",
+    "tests/dataflow/test_labels_iteration.py",
     "tests/dataflow/test_rewrite.py",
     "tests/dataflow/test_propagation_more.py",
 ]
