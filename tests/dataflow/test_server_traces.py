@@ -228,13 +228,13 @@ def taint_link(path: str = "messages[0].content") -> dict[str, Any]:
     return {"ao.link.type": "dataflow", "ao.dataflow.via": "taint", "ao.dataflow.path": path}
 
 
-def server_spans(sink: OTLPSink, service: str) -> dict[str, ReceivedSpan]:
-    """The service's SERVER spans (the FastAPI/ASGI instrumentation's) by span id."""
-    return {
-        s.span_id: s
-        for s in sink.spans
-        if s.resource.get("service.name") == service and s.span.kind == s.span.SPAN_KIND_SERVER
+def server_spans(sink: OTLPSink, service: str, traces: frozenset[str] = frozenset()) -> dict[str, ReceivedSpan]:
+    """The service's SERVER spans (the FastAPI/ASGI instrumentation's) by span id, once one has arrived in
+    each trace of `traces`."""
+    mine = lambda spans: {  # noqa: E731
+        s.span_id: s for s in spans if s.resource.get("service.name") == service and s.span.kind == s.span.SPAN_KIND_SERVER
     }
+    return mine(sink.wait_for(lambda spans: traces <= {s.trace_id for s in mine(spans).values()}, 30))
 
 
 def ask_concurrently(server: Server, count: int, route: str = "/ask", first: int = 0) -> None:
@@ -253,10 +253,12 @@ def test_each_request_links_its_b_to_its_own_a_only(
         ask_concurrently(server, 4, "/ask")  # async handlers, on the event loop
         ask_concurrently(server, 4, "/ask-sync", first=4)  # sync handlers, in the thread pool
         state = server.state()
+        # Received before the server stops: a server stopped by SIGTERM under plain opentelemetry-instrument
+        # dies of it once uvicorn has shut down, before the SDK's exit flush.
+        calls = llm_calls(sink, server.service, {f"{m}{n}" for m in "AB" for n in range(8)})
+        servers = server_spans(sink, server.service, frozenset(calls[f"A{n}"].trace_id for n in range(8)))
     finally:
         stop_server(server)
-    calls = llm_calls(sink, server.service, {f"{m}{n}" for m in "AB" for n in range(8)})
-    servers = server_spans(sink, server.service)
     assert {span.scope for span in servers.values()} == {scope_name}
     for n in range(8):
         a, b = calls[f"A{n}"], calls[f"B{n}"]
@@ -331,11 +333,11 @@ def test_unsampled_requests_keep_nothing(tmp_path: Path, sink: OTLPSink, slow_a:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(ask, range(16)))
         state = server.state()
+        calls = llm_calls(sink, server.service, {f"{m}{n}" for m in "AB" for n in range(0, 16, 2)})
     finally:
-        stop_server(server)  # exports every span
+        stop_server(server)
     # Sampled-out requests left no scope and no origin behind (their outputs are not labelled).
     assert state == {"scopes": [], "origins": 0}
-    calls = llm_calls(sink, server.service, {f"{m}{n}" for m in "AB" for n in range(0, 16, 2)})
     assert set(calls) == {f"{m}{n}" for m in "AB" for n in range(0, 16, 2)}
     for n in range(0, 16, 2):
         assert dataflow_links(calls[f"B{n}"]) == {calls[f"A{n}"].span_id: taint_link()}
@@ -353,9 +355,9 @@ def test_without_server_instrumentation_labels_live_in_the_process_scope(
     try:
         ask_concurrently(server, 4)
         state = server.state()
+        calls = llm_calls(sink, server.service, {f"{m}{n}" for m in "AB" for n in range(4)})
     finally:
         stop_server(server)
-    calls = llm_calls(sink, server.service, {f"{m}{n}" for m in "AB" for n in range(4)})
     assert not server_spans(sink, server.service)
     for n in range(4):
         a, b = calls[f"A{n}"], calls[f"B{n}"]
