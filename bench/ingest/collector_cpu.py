@@ -36,11 +36,12 @@ def main() -> None:
     parser.add_argument("--protocols", default="http,grpc")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--spans-per-request", type=int, default=512)
+    parser.add_argument("--collector-arg", action="append", default=[], help="extra `ao-collector serve` argument")
     args = parser.parse_args()
     sink = InsertSink()
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory(prefix="ao-bench-cpu-") as tmp:
-        collector = Collector(Path(tmp) / "data", [f"--clickhouse-url={sink.url}"])
+        collector = Collector(Path(tmp) / "data", [f"--clickhouse-url={sink.url}", *args.collector_arg])
         results: dict[str, list[float]] = {}
         try:
             for protocol in [p for p in args.protocols.split(",") if p]:
