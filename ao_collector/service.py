@@ -69,8 +69,11 @@ class ServiceConfig:
     api_token: str | None = field(default_factory=lambda: os.environ.get("AO_API_TOKEN") or None)
     spool_dir: Path | None = None
     spool_max_bytes: int = 512 << 20
-    batch_max_spans: int = 30_000
-    batch_max_bytes: int = 96 << 20
+    # Batch bounds; None: by the store. The embedded store merges its own parts, so larger batches save it
+    # merges (bench/README.md, issue 11); with a ClickHouse server the collector only copies and sends them,
+    # and 10,000 spans / 32 MB cost it less per span.
+    batch_max_spans: int | None = None
+    batch_max_bytes: int | None = None
     batch_linger: float = 0.2
     batch_linger_max: float = 1.0  # the linger under a steady stream (pipeline/linger.py); never below batch_linger
     max_lag: float = 2.0
@@ -94,12 +97,19 @@ class ServiceConfig:
             return Path(self.spool_dir).expanduser()
         return (self.resolved_data_dir() or ao_home()) / "spool"
 
+    def batch_bounds(self) -> tuple[int, int]:
+        """(most spans, most request bytes) of a batch."""
+        spans, size = (10_000, 32 << 20) if self.clickhouse_url else (30_000, 96 << 20)
+        return (spans if self.batch_max_spans is None else self.batch_max_spans,
+                size if self.batch_max_bytes is None else self.batch_max_bytes)
+
     def check(self) -> None:
         if self.clickhouse_url and self.data_dir:
             raise ConfigError("give either --data-dir or --clickhouse-url, not both")
         if not is_loopback(self.host) and not self.api_token:
             raise ConfigError(f"refusing to serve on non-loopback host {self.host} without AO_API_TOKEN set")
-        if self.batch_max_spans < 1 or self.batch_max_bytes < 1 << 20:
+        spans, size = self.batch_bounds()
+        if spans < 1 or size < 1 << 20:
             raise ConfigError("a batch needs room for at least 1 span and 1 MB (--batch-max-spans, --batch-max-mb)")
         if self.batch_linger < 0 or self.batch_linger_max < 0:
             raise ConfigError("--batch-linger-ms and --batch-linger-max-ms cannot be negative")
@@ -196,8 +206,8 @@ class CollectorService:
             self.spool = Spool(
                 cfg.resolved_spool_dir(),
                 max_bytes=cfg.spool_max_bytes,
-                segment_max_spans=cfg.batch_max_spans,
-                segment_max_bytes=cfg.batch_max_bytes,
+                segment_max_spans=cfg.batch_bounds()[0],
+                segment_max_bytes=cfg.batch_bounds()[1],
                 fsync=cfg.fsync,
             )
             self.store = self._store or open_store(
@@ -264,7 +274,7 @@ class CollectorService:
         pipelines: dict[Signal, Pipeline] = {}
         for signal in SIGNALS:
             spool = Spool(cfg.resolved_spool_dir() / signal.name, max_bytes=cfg.spool_max_bytes,
-                          segment_max_spans=cfg.batch_max_spans, segment_max_bytes=cfg.batch_max_bytes, fsync=cfg.fsync)
+                          segment_max_spans=cfg.batch_bounds()[0], segment_max_bytes=cfg.batch_bounds()[1], fsync=cfg.fsync)
             store = SignalStore(self.store, signal.rows, migrated=lambda: trace_pipeline.migrated)
             pipeline = Pipeline(store, spool, linger=cfg.batch_linger, linger_max=cfg.batch_linger_max,  # type: ignore[arg-type]
                                 migrated=migrated, max_lag=cfg.max_lag)

@@ -47,8 +47,10 @@ def serve(
     api_port: int = typer.Option(4320, "--api-port", help="API port."),
     spool_dir: Optional[Path] = typer.Option(None, "--spool-dir", help="Write-ahead spool (default: DATA_DIR/spool)."),
     spool_max_mb: int = typer.Option(512, "--spool-max-mb", help="Spool bound; over it, exports get backpressure."),
-    batch_max_spans: int = typer.Option(30_000, "--batch-max-spans", help="Most spans per store insert."),
-    batch_max_mb: int = typer.Option(96, "--batch-max-mb", help="Most request bytes per store insert."),
+    batch_max_spans: Optional[int] = typer.Option(
+        None, "--batch-max-spans", help="Most spans per store insert (default 30,000 embedded, 10,000 with a server)."),
+    batch_max_mb: Optional[int] = typer.Option(
+        None, "--batch-max-mb", help="Most request MB per store insert (default 96 embedded, 32 with a server)."),
     batch_linger_ms: int = typer.Option(200, "--batch-linger-ms", help="Longest wait to fill a batch."),
     batch_linger_max_ms: int = typer.Option(
         1000, "--batch-linger-max-ms", help="The wait to fill a batch under a steady stream (fewer, larger inserts)."),
@@ -75,7 +77,7 @@ def serve(
         spool_dir=spool_dir,
         spool_max_bytes=spool_max_mb << 20,
         batch_max_spans=batch_max_spans,
-        batch_max_bytes=batch_max_mb << 20,
+        batch_max_bytes=None if batch_max_mb is None else batch_max_mb << 20,
         batch_linger=batch_linger_ms / 1000,
         batch_linger_max=batch_linger_max_ms / 1000,
         max_lag=max_lag,

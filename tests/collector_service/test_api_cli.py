@@ -123,3 +123,9 @@ def test_cli_reads_the_data_dir_when_no_collector_answers(tmp_path) -> None:
                          capture_output=True, text=True, env=env, cwd=REPO, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "no runs yet" in out.stdout
+
+
+def test_batch_bounds_follow_the_store() -> None:
+    assert ServiceConfig().batch_bounds() == (30_000, 96 << 20)  # the embedded store: fewer merges
+    assert ServiceConfig(clickhouse_url="http://127.0.0.1:8123").batch_bounds() == (10_000, 32 << 20)
+    assert ServiceConfig(clickhouse_url="http://127.0.0.1:8123", batch_max_spans=5).batch_bounds() == (5, 32 << 20)
