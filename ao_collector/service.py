@@ -16,7 +16,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import uvicorn
 
@@ -25,7 +25,7 @@ from ao_collector.autostart import ao_home
 from ao_collector.ops.operations import Operations
 from ao_collector.pipeline.content_matching import ContentMatching, MatchingLoop
 from ao_collector.pipeline.signal_store import SignalStore
-from ao_collector.pipeline.spool import Spool
+from ao_collector.pipeline.spool import SEGMENT_MAX_BYTES, SEGMENT_MAX_SPANS, Spool
 from ao_collector.pipeline.writer import Pipeline
 from ao_collector.receiver.http_limits import ReadLimits, guarded_protocol
 from ao_collector.receiver.otlp import DEFAULT_MAX_BODY
@@ -99,7 +99,7 @@ class ServiceConfig:
 
     def batch_bounds(self) -> tuple[int, int]:
         """(most spans, most request bytes) of a batch."""
-        spans, size = (10_000, 32 << 20) if self.clickhouse_url else (30_000, 96 << 20)
+        spans, size = (10_000, 32 << 20) if self.clickhouse_url else (SEGMENT_MAX_SPANS, SEGMENT_MAX_BYTES)
         return (spans if self.batch_max_spans is None else self.batch_max_spans,
                 size if self.batch_max_bytes is None else self.batch_max_bytes)
 
@@ -203,13 +203,7 @@ class CollectorService:
             "api": _listen(cfg.host, cfg.api_port),
         }
         try:
-            self.spool = Spool(
-                cfg.resolved_spool_dir(),
-                max_bytes=cfg.spool_max_bytes,
-                segment_max_spans=cfg.batch_bounds()[0],
-                segment_max_bytes=cfg.batch_bounds()[1],
-                fsync=cfg.fsync,
-            )
+            self.spool = self._spool(cfg.resolved_spool_dir())
             self.store = self._store or open_store(
                 data_dir=cfg.resolved_data_dir(),
                 clickhouse_url=cfg.clickhouse_url,
@@ -220,10 +214,7 @@ class CollectorService:
             migrated = self._migrate()
             self.matching = MatchingLoop(ContentMatching(self.store), ready=lambda: self.pipeline is not None
                                          and self.pipeline.migrated)
-            self.pipeline = Pipeline(
-                self.ops.writer_store, self.spool, linger=cfg.batch_linger, linger_max=cfg.batch_linger_max,
-                migrated=migrated, max_lag=cfg.max_lag, on_written=self.matching.wake,
-            )
+            self.pipeline = self._pipeline(self.ops.writer_store, self.spool, migrated, on_written=self.matching.wake)
             self.pipeline.start()
             self.matching.start()
             signals = self._start_signal_pipelines(migrated)
@@ -266,6 +257,20 @@ class CollectorService:
             cfg.clickhouse_url or cfg.resolved_data_dir(), self.spool.directory,
         )
 
+    def _spool(self, directory: Path) -> Spool:
+        """A spool in `directory`, its segments (the batches) bounded as configured."""
+        cfg = self.config
+        spans, size = cfg.batch_bounds()
+        return Spool(directory, max_bytes=cfg.spool_max_bytes, segment_max_spans=spans, segment_max_bytes=size,
+                     fsync=cfg.fsync)
+
+    def _pipeline(self, store: Store, spool: Spool, migrated: bool,
+                  on_written: Callable[[], None] | None = None) -> Pipeline:
+        """A pipeline from `spool` to `store`, lingering and backing off as configured."""
+        cfg = self.config
+        return Pipeline(store, spool, linger=cfg.batch_linger, linger_max=cfg.batch_linger_max, migrated=migrated,
+                        max_lag=cfg.max_lag, on_written=on_written)
+
     def _start_signal_pipelines(self, migrated: bool) -> dict[Signal, Pipeline]:
         """A spool and pipeline for each of metrics and logs, writing once the trace pipeline has migrated."""
         cfg = self.config
@@ -273,11 +278,9 @@ class CollectorService:
         trace_pipeline = self.pipeline
         pipelines: dict[Signal, Pipeline] = {}
         for signal in SIGNALS:
-            spool = Spool(cfg.resolved_spool_dir() / signal.name, max_bytes=cfg.spool_max_bytes,
-                          segment_max_spans=cfg.batch_bounds()[0], segment_max_bytes=cfg.batch_bounds()[1], fsync=cfg.fsync)
+            spool = self._spool(cfg.resolved_spool_dir() / signal.name)
             store = SignalStore(self.store, signal.rows, migrated=lambda: trace_pipeline.migrated)
-            pipeline = Pipeline(store, spool, linger=cfg.batch_linger, linger_max=cfg.batch_linger_max,  # type: ignore[arg-type]
-                                migrated=migrated, max_lag=cfg.max_lag)
+            pipeline = self._pipeline(store, spool, migrated)  # type: ignore[arg-type]
             pipeline.start()
             pipelines[signal] = self.signal_pipelines[signal.name] = pipeline
         return pipelines

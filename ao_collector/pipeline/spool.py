@@ -27,6 +27,10 @@ from pathlib import Path
 from typing import Callable
 
 _HEADER = struct.Struct("<III")
+# A segment (a batch) is sealed at this many spans or bytes, unless told otherwise: sizes that save the
+# embedded store merges (bench/README.md, issue 11).
+SEGMENT_MAX_SPANS = 30_000
+SEGMENT_MAX_BYTES = 96 << 20
 _SUFFIX = ".seg"
 
 
@@ -104,8 +108,8 @@ class Spool:
         directory: Path,
         *,
         max_bytes: int = 512 << 20,
-        segment_max_spans: int = 30_000,
-        segment_max_bytes: int = 96 << 20,
+        segment_max_spans: int = SEGMENT_MAX_SPANS,
+        segment_max_bytes: int = SEGMENT_MAX_BYTES,
         fsync: bool = True,
     ) -> None:
         self.directory = Path(directory)
