@@ -63,15 +63,7 @@ class _Text:
         if base is bytes and not isinstance(key, slice):
             return result
         try:
-            if isinstance(key, slice):
-                start, stop, step = key.indices(len(self))
-                if step == 1:
-                    return text(result, rg.clip(self._ao, start, stop))
-                return text(result, rg.stepped(self._ao, start, step, len(result)))
-            i = operator.index(key)
-            if i < 0:
-                i += len(self)
-            return text(result, rg.clip(self._ao, i, i + 1))
+            return text(result, _item_ranges(self._ao, key, len(self), len(result)))
         except Exception:
             return _failed("indexing", result)
 
@@ -267,19 +259,7 @@ class LStr(_Text, str):
     def __getitem__(self, key: Any) -> Any:
         result = str.__getitem__(self, key)
         try:
-            if type(key) is int:
-                if key < 0:
-                    key += len(self)
-                return _str(result, rg.clip(self._ao, key, key + 1))
-            if isinstance(key, slice):
-                start, stop, step = key.indices(len(self))
-                if step == 1:
-                    return _str(result, rg.clip(self._ao, start, stop))
-                return _str(result, rg.stepped(self._ao, start, step, len(result)))
-            i = operator.index(key)
-            if i < 0:
-                i += len(self)
-            return _str(result, rg.clip(self._ao, i, i + 1))
+            return _str(result, _item_ranges(self._ao, key, len(self), len(result)))
         except Exception:
             return _failed("indexing", result)
 
@@ -610,6 +590,19 @@ def _number_result(result: Any, a: Any, b: Any) -> Any:
         return number(result, rg.union(origins_of(a), origins_of(b)))
     except Exception:
         return _failed("arithmetic", result)
+
+
+def _item_ranges(ranges: Ranges, key: Any, size: int, result_size: int) -> Ranges:
+    """The ranges of `value[key]` (an index or a slice) of a text of `size` characters labelled `ranges`."""
+    if isinstance(key, slice):
+        start, stop, step = key.indices(size)
+        if step == 1:
+            return rg.clip(ranges, start, stop)
+        return rg.stepped(ranges, start, step, result_size)
+    i = operator.index(key)
+    if i < 0:
+        i += size
+    return rg.clip(ranges, i, i + 1)
 
 
 def _failed(where: str, result: Any) -> Any:
