@@ -54,8 +54,10 @@ class Agent:
         return answer.json() if answer.status_code == 200 else {"nodes": []}
 
     def calls(self, run_id: str) -> list[dict[str, Any]]:
-        """The run's calls in program order."""
-        return sorted(self.graph(run_id)["nodes"], key=lambda node: node["start_time"])
+        """The run's calls in program order (not the `external` stand-ins of links whose source is not
+        queryable yet: one insert's views land one after the other)."""
+        nodes = self.graph(run_id)["nodes"]
+        return sorted((node for node in nodes if not node.get("external")), key=lambda node: node["start_time"])
 
 
 def summary(done: subprocess.CompletedProcess) -> str:
