@@ -38,16 +38,21 @@ def serialized(requests: Sequence[ExportTraceServiceRequest | bytes]) -> list[by
 def write_batch(engine: StagingEngine, requests: Sequence[ExportTraceServiceRequest | bytes], token: str,
                 scratch_dir: str) -> None:
     """Insert all spans of `requests` (messages or serialized bytes) into `otel_traces` in one insert named by
-    `token`, so that the same batch written again leaves one copy (there and in the views' tables).
-    `scratch_dir` holds the request bytes while ClickHouse reads them."""
+    `token` (see `write_file`). `scratch_dir` holds the request bytes while ClickHouse reads them."""
     if not requests:
         return
     path = os.path.join(scratch_dir, f"{uuid.uuid4().hex}.otlp")
     with open(path, "wb") as file:
         file.write(length_delimited(serialized(requests)))
     try:
-        names = tables.OTEL_TRACES.names
-        columns = ", ".join(f"`{name}`" for name in names)
-        engine.insert_select("otel_traces", names, f"SELECT {columns} FROM ({decode_query(path, proto_file())})", token)
+        write_file(engine, path, token)
     finally:
         os.unlink(path)
+
+
+def write_file(engine: StagingEngine, path: str, token: str) -> None:
+    """Insert all spans of the length-delimited requests in the file at `path` into `otel_traces` in one insert
+    named by `token`, so that the same batch written again leaves one copy (there and in the views' tables)."""
+    names = tables.OTEL_TRACES.names
+    columns = ", ".join(f"`{name}`" for name in names)
+    engine.insert_select("otel_traces", names, f"SELECT {columns} FROM ({decode_query(path, proto_file())})", token)

@@ -188,7 +188,7 @@ class MeteredIntake:
 
 
 class TimedStore:
-    """The store as the pipeline's writer sees it: every `write` timed and its failures counted."""
+    """The store as the pipeline's writer sees it: every write timed and its failures counted."""
 
     def __init__(self, store: Store, metrics: CollectorMetrics) -> None:
         self._store = store
@@ -198,12 +198,21 @@ class TimedStore:
         self.last_write_started: float | None = None  # time.monotonic() of the latest write
         self.writing_since: float | None = None  # set while a write runs
 
-    def write(self, requests: Sequence[Any], token: str) -> int:
+    def write(self, requests: Sequence[Any], token: str) -> None:
+        with self._timed():
+            self._store.write(requests, token)
+
+    def write_file(self, path: str, token: str) -> None:
+        with self._timed():
+            self._store.write_file(path, token)
+
+    @contextmanager
+    def _timed(self) -> Iterator[None]:
         started = time.perf_counter()
         self.last_write_started = self.writing_since = time.monotonic()
         try:
             with self._counting_errors():
-                return self._store.write(requests, token)
+                yield
         finally:
             self.writing_since = None
             self._seconds.observe(time.perf_counter() - started)

@@ -4,9 +4,11 @@ per table named by the batch's token (so a batch written again leaves one copy).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pyarrow as pa
 
+from ao_collector.pipeline.spool import read_requests
 from ao_collector.store.base import Store, StoreUnavailable
 
 
@@ -33,6 +35,10 @@ class SignalStore:
             self._store.insert(table, rows, token)
             written += rows.num_rows
         return written
+
+    def write_file(self, path: str, token: str) -> int:
+        """`write` of the requests of a sealed spool segment."""
+        return self.write(read_requests(Path(path), verify=False), token)
 
     def check(self, payload: bytes) -> str | None:
         """Rows are built before a request is accepted (`Signal.accept`): nothing is left to check."""

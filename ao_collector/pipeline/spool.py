@@ -1,16 +1,22 @@
 """Write-ahead spool: accepted export requests are appended to segment files before they are acknowledged.
 
-A segment is a file of records `<length u32><spans u32><crc32 u32><payload>` where the payload is one
-serialized `ExportTraceServiceRequest`. The newest segment is *active* (receives appends); once it is
-big or old enough it is *sealed* and becomes one store batch, written with the token
-`<spool id>-<segment number>`, then deleted. After a crash every segment file left on disk is
-replayed with the same token, so the store sees each batch exactly once. Segment numbers never repeat
-(the next one is kept in `NEXT`): the store drops a batch whose token it has seen, so a number used
-again after a restart would lose that batch.
+A segment is a file of records that ClickHouse reads in place as length-delimited `ExportTraceServiceRequest`
+messages (its `Protobuf` format): each record is `<varint length><head><payload>`, where the payload is one
+serialized request and the head is field 2047 of the request, fixed64 `<spans u32><crc32 u32>` (the
+payload's span count and checksum), a field ClickHouse and protobuf skip as unknown. So a sealed segment
+is a store batch as it stands: no copy is made to write it.
 
-`rejected/` keeps what the store refused: a whole segment (`<n>.seg`) the store kept failing on, or one
+The newest segment is *active* (receives appends); once it is big or old enough it is *sealed* and becomes
+one store batch, written with the token `<spool id>-<segment number>`, then deleted. After a crash every
+segment file left on disk is replayed with the same token, so the store sees each batch exactly once.
+Segment numbers never repeat (the next one is kept in `NEXT`): the store drops a batch whose token it has
+seen, so a number used again after a restart would lose that batch. Segments of collectors before this
+format (`<n>.seg`: records `<length u32><spans u32><crc32 u32><payload>`) are rewritten at start.
+
+`rejected/` keeps what the store refused: a whole segment (`<n>.spool`) the store kept failing on, or one
 request of a segment (`<n>-<index>.otlp`, a serialized ExportTraceServiceRequest) that it refused on its
-own while the rest of the segment was written; each with its reason in `<file>.reason`.
+own while the rest of the segment was written; each with its reason in `<file>.reason`. Move a segment
+back into the spool directory to replay it.
 """
 
 from __future__ import annotations
@@ -26,12 +32,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-_HEADER = struct.Struct("<III")
+# A record's head: the tag of field 2047, wire type fixed64 (varint 2047 << 3 | 1), then spans and crc32.
+_TAG = b"\xf9\x7f"
+_COUNTS = struct.Struct("<II")
+_HEAD_SIZE = len(_TAG) + _COUNTS.size
+_LEGACY_HEADER = struct.Struct("<III")
 # A segment (a batch) is sealed at this many spans or bytes, unless told otherwise: sizes that save the
 # embedded store merges (bench/README.md, issue 11).
 SEGMENT_MAX_SPANS = 30_000
 SEGMENT_MAX_BYTES = 96 << 20
-_SUFFIX = ".seg"
+_SUFFIX = ".spool"
+_LEGACY_SUFFIX = ".seg"
 
 
 class SpoolFull(Exception):
@@ -58,46 +69,72 @@ class Segment:
 
     def read(self) -> list[bytes]:
         """Return the payloads of this segment's records, in order."""
-        payloads, _ = _scan(self.path.read_bytes(), verify=not self.written_here)
-        return payloads
+        return read_requests(self.path, verify=not self.written_here)
 
 
-def _scan(data: bytes, verify: bool = True) -> tuple[list[bytes], int]:
-    """Parse records from `data` (checking each one's crc32 when `verify`); return the payloads and the
-    length of the valid prefix."""
-    payloads: list[bytes] = []
+def read_requests(path: Path, verify: bool = True) -> list[bytes]:
+    """The serialized requests in the segment file at `path`, in order (up to a torn or corrupt record)."""
+    data = path.read_bytes()
+    return [data[start:end] for start, end, _spans in _records(data, verify)[0]]
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _record_head(payload: bytes, spans: int) -> bytes:
+    """What precedes `payload` in its record: the record's length and its head."""
+    return _varint(_HEAD_SIZE + len(payload)) + _TAG + _COUNTS.pack(spans, zlib.crc32(payload))
+
+
+def _records(data: bytes, verify: bool = True) -> tuple[list[tuple[int, int, int]], int]:
+    """The records of a segment's bytes as (payload start, payload end, spans), checking each payload's crc32
+    when `verify`, up to the first torn or corrupt one; and the length of that valid prefix."""
+    records: list[tuple[int, int, int]] = []
     pos = 0
     end = len(data)
-    while pos + _HEADER.size <= end:
-        length, _spans, crc = _HEADER.unpack_from(data, pos)
-        start = pos + _HEADER.size
-        if start + length > end:
+    while pos < end:
+        length = shift = 0
+        cursor = pos
+        while cursor < end and shift < 35:
+            byte = data[cursor]
+            cursor += 1
+            length |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        else:
+            break  # the length itself is torn
+        start = cursor + _HEAD_SIZE
+        stop = cursor + length
+        if length < _HEAD_SIZE or stop > end or data[cursor : cursor + len(_TAG)] != _TAG:
             break
+        spans, crc = _COUNTS.unpack_from(data, cursor + len(_TAG))
+        if verify and zlib.crc32(memoryview(data)[start:stop]) != crc:
+            break
+        records.append((start, stop, spans))
+        pos = stop
+    return records, pos
+
+
+def _legacy_records(data: bytes) -> list[tuple[bytes, int]]:
+    """(payload, spans) of the valid records of a segment in the format before this one."""
+    records: list[tuple[bytes, int]] = []
+    pos = 0
+    while pos + _LEGACY_HEADER.size <= len(data):
+        length, spans, crc = _LEGACY_HEADER.unpack_from(data, pos)
+        start = pos + _LEGACY_HEADER.size
         payload = data[start : start + length]
-        if verify and zlib.crc32(payload) != crc:
+        if start + length > len(data) or zlib.crc32(payload) != crc:
             break
-        payloads.append(payload)
+        records.append((payload, spans))
         pos = start + length
-    return payloads, pos
-
-
-def _spans_of_record(data: bytes, index: int) -> int:
-    """The span count of record `index` of a segment's bytes."""
-    pos = 0
-    for _ in range(index):
-        length, _count, _crc = _HEADER.unpack_from(data, pos)
-        pos += _HEADER.size + length
-    return _HEADER.unpack_from(data, pos)[1]
-
-
-def _count_spans(data: bytes) -> int:
-    spans = 0
-    pos = 0
-    while pos + _HEADER.size <= len(data):
-        length, count, _crc = _HEADER.unpack_from(data, pos)
-        spans += count
-        pos += _HEADER.size + length
-    return spans
+    return records
 
 
 class Spool:
@@ -173,10 +210,12 @@ class Spool:
 
     def _recover(self) -> None:
         """Seal every segment left by a previous process, dropping a torn tail record."""
+        for path in sorted(self.directory.glob(f"*{_LEGACY_SUFFIX}")):
+            self._convert_legacy(path)
         for path in sorted(self.directory.glob(f"*{_SUFFIX}")):
             seq = int(path.stem)
             data = path.read_bytes()
-            _payloads, valid = _scan(data)
+            records, valid = _records(data)
             if valid == 0:
                 path.unlink()
                 continue
@@ -184,10 +223,27 @@ class Spool:
                 with open(path, "r+b") as f:
                     f.truncate(valid)
                     os.fsync(f.fileno())
-            self._sealed.append(Segment(seq, path, size=valid, spans=_count_spans(data[:valid]), synced=valid))
+            self._sealed.append(Segment(seq, path, size=valid, spans=sum(spans for *_, spans in records), synced=valid))
             self._bytes += valid
             self._spans += self._sealed[-1].spans
             self._next_seq = max(self._next_seq, seq + 1)
+
+    def _convert_legacy(self, path: Path) -> None:
+        """Rewrite a segment of the format before this one (`<n>.seg`) as `<n>.spool`, same number (so the
+        same token), then remove it; a crash in between leaves the complete new file, and the old one is
+        removed on the next start."""
+        target = path.with_suffix(_SUFFIX)
+        if not target.exists():
+            records = b"".join(_record_head(payload, spans) + payload for payload, spans in _legacy_records(path.read_bytes()))
+            tmp = path.with_suffix(".tmp")
+            with open(tmp, "wb") as f:
+                f.write(records)
+                if self.fsync:
+                    os.fsync(f.fileno())
+            os.replace(tmp, target)
+            if self.fsync:
+                self._sync_dir()
+        path.unlink()
 
     def token(self, segment: Segment) -> str:
         """The stable idempotency token of a sealed segment."""
@@ -207,7 +263,7 @@ class Spool:
 
     def append(self, payload: bytes, spans: int) -> None:
         """Durably append one request; raises SpoolFull when over the bound."""
-        header = _HEADER.pack(len(payload), spans, zlib.crc32(payload))
+        header = _record_head(payload, spans)
         size = len(header) + len(payload)
         with self._lock:
             if self._bytes + size > self.max_bytes and self._bytes > 0:
@@ -344,7 +400,7 @@ class Spool:
         self._write_aside(target, payload)
         if self.fsync:
             self._sync_dir(target.parent)
-        return target, _spans_of_record(segment.path.read_bytes(), index)
+        return target, _records(segment.path.read_bytes(), verify=False)[0][index][2]
 
     def _rejected(self) -> Path:
         dead = self.directory / "rejected"

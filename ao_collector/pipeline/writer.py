@@ -176,7 +176,6 @@ class Pipeline:
     def _write(self, segment: Segment) -> bool:
         """Write one batch until it sticks; False when told to give up."""
         token = self.spool.token(segment)
-        payloads = segment.read()  # serialized requests: the store has ClickHouse decode them
         delay = self.retry_initial
         failures = 0
         while True:
@@ -185,7 +184,7 @@ class Pipeline:
                 if not self._migrated:
                     self.store.migrate()
                     self._migrated = True
-                refused = self._write_isolating(payloads, token)
+                refused = self._write_isolating(segment, token)
             except StoreUnavailable as exc:
                 self._note_failure(f"store unavailable: {exc}")
             except BatchFailed as exc:
@@ -199,8 +198,8 @@ class Pipeline:
                     return True
             else:
                 rejected_spans = 0
-                for index, reason in refused:
-                    path, spans = self.spool.quarantine_request(segment, index, payloads[index], reason)
+                for index, payload, reason in refused:
+                    path, spans = self.spool.quarantine_request(segment, index, payload, reason)
                     rejected_spans += spans
                     log.error("request %d of batch %s refused by the store (%s); moved aside to %s", index, token, reason, path)
                 self._note_rate(segment.spans, time.monotonic() - started)
@@ -219,22 +218,24 @@ class Pipeline:
             delay = min(delay * 2, self.retry_max)
             self._retry_after = max(1.0, delay)
 
-    def _write_isolating(self, payloads: list[bytes], token: str) -> list[tuple[int, str]]:
-        """Write the batch; when the store refuses it, write the parts it takes (bisecting) and return the
-        requests it refuses on their own, as (index, reason). Raises StoreUnavailable, and BatchFailed when
-        every request fails (then the store, not the data, is the likely cause)."""
+    def _write_isolating(self, segment: Segment, token: str) -> list[tuple[int, bytes, str]]:
+        """Write the batch (the store reads the segment file in place); when the store refuses it, write the
+        parts it takes (bisecting) and return the requests it refuses on their own, as (index, payload,
+        reason). Raises StoreUnavailable, and BatchFailed when every request fails (then the store, not the
+        data, is the likely cause)."""
         try:
-            self.store.write(payloads, token)
+            self.store.write_file(str(segment.path), token)
             return []
         except StoreUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - a request the store cannot take must not stop the others
             log.warning("store refused batch %s (%r); isolating the failing request(s)", token, exc)
             failure = exc
+            payloads = segment.read()
             refused = self._isolate(payloads, 0, len(payloads), token, exc)
         if len(refused) == len(payloads):
             raise BatchFailed(failure)
-        return refused
+        return [(index, payloads[index], reason) for index, reason in refused]
 
     def _isolate(self, payloads: list[bytes], lo: int, hi: int, token: str, error: Exception) -> list[tuple[int, str]]:
         """Requests `lo:hi` failed together with `error`: write each half that the store takes, recurse into the others.

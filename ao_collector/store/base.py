@@ -33,6 +33,10 @@ class Store(Protocol):
         StoreUnavailable when the store cannot be reached.
         """
 
+    def write_file(self, path: str, token: str) -> None:
+        """`write` of the requests in the file at `path`, length-delimited (ClickHouse's `Protobuf` format; a
+        sealed spool segment is one), read in place."""
+
     def check(self, request: bytes) -> str | None:
         """Why `write` would refuse the serialized request `request` when it decodes it (a field with the
         wrong wire type, a oneof with two members set, a value out of its column's range...), or None.

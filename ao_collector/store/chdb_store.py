@@ -19,7 +19,7 @@ from chdb import session as chdb_session
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from ao_collector.model import write_batch
+from ao_collector.model import write_batch, write_file
 from ao_collector.model.sql_text import literal
 from ao_collector.store.base import JSON_OUTPUT_SETTINGS, StoreUnavailable, insert_settings
 from ao_collector.store.sql_store import SqlStore, is_transient
@@ -61,6 +61,10 @@ class ChdbStore(SqlStore):
         """Decode `requests` on the ingest session in the insert of their spans into otel_traces, whose views
         fill ao's tables. See `Store.write`."""
         write_batch(self, requests, token, self.scratch_dir)
+
+    def write_file(self, path: str, token: str) -> None:
+        """chDB reads the file where it is. See `Store.write_file`."""
+        write_file(self, path, token)
 
     def _check_decode(self, sql: str) -> None:
         self._run("check", sql, "Null", None)

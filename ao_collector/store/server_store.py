@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 from urllib.parse import unquote, urlsplit
 
 import clickhouse_connect
@@ -31,6 +31,8 @@ from ao_collector.model.otlp_proto import length_delimited
 from ao_collector.model.span_sql import SERVER_DECODE_SETTINGS, insert_query
 from ao_collector.store.base import JSON_OUTPUT_SETTINGS, StoreUnavailable, insert_settings
 from ao_collector.store.sql_store import SqlStore, is_transient
+
+_CHUNK = 1 << 20  # bytes of a batch file sent at a time
 
 _SECURE_SCHEMES = {"https": True, "clickhouses": True, "http": False, "clickhouse": False}
 
@@ -109,6 +111,19 @@ class ServerStore(SqlStore):
         # megabytes of the body as text to see whether the statement is a read it may retry.)
         body = length_delimited(serialized(requests), head=self._write_statement)
         self._call("raw_insert", insert_block=body, settings={**self._insert_settings(token), **SERVER_DECODE_SETTINGS})
+
+    def write_file(self, path: str, token: str) -> None:
+        """`write` of the length-delimited requests in the file at `path`, streamed to the server as they are.
+        See `Store.write_file`."""
+        self._call("raw_insert", insert_block=self._file_body(path),
+                   settings={**self._insert_settings(token), **SERVER_DECODE_SETTINGS})
+
+    def _file_body(self, path: str) -> Iterator[bytes]:
+        """The insert statement, then the file in chunks (sent chunked: no copy of the batch is held)."""
+        yield self._write_statement
+        with open(path, "rb") as file:
+            while chunk := file.read(_CHUNK):
+                yield chunk
 
     def _connected(self) -> Any:
         with self._lock:

@@ -98,5 +98,9 @@ class SqlStore(ABC):
         return None
 
     @abstractmethod
+    def write_file(self, path: str, token: str) -> None:
+        """Insert every span of the length-delimited requests in the file at `path`; see `Store.write_file`."""
+
+    @abstractmethod
     def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> None:
         """Insert every span of `requests` into otel_traces, whose views fill ao's tables; see `Store.write`."""

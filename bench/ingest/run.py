@@ -46,6 +46,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of a process's live threads, summed by thread name (chDB names its pools: QueryPipelineEx,
+    MergeMutate...; a thread that ended during a phase is missing from its split)."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 def peak_rss_mb(pid: int) -> float:
     """The most resident memory a process has had (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -111,12 +126,14 @@ def load_phase(
                "--spans-per-request", str(args.spans_per_request), "--probe-every", str(probe_every),
                "--rate", str(rate)]
     cpu_before = cpu_seconds(collector.process.pid)
+    threads_before = thread_cpu(collector.process.pid)
     started = time.monotonic()
     out = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
     while not collector.drained():
         time.sleep(0.02)
     elapsed = time.monotonic() - started
     cpu = cpu_seconds(collector.process.pid) - cpu_before
+    threads = {name: seconds - threads_before.get(name, 0.0) for name, seconds in thread_cpu(collector.process.pid).items()}
     result = json.loads(out.stdout)
     if result["failures"]:
         raise SystemExit(f"load generator failed: {result['failures']}")
@@ -134,6 +151,8 @@ def load_phase(
         "p99_latency_s": percentile(latencies, 0.99),
         "probes": len(latencies),
         "backpressure": result["backpressure"],
+        "us_per_span_by_thread": {name: round(1e6 * seconds / result["spans"], 2)
+                                  for name, seconds in sorted(threads.items(), key=lambda kv: -kv[1]) if seconds > 0.01},
     }
 
 
@@ -182,6 +201,7 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, help="latency phase load in spans/s (instead of --latency-load)")
     parser.add_argument("--graph-calls", type=int, default=10_000)
     parser.add_argument("--collector-arg", action="append", default=[], help="extra `ao-collector serve` argument")
+    parser.add_argument("--threads", action="store_true", help="print each throughput phase's CPU per span by thread name")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     protocols = [p for p in args.protocols.split(",") if p]  # none: only the graph phase
@@ -199,6 +219,9 @@ def main() -> None:
                     print(f"{protocol} #{repeat + 1}: {phase['spans']} spans in {phase['seconds']:.1f}s, "
                           f"{phase['spans_per_s']:,.0f} spans/s, {phase['spans_per_core_s']:,.0f} spans/s per core "
                           f"({phase['cores_used']:.2f} cores, {phase['backpressure']} backpressure answers)", flush=True)
+                    if args.threads:
+                        print("  us per span by thread: " + ", ".join(
+                            f"{name} {us}" for name, us in phase["us_per_span_by_thread"].items()), flush=True)
                 rate = args.latency_rate or args.latency_load * statistics.median(
                     p["spans_per_s"] for p in phases if p["protocol"] == protocol)
                 phase = load_phase(collector, protocol, args, args.latency_duration, rate=rate, probe_every=args.probe_every)

@@ -28,12 +28,19 @@ class OutageStore:
         self.slow = 0.0
         self.failed_writes = 0
 
-    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> int:
+    def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> None:
+        self._fault()
+        self.store.write(requests, token)
+
+    def write_file(self, path: str, token: str) -> None:
+        self._fault()
+        self.store.write_file(path, token)
+
+    def _fault(self) -> None:
         if self.down:
             self.failed_writes += 1
             raise StoreUnavailable("injected outage")
         time.sleep(self.slow)
-        return self.store.write(requests, token)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)

@@ -112,7 +112,7 @@ def test_batch_with_poison_is_split_and_only_the_poison_is_quarantined(collector
         reason = kept.with_name(kept.name + ".reason").read_text()
         assert "Code:" in reason
     assert "OneOf" in next((tmp_path / "spool" / "rejected").glob("*-00002.otlp.reason")).read_text()
-    assert not list((tmp_path / "spool").glob("*.seg"))
+    assert not list((tmp_path / "spool").glob("*.spool"))
 
 
 def test_a_batch_failing_whole_is_retried_then_moved_aside_with_its_reason(collector: Running, tmp_path: Path) -> None:
@@ -125,6 +125,6 @@ def test_a_batch_failing_whole_is_retried_then_moved_aside_with_its_reason(colle
     assert pipeline.close(timeout=30)
     spool.close()
     assert (pipeline.stats.rejected_batches, pipeline.stats.rejected_requests) == (1, 0)
-    [segment] = (tmp_path / "spool" / "rejected").glob("*.seg")
+    [segment] = (tmp_path / "spool" / "rejected").glob("*.spool")
     assert "Code: 444" in segment.with_name(segment.name + ".reason").read_text()
     assert collector.rows(poison_trace) == (0, 0)

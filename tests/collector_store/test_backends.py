@@ -103,7 +103,9 @@ def test_server_store_sends_the_requests_for_the_server_to_decode(tmp_path: Path
         from tests.support.clickhouse_sink import InsertSink
         from ao_collector.model.otlp_proto import STRUCTURE, length_delimited, proto_file
         from ao_collector.model.span_sql import SERVER_DECODE_SETTINGS, decode_query, decode_select
+        from ao_collector.pipeline.spool import Spool
         from ao_collector.store import ServerStore
+        from pathlib import Path
 
         sink = InsertSink()
         threading.Thread(target=sink.serve_forever, daemon=True).start()
@@ -114,6 +116,12 @@ def test_server_store_sends_the_requests_for_the_server_to_decode(tmp_path: Path
             ao_call(trace, b, "run1", start=T0 + 50 * MS, links=[Link(trace, a)]),
             openllmetry_call(trace, span_id(), start=T0 + 100 * MS, prompt="Name a colour.", answer="Blue."),
         ])]
+        spool = Spool(Path(sys.argv[3]) / "spool", fsync=False)
+        for r in batch:
+            spool.append(r.SerializeToString(), 4)
+        segment = spool.next_batch(linger=0.0)
+        store.write_file(str(segment.path), "segment-tok")
+        _statement, segment_parameters, segment_body = sink.last_insert
         store.write(batch, "tok")
         statement, parameters, body = sink.last_insert
         path = os.path.join(sys.argv[3], "sent.otlp")
@@ -126,6 +134,9 @@ def test_server_store_sends_the_requests_for_the_server_to_decode(tmp_path: Path
             "inserts": sink.inserts, "statement": statement, "token": parameters.get("insert_deduplication_token"),
             "source": parameters.get("format_schema_source"), "body": body == length_delimited([r.SerializeToString() for r in batch]),
             "same_rows": inline == rows(decode_query(path, proto_file())), "spans": len(inline),
+            "segment_body": segment_body == segment.path.read_bytes(),
+            "segment_token": segment_parameters.get("insert_deduplication_token"),
+            "segment_rows": rows(decode_query(str(segment.path), proto_file())) == inline,
         }))
         store.close()
     """)
@@ -133,7 +144,9 @@ def test_server_store_sends_the_requests_for_the_server_to_decode(tmp_path: Path
                            str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["inserts"] == 1 and result["token"] == ["tok"] and result["source"] == ["string"]
+    assert result["inserts"] == 2 and result["token"] == ["tok"] and result["source"] == ["string"]
+    # A spool segment is sent as it is on disk (streamed), and decodes to the same rows.
+    assert result["segment_body"] and result["segment_token"] == ["segment-tok"] and result["segment_rows"]
     assert result["statement"].startswith("INSERT INTO ao.otel_traces (`Timestamp`, `TraceId`")
     assert "FROM input(" in result["statement"] and result["statement"].endswith("FORMAT Protobuf")
     assert result["body"] and result["same_rows"] and result["spans"] == 4
