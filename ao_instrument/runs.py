@@ -34,6 +34,7 @@ def new_run_id() -> str:
 
 
 _process_run: str | None = None
+_process_run_span: Any = None
 
 
 def current_run_id() -> str | None:
@@ -52,16 +53,24 @@ def start_process_run(provider: Any) -> str | None:
     span gets its `ao.run.id`, and its root span `ao.run NAME` (NAME: the script's file name) starts now
     and ends at exit. The root span is not made the parent of the process's spans: a server's requests
     keep their own traces. Does nothing when a run is set already or `provider` is not the SDK's."""
-    global _process_run
+    global _process_run, _process_run_span
     if _process_run or os.environ.get(RUN_ID_ENV) or not install_run_processor(provider):
         return None
     run_id = _process_run = new_run_id()
     name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] not in ("", "-c", "-m") else "python"
     tracer = trace.get_tracer("ao_instrument", tracer_provider=provider)
-    span = tracer.start_span(root_span_name(name), context=Context(),
-                             attributes={sc.AO_RUN_ID: run_id, sc.AO_RUN_NAME: name})  # fmt: skip
-    atexit.register(span.end)  # before the provider's own exit hook, registered earlier, shuts it down
+    _process_run_span = tracer.start_span(root_span_name(name), context=Context(),
+                                          attributes={sc.AO_RUN_ID: run_id, sc.AO_RUN_NAME: name})  # fmt: skip
+    atexit.register(end_process_run)  # before the provider's own exit hook, registered earlier, shuts it down
     return run_id
+
+
+def end_process_run() -> None:
+    """End the root span of this process's run (at exit, or on the signal that ends the process)."""
+    global _process_run_span
+    span, _process_run_span = _process_run_span, None
+    if span is not None:
+        span.end()
 
 
 def root_span_name(name: str) -> str:

@@ -9,6 +9,7 @@ seed (`replay.seeding`), spans flushed on SIGTERM, and the entry script run with
 
 `post_instrument` (entry point `ao_main_script` of `opentelemetry_post_instrument`) does the part
 after the instrumentors under plain `opentelemetry-instrument`: it arms the entry script's rewriting,
+makes the process one run whose spans are flushed on SIGTERM (a server dies of it before exit hooks run),
 and, when the process belongs to an `ao-instrument` run whose bootstrap did not run here (e.g.
 `ao-instrument opentelemetry-instrument python agent.py`), joins the run as `boot` does.
 """
@@ -19,6 +20,7 @@ import atexit
 import logging
 import os
 import signal
+from collections.abc import Callable
 from types import FrameType
 
 from opentelemetry import context as otel_context
@@ -29,7 +31,7 @@ from ao_instrument.genai.fail_open import report_internal_error
 from ao_instrument.launcher.exit_deadline import EXIT
 from ao_instrument.launcher.home import AO_LOGGERS, route_logs_to_file
 from ao_instrument.replay import seeding
-from ao_instrument.runs import install_run_processor, start_process_run
+from ao_instrument.runs import end_process_run, install_run_processor, start_process_run
 
 logger = logging.getLogger("ao_instrument")
 _booted = False
@@ -64,7 +66,8 @@ def post_instrument() -> None:
                 _join_run()
         else:  # plain opentelemetry-instrument: the process is one run; ao's own records go to its log
             route_logs_to_file(AO_LOGGERS)
-            start_process_run(trace.get_tracer_provider())
+            if start_process_run(trace.get_tracer_provider()):
+                _flush_on_sigterm(end_process_run)
         from ao_instrument.genai.provider import settle_peers
 
         settle_peers()
@@ -139,14 +142,20 @@ def flush_spans(timeout_millis: int = 10_000) -> None:
         force_flush(timeout_millis)
 
 
-def _flush_on_sigterm() -> None:
+def _flush_on_sigterm(before: Callable[[], None] | None = None) -> None:
     """On SIGTERM, export spans (within the exit deadline, the rest to the outbox), then die of SIGTERM as the
-    program would have without ao."""
+    program would have without ao. `before` runs first (it ends the process's run span, which exit would).
+
+    A server that installs its own handler later (uvicorn, gunicorn) and re-raises SIGTERM after its graceful
+    shutdown restores this one first, so its last spans are exported too: atexit hooks do not run when a
+    process dies of a signal."""
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         return
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         try:
+            if before is not None:
+                before()
             # as at exit: exports give up at the exit deadline and keep what is left in the outbox
             EXIT.start()
             flush_spans(int((EXIT.seconds_left() + 2) * 1000))

@@ -28,6 +28,13 @@ def run(collector: Running) -> dict:
     ids = span_ids(request)
     wait_for(lambda: requests.get(f"{collector.api}/api/v1/runs/{run_id}", headers=AUTH, timeout=5).status_code == 200,
              what="the run in the API")
+    # One insert's views land one after the other: the run's row can be read before its calls.
+    def complete() -> bool:
+        graph = requests.get(f"{collector.api}/api/v1/runs/{run_id}/graph", headers=AUTH, timeout=5).json()
+        own = [node for node in graph.get("nodes", []) if not node.get("external")]
+        return len(own) == len(graph["nodes"]) == 3 and len(graph.get("edges", [])) == 2
+
+    wait_for(complete, what="the run's calls and edges")
     return {"run_id": run_id, "root": ids[0], "calls": ids[1:]}
 
 

@@ -157,7 +157,7 @@ def start_server(tmp_path: Path, sink: OTLPSink, fake: FakeLLM, **env: str) -> S
     (project / "app.py").write_text(textwrap.dedent(APP))
     (project / "prompts.py").write_text(textwrap.dedent(PROMPTS))
     service = f"server-{uuid.uuid4().hex[:8]}"
-    full_env = sink.child_env(service, **fake.env(), OTEL_BSP_SCHEDULE_DELAY="200", **env)
+    full_env = sink.child_env(service, **fake.env(), **{"OTEL_BSP_SCHEDULE_DELAY": "200", **env})
     full_env.pop("PYTHONPATH", None)  # the app is found from the working directory, as in production
     port = free_port()
     log = tmp_path / "server.log"
@@ -243,6 +243,24 @@ def ask_concurrently(server: Server, count: int, route: str = "/ask", first: int
     assert all(answer["rewritten"] for answer in answers)  # bin/uvicorn ran, the app's modules are rewritten
 
 
+def test_a_server_stopped_by_sigterm_exports_its_last_spans_and_its_run(
+    tmp_path: Path, sink: OTLPSink, slow_a: FakeLLM
+) -> None:
+    """uvicorn re-raises SIGTERM once it has shut down, so the process dies of it and the SDK's exit flush never
+    runs: ao flushes on SIGTERM (uvicorn restores that handler before re-raising), after ending the process
+    run's root span, which exit would have ended. The batch processor here would wait a minute to export."""
+    server = start_server(tmp_path, sink, slow_a, OTEL_BSP_SCHEDULE_DELAY="60000")
+    try:
+        server.get("/ask", n=0)
+    finally:
+        stop_server(server)
+    assert server.process.returncode == -signal.SIGTERM  # as it dies without ao
+    calls = llm_calls(sink, server.service, {"A0", "B0"})
+    [root] = [s for s in sink.spans if s.resource.get("service.name") == server.service and s.name == "ao.run uvicorn"]
+    assert root.attributes["ao.run.id"] == calls["B0"].attributes["ao.run.id"]
+    assert root.span.end_time_unix_nano >= calls["B0"].span.end_time_unix_nano
+
+
 @pytest.mark.parametrize("spans", SERVER_SPANS)
 def test_each_request_links_its_b_to_its_own_a_only(
     tmp_path: Path, sink: OTLPSink, slow_a: FakeLLM, spans: str
@@ -253,8 +271,7 @@ def test_each_request_links_its_b_to_its_own_a_only(
         ask_concurrently(server, 4, "/ask")  # async handlers, on the event loop
         ask_concurrently(server, 4, "/ask-sync", first=4)  # sync handlers, in the thread pool
         state = server.state()
-        # Received before the server stops: a server stopped by SIGTERM under plain opentelemetry-instrument
-        # dies of it once uvicorn has shut down, before the SDK's exit flush.
+        # Received before the server stops (the state read above made spans of its own).
         calls = llm_calls(sink, server.service, {f"{m}{n}" for m in "AB" for n in range(8)})
         servers = server_spans(sink, server.service, frozenset(calls[f"A{n}"].trace_id for n in range(8)))
     finally:
