@@ -2,11 +2,13 @@
 
 Per protocol: throughput phases at full speed (closed loop), reported as medians over repeats of spans/s
 per collector core (spans over the collector's CPU seconds, read from /proc/PID/stat, from the first
-export until every span is written) and wall-clock spans/s; then a latency phase offering a steady
+export until every span is written) and wall-clock spans/s, each repeat after one on the collector of
+`--baseline-tree` (another checkout, e.g. `git worktree add /tmp/base REV`) when given; then a latency phase offering a steady
 `--latency-load` fraction of that throughput, with probe runs polled through the API: p50/p99 time from
 export to queryable. Last, the API time of the dataflow graph of one run of 10,000 calls.
 
     .venv/bin/python bench/ingest/run.py --duration 20 --repeats 3
+    .venv/bin/python bench/ingest/run.py --protocols grpc --repeats 3 --baseline-tree /tmp/base
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Collector:
-    def __init__(self, data_dir: Path, extra: list[str]) -> None:
+    def __init__(self, data_dir: Path, extra: list[str], tree: Path = REPO) -> None:
         self.ports = {"grpc": free_port(), "http": free_port(), "api": free_port()}
         # A collector writing to a ClickHouse server (`--clickhouse-url` in `extra`) keeps only its spool here.
         server = any(arg.startswith("--clickhouse-url") for arg in extra)
@@ -92,7 +94,7 @@ class Collector:
                    "--api-port", str(self.ports["api"]), "--log-level", "warning", *extra]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AO_"))}
         self.log = open(data_dir.parent / "collector.log", "ab")
-        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, cwd=tree, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.api = f"http://127.0.0.1:{self.ports['api']}"
         deadline = time.monotonic() + 60
         while self.health() is None:
@@ -201,6 +203,7 @@ def main() -> None:
     parser.add_argument("--latency-rate", type=float, help="latency phase load in spans/s (instead of --latency-load)")
     parser.add_argument("--graph-calls", type=int, default=10_000)
     parser.add_argument("--collector-arg", action="append", default=[], help="extra `ao-collector serve` argument")
+    parser.add_argument("--baseline-tree", type=Path, help="a checkout whose collector runs each throughput repeat first")
     parser.add_argument("--threads", action="store_true", help="print each throughput phase's CPU per span by thread name")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -209,19 +212,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ao-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         collector = Collector(data_dir, args.collector_arg)
+        baseline = Collector(Path(tmp) / "baseline", [], tree=args.baseline_tree) if args.baseline_tree else None
         try:
             phases = []
+            baseline_phases = []
             latency: dict[str, dict] = {}
             for protocol in protocols:
                 for repeat in range(args.repeats):
-                    phase = load_phase(collector, protocol, args, args.duration)
-                    phases.append(phase)
-                    print(f"{protocol} #{repeat + 1}: {phase['spans']} spans in {phase['seconds']:.1f}s, "
-                          f"{phase['spans_per_s']:,.0f} spans/s, {phase['spans_per_core_s']:,.0f} spans/s per core "
-                          f"({phase['cores_used']:.2f} cores, {phase['backpressure']} backpressure answers)", flush=True)
-                    if args.threads:
-                        print("  us per span by thread: " + ", ".join(
-                            f"{name} {us}" for name, us in phase["us_per_span_by_thread"].items()), flush=True)
+                    runs = [("baseline", baseline, baseline_phases)] if baseline else []
+                    for label, target, results in [*runs, ("ao", collector, phases)]:
+                        phase = load_phase(target, protocol, args, args.duration)
+                        results.append(phase)
+                        print(f"{protocol} #{repeat + 1}{' baseline' if label == 'baseline' else ''}: {phase['spans']} spans "
+                              f"in {phase['seconds']:.1f}s, {phase['spans_per_s']:,.0f} spans/s, "
+                              f"{phase['spans_per_core_s']:,.0f} spans/s per core ({phase['cores_used']:.2f} cores, "
+                              f"{phase['backpressure']} backpressure answers)", flush=True)
+                        if args.threads:
+                            print("  us per span by thread: " + ", ".join(
+                                f"{name} {us}" for name, us in phase["us_per_span_by_thread"].items()), flush=True)
+                        if baseline:
+                            time.sleep(3)  # the merges of the phase settle before the other collector's
                 rate = args.latency_rate or args.latency_load * statistics.median(
                     p["spans_per_s"] for p in phases if p["protocol"] == protocol)
                 phase = load_phase(collector, protocol, args, args.latency_duration, rate=rate, probe_every=args.probe_every)
@@ -237,6 +247,8 @@ def main() -> None:
             print(f"collector peak RSS: {peak_rss_mb(collector.process.pid):,.0f} MB")
         finally:
             collector.stop()
+            if baseline:
+                baseline.stop()
 
     summary = {}
     print(f"\n{'metric':<34}{'median':>14}{'target':>12}{'ratio':>8}")
@@ -248,12 +260,17 @@ def main() -> None:
             target = TARGETS.get(key)
             ratio = "" if target is None else (f"{value / target:.2f}" if key.startswith("spans") else f"{target / value:.2f}")
             print(f"{protocol + ' ' + key:<34}{value:>14,.2f}{(target or ''):>12}{ratio:>8}")
+        if baseline_phases:
+            base = statistics.median(p["spans_per_core_s"] for p in baseline_phases if p["protocol"] == protocol)
+            summary[f"{protocol}.baseline_spans_per_core_s"] = base
+            print(f"{protocol + ' baseline spans_per_core_s':<34}{base:>14,.2f}{'':>12}"
+                  f"{summary[protocol + '.spans_per_core_s'] / base:>8.2f}  (ratio: this tree / baseline)")
     summary["graph_ms"] = graph["graph_ms"]
     summary["graph_store_ms"] = graph["graph_store_ms"]
     print(f"{'graph_ms (10k calls)':<34}{graph['graph_ms']:>14,.2f}{TARGETS['graph_ms']:>12}{TARGETS['graph_ms'] / graph['graph_ms']:>8.2f}")
     print("(ratio > 1 meets the target)")
     if args.json:
-        args.json.write_text(json.dumps({"phases": phases, "latency": latency, "graph": graph, "summary": summary}, indent=2))
+        args.json.write_text(json.dumps({"phases": phases, "baseline_phases": baseline_phases, "latency": latency, "graph": graph, "summary": summary}, indent=2))
 
 
 if __name__ == "__main__":
