@@ -86,14 +86,20 @@ def _remove_proto_file() -> None:
             os.unlink(_proto_path)
 
 
+def varint(value: int) -> bytes:
+    """A non-negative integer in protobuf's varint encoding."""
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
 def length_delimited(messages: list[bytes], head: bytes = b"") -> bytes:
     """Serialized messages, each prefixed by its varint length (ClickHouse's `Protobuf` format), after `head`."""
     out = bytearray(head)
     for message in messages:
-        size = len(message)
-        while size > 0x7F:
-            out.append((size & 0x7F) | 0x80)
-            size >>= 7
-        out.append(size)
+        out += varint(len(message))
         out += message
     return bytes(out)

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ao_collector.model.otlp_proto import varint
+
 # A record's head: the tag of field 2047, wire type fixed64 (varint 2047 << 3 | 1), then spans and crc32.
 _TAG = b"\xf9\x7f"
 _COUNTS = struct.Struct("<II")
@@ -78,18 +80,9 @@ def read_requests(path: Path, verify: bool = True) -> list[bytes]:
     return [data[start:end] for start, end, _spans in _records(data, verify)[0]]
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def _record_head(payload: bytes, spans: int) -> bytes:
     """What precedes `payload` in its record: the record's length and its head."""
-    return _varint(_HEAD_SIZE + len(payload)) + _TAG + _COUNTS.pack(spans, zlib.crc32(payload))
+    return varint(_HEAD_SIZE + len(payload)) + _TAG + _COUNTS.pack(spans, zlib.crc32(payload))
 
 
 def _records(data: bytes, verify: bool = True) -> tuple[list[tuple[int, int, int]], int]:
@@ -198,12 +191,12 @@ class Spool:
         except (FileNotFoundError, ValueError):
             return int(time.time()) if (self.directory / "ID").exists() else 1
 
-    def _replace_file(self, name: str, text: str) -> None:
+    def _replace_file(self, name: str, data: str | bytes) -> None:
         """Write `name` whole, atomically (a new file renamed over the old one; the caller syncs the directory)."""
         path = self.directory / name
         tmp = path.with_suffix(".tmp")
-        with open(tmp, "w") as f:
-            f.write(text)
+        with open(tmp, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
             if self.fsync:
                 os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -235,12 +228,7 @@ class Spool:
         target = path.with_suffix(_SUFFIX)
         if not target.exists():
             records = b"".join(_record_head(payload, spans) + payload for payload, spans in _legacy_records(path.read_bytes()))
-            tmp = path.with_suffix(".tmp")
-            with open(tmp, "wb") as f:
-                f.write(records)
-                if self.fsync:
-                    os.fsync(f.fileno())
-            os.replace(tmp, target)
+            self._replace_file(target.name, records)
             if self.fsync:
                 self._sync_dir()
         path.unlink()

@@ -27,6 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1]))
+from run import thread_cpu  # noqa: E402
 from spans import RunTemplate  # noqa: E402
 
 from ao_collector.pipeline.spool import Spool  # noqa: E402
@@ -38,23 +39,9 @@ def cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def thread_cpu() -> dict[str, float]:
-    """CPU seconds of this process's threads, by thread name (chDB names its pools: MergeMutate, ThreadPool...)."""
-    out: dict[str, float] = collections.defaultdict(float)
-    for task in Path("/proc/self/task").iterdir():
-        try:
-            stat = (task / "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat.rsplit(")", 1)[1].split()
-        out[name] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return out
-
-
 def query_cpu() -> float:
     """CPU seconds of this process's threads but merges (MergeMutate): the write itself."""
-    return sum(seconds for name, seconds in thread_cpu().items() if not name.startswith("MergeMutate"))
+    return sum(seconds for name, seconds in thread_cpu(os.getpid()).items() if not name.startswith("MergeMutate"))
 
 
 def sealed_segment(directory: Path, body: list[bytes]) -> Path:
@@ -103,7 +90,7 @@ def main() -> None:
         bodies = [template.stamp()[1] for _ in range(args.batches)]
         segments = [sealed_segment(Path(tmp) / f"spool-{i}", body) for i, body in enumerate(bodies)]
         ways: dict[str, list[float]] = {"segment": [], "list": []}
-        threads_before = thread_cpu()
+        threads_before = thread_cpu(os.getpid())
         started_cpu, started = cpu(), time.monotonic()
         for i, (body, segment) in enumerate(zip(bodies, segments)):
             before = query_cpu()
@@ -119,7 +106,7 @@ def main() -> None:
             time.sleep(0.1)
         used = cpu() - started_cpu
         elapsed = time.monotonic() - started
-        threads = thread_cpu()
+        threads = thread_cpu(os.getpid())
         by_thread = {name: threads[name] - threads_before.get(name, 0.0) for name in threads}
         print(f"{total} spans in {args.batches} writes: {used / total * 1e6:.1f} us CPU per span "
               f"({total / used:,.0f} spans/s per core), {elapsed:.1f}s wall, {used / elapsed:.2f} cores; "

@@ -21,7 +21,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
-from ao_collector.model.otlp_proto import length_delimited, proto_file
+from ao_collector.model.otlp_proto import length_delimited, proto_file, varint
 from ao_collector.model.span_sql import decode_query
 from ao_collector.receiver.otlp import Accepted, BadRequest, parse_json, parse_protobuf, store_payload, validate
 from ao_collector.store import ChdbStore
@@ -125,25 +125,16 @@ wire_fields = st.tuples(st.integers(1, 20), st.sampled_from([0, 1, 2, 3, 4, 5]),
 
 
 def _field(number: int, wire_type: int, payload: bytes) -> bytes:
-    tag = _varint(number << 3 | wire_type)
+    tag = varint(number << 3 | wire_type)
     if wire_type == 0:
-        return tag + _varint(int.from_bytes(payload[:9] or b"\0", "little"))
+        return tag + varint(int.from_bytes(payload[:9] or b"\0", "little"))
     if wire_type == 1:
         return tag + payload.ljust(8, b"\0")[:8]
     if wire_type == 2:
-        return tag + _varint(len(payload)) + payload
+        return tag + varint(len(payload)) + payload
     if wire_type == 5:
         return tag + payload.ljust(4, b"\0")[:4]
     return tag  # start or end of a group
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 @FIXTURE

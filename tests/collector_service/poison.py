@@ -6,16 +6,8 @@ import uuid
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from ao_collector.model.otlp_proto import varint
 from tests.collector_service.helpers import llm_request
-
-
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def tag(field: int, wire_type: int) -> bytes:
