@@ -90,21 +90,26 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 class CollectorProcess:
-    """`python -m ao_collector serve` in a subprocess on free ports."""
+    """`python -m ao_collector serve` in a subprocess on free ports (others, once, when one of those was taken
+    before the collector bound it: free_port's port is free only when it answers)."""
 
     def __init__(
         self, data_dir: Path, *args: str, env: dict[str, str] | None = None, ports: dict[str, int] | None = None
     ) -> None:
         self.data_dir = data_dir
-        self.ports = ports or {"grpc": free_port(), "http": free_port(), "api": free_port()}
         self.log = data_dir.parent / f"{data_dir.name}-collector.log"
+        self._args, self._env, self._chosen = args, env, ports is None
+        self._start(ports or {"grpc": free_port(), "http": free_port(), "api": free_port()})
+
+    def _start(self, ports: dict[str, int]) -> None:
+        self.ports = ports
         command = [
-            sys.executable, "-m", "ao_collector", "serve", "--data-dir", str(data_dir),
-            "--grpc-port", str(self.ports["grpc"]), "--http-port", str(self.ports["http"]),
-            "--api-port", str(self.ports["api"]), *args,
+            sys.executable, "-m", "ao_collector", "serve", "--data-dir", str(self.data_dir),
+            "--grpc-port", str(ports["grpc"]), "--http-port", str(ports["http"]), "--api-port", str(ports["api"]),
+            *self._args,
         ]
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env or child_env(), cwd=REPO)
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self._env or child_env(), cwd=REPO)
 
     @property
     def api(self) -> str:
@@ -121,8 +126,15 @@ class CollectorProcess:
             return None
 
     def wait_ready(self, timeout: float = 30.0) -> dict[str, Any]:
+        retried = False
+
         def ready() -> dict[str, Any] | None:
+            nonlocal retried
             if self.process.poll() is not None:
+                if self._chosen and not retried and "cannot listen" in self.log.read_text()[-2000:]:
+                    retried = True
+                    self._start({"grpc": free_port(), "http": free_port(), "api": free_port()})
+                    return None
                 raise AssertionError(f"collector exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
             return self.health()
 
