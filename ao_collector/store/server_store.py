@@ -106,17 +106,18 @@ class ServerStore(SqlStore):
     def write(self, requests: Sequence[ExportTraceServiceRequest | bytes], token: str) -> None:
         """Send the requests to the server, which decodes them into otel_traces (its views fill ao's tables).
         See `Store.write`."""
-        # The statement heads the body, as ClickHouse's HTTP interface allows for an INSERT: the data starts
-        # after the newline that ends it. (As `command(..., data=...)`, clickhouse-connect would decode the
-        # megabytes of the body as text to see whether the statement is a read it may retry.)
-        body = length_delimited(serialized(requests), head=self._write_statement)
-        self._call("raw_insert", insert_block=body, settings={**self._insert_settings(token), **SERVER_DECODE_SETTINGS})
+        self._send_insert(length_delimited(serialized(requests), head=self._write_statement), token)
 
     def write_file(self, path: str, token: str) -> None:
         """`write` of the length-delimited requests in the file at `path`, streamed to the server as they are.
         See `Store.write_file`."""
-        self._call("raw_insert", insert_block=self._file_body(path),
-                   settings={**self._insert_settings(token), **SERVER_DECODE_SETTINGS})
+        self._send_insert(self._file_body(path), token)
+
+    def _send_insert(self, body: bytes | Iterator[bytes], token: str) -> None:
+        """Send a body that starts with the insert statement: as ClickHouse's HTTP interface allows for an
+        INSERT, the data starts after the newline that ends it. (As `command(..., data=...)`, clickhouse-connect
+        would decode the megabytes of the body as text to see whether the statement is a read it may retry.)"""
+        self._call("raw_insert", insert_block=body, settings={**self._insert_settings(token), **SERVER_DECODE_SETTINGS})
 
     def _file_body(self, path: str) -> Iterator[bytes]:
         """The insert statement, then the file in chunks (sent chunked: no copy of the batch is held)."""

@@ -27,8 +27,8 @@ DATASOURCES = {
 
 
 def last_day() -> TimeRange:
-    """The dashboards' time range when a query runs: the day up to now (taken at import, the range missed runs
-    recorded more than its five spare minutes after the suite was collected)."""
+    """The dashboards' time range, the day up to now, taken when a query runs (a range taken at import missed
+    the runs recorded more than five minutes after the suite was collected)."""
     now = datetime.now(timezone.utc)
     return TimeRange(now - timedelta(days=1), now + timedelta(minutes=5), interval_seconds=60)
 
