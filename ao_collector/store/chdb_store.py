@@ -15,13 +15,13 @@ import threading
 from typing import Any, Sequence
 
 import pyarrow as pa
-from chdb import session as chdb_session
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from ao_collector.model import write_batch, write_file
 from ao_collector.model.sql_text import literal
 from ao_collector.store.base import JSON_OUTPUT_SETTINGS, StoreUnavailable, insert_settings
+from ao_collector.store.chdb_loading import chdb_session
 from ao_collector.store.sql_store import SqlStore, is_transient
 
 

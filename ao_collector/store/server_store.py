@@ -22,7 +22,6 @@ from urllib.parse import unquote, urlsplit
 
 import clickhouse_connect
 import pyarrow as pa
-from chdb import session as chdb_session
 from clickhouse_connect.driver.exceptions import OperationalError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -30,6 +29,7 @@ from ao_collector.model import serialized, tables
 from ao_collector.model.otlp_proto import length_delimited
 from ao_collector.model.span_sql import SERVER_DECODE_SETTINGS, insert_query
 from ao_collector.store.base import JSON_OUTPUT_SETTINGS, StoreUnavailable, insert_settings
+from ao_collector.store.chdb_loading import chdb_session
 from ao_collector.store.sql_store import SqlStore, is_transient
 
 _CHUNK = 1 << 20  # bytes of a batch file sent at a time
