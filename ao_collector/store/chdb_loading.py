@@ -4,7 +4,7 @@ chDB carries ClickHouse's jemalloc (its symbols prefixed `je_`), which reads `JE
 the library loads. ClickHouse's defaults keep heap profiling active and hand freed pages back to the kernel
 within 5 s; the collector decodes a batch of about 100 MB every few seconds, so each batch faulted its
 memory in afresh (bench/README.md, issue 11). Unless `JE_MALLOC_CONF` is already set (the user's own
-settings win), `INGEST_MALLOC_CONF` applies while chDB loads and is then taken out of the environment again,
+settings win; set empty, it keeps ClickHouse's defaults), `INGEST_MALLOC_CONF` applies while chDB loads and is then taken out of the environment again,
 so that processes the collector starts (a replay's command) do not inherit it.
 """
 
